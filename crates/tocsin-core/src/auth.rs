@@ -1,0 +1,46 @@
+//! Roles of API tokens and what each may do.
+
+use serde::{Deserialize, Serialize};
+
+/// Ordered: an admin may do everything a responder may, a responder everything a viewer may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads alerts, incidents, config status.
+    Viewer,
+    /// Also sends events and acts on incidents.
+    Responder,
+    /// Also reloads config and manages tokens.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Responder => "responder",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        [Role::Viewer, Role::Responder, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+    pub fn allows(self, required: Role) -> bool {
+        self >= required
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Admin.allows(Role::Responder));
+        assert!(Role::Responder.allows(Role::Viewer));
+        assert!(!Role::Viewer.allows(Role::Responder));
+        assert!(!Role::Responder.allows(Role::Admin));
+    }
+}

@@ -1,0 +1,104 @@
+//! The validated configuration and the built-in default.
+//!
+//! A config is parsed from YAML section by section and item by item ([`load`]), then checked
+//! as a whole ([`validate`]), so that `tocsin check` reports every error at once with its path.
+
+mod load;
+mod raw;
+mod validate;
+
+pub use load::{load_str, ConfigError};
+
+use crate::auth::Role;
+use crate::grouping::GroupField;
+use crate::priority::{Level, PriorityMatrix};
+use crate::time::Millis;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    pub team: String,
+    pub impact: Level,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentPolicy {
+    /// The fields whose equal values put alerts into the same open incident.
+    pub group_by: Vec<GroupField>,
+    /// Resolve an incident by itself once all its alerts have resolved.
+    pub auto_resolve: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntakeLimits {
+    pub max_body_bytes: usize,
+    pub max_events_per_request: usize,
+    /// Accept events from 127.0.0.1/::1 without a token (the built-in default config only,
+    /// unless a config file turns it on).
+    pub loopback_without_token: bool,
+}
+
+/// An API token declared in config: only its SHA-256 is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSpec {
+    pub name: String,
+    pub role: Role,
+    /// Lower-case hex SHA-256 of the token.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub teams: Vec<Team>,
+    pub services: Vec<Service>,
+    /// Where alerts go whose service is not in the catalog.
+    pub default_service: String,
+    pub incidents: IncidentPolicy,
+    pub priority: PriorityMatrix,
+    /// Alertmanager's `resolve_timeout`: an API v2 alert without `endsAt` that is not sent
+    /// again within this time resolves.
+    pub resolve_timeout: Millis,
+    pub intake: IntakeLimits,
+    pub tokens: Vec<TokenSpec>,
+    service_index: HashMap<String, usize>,
+}
+
+pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+pub const DEFAULT_MAX_EVENTS_PER_REQUEST: usize = 10_000;
+pub const DEFAULT_RESOLVE_TIMEOUT: Millis = 5 * 60 * 1000;
+
+impl Config {
+    /// The config `tocsin serve` runs with when no `--config` is given: one default team and
+    /// service that every alert maps to, intake from loopback without a token.
+    pub fn builtin() -> Config {
+        let mut config = load_str("intake: {loopback_without_token: true}\n")
+            .expect("the built-in config is valid");
+        config.intake.loopback_without_token = true;
+        config
+    }
+
+    /// The catalog service an alert belongs to, given the service name it carries.
+    pub fn service_for(&self, requested: Option<&str>) -> &Service {
+        let index = requested
+            .and_then(|name| self.service_index.get(name))
+            .or_else(|| self.service_index.get(&self.default_service))
+            .copied()
+            .unwrap_or(0);
+        &self.services[index]
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.service_index.get(id).map(|&i| &self.services[i])
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,91 @@
+use super::*;
+use crate::event::Severity;
+
+#[test]
+fn builtin_has_one_default_service_every_alert_maps_to() {
+    let c = Config::builtin();
+    assert_eq!(c.services.len(), 1);
+    assert_eq!(c.service_for(Some("anything")).id, "default");
+    assert_eq!(c.service_for(None).id, "default");
+    assert!(c.intake.loopback_without_token);
+    assert_eq!(c.resolve_timeout, 300_000);
+}
+
+#[test]
+fn full_config_loads() {
+    let c = load_str(
+        r#"
+teams:
+  - {id: dba, name: DBA}
+  - {id: net}
+services:
+  - {id: mysql, team: dba, impact: high}
+  - {id: core-switch, team: net, impact: low}
+default_service: mysql
+incidents: {group_by: [service, labels.host], auto_resolve: false}
+priority:
+  urgency: {warning: high}
+  matrix: {low: {high: P2}}
+alertmanager: {resolve_timeout: 2m}
+intake: {max_body_bytes: 1000, max_events_per_request: 5}
+tokens:
+  - {name: ci, role: viewer, sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.service_for(Some("core-switch")).team, "net");
+    assert_eq!(c.service_for(Some("nope")).id, "mysql");
+    assert_eq!(
+        c.priority
+            .for_alert(Level::Low, Severity::Warning)
+            .to_string(),
+        "P2"
+    );
+    assert!(!c.incidents.auto_resolve);
+    assert_eq!(c.resolve_timeout, 120_000);
+    assert_eq!(c.tokens[0].role, crate::auth::Role::Viewer);
+}
+
+#[test]
+fn every_error_is_reported_with_its_path() {
+    let errors = load_str(
+        r#"
+teams: [{id: a}, {id: a}, {idd: b}]
+services:
+  - {id: s1, team: missing}
+  - {id: s2, team: a, impact: huge}
+default_service: nowhere
+incidents: {group_by: [service, colour]}
+priority: {matrix: {high: {high: P9}}}
+alertmanager: {resolve_timeout: soon}
+intake: {max_body_bytes: 0}
+tokens: [{name: t, role: god, sha256: x}]
+colour: blue
+"#,
+    )
+    .unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    for expected in [
+        "teams[1].id",
+        "teams[2].idd",
+        "services[0].team",
+        "services[1].impact",
+        "default_service",
+        "incidents.group_by[1]",
+        "priority.matrix.high.high",
+        "alertmanager.resolve_timeout",
+        "intake.max_body_bytes",
+        "tokens[0].role",
+        "colour",
+    ] {
+        assert!(paths.contains(&expected), "{expected} missing in {paths:?}");
+    }
+}
+
+#[test]
+fn yaml_syntax_errors_are_reported() {
+    let errors = load_str("teams: [").unwrap_err();
+    assert!(errors[0].message.contains("not valid YAML"));
+    assert!(load_str("- a\n- b").is_err());
+    assert!(load_str("").is_ok());
+}

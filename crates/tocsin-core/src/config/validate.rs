@@ -1,0 +1,231 @@
+//! Whole-config checks: references between sections, duplicates, values in range.
+
+use super::load::ConfigError;
+use super::raw::RawConfig;
+use super::*;
+use crate::event::Severity;
+use crate::priority::Priority;
+use std::collections::HashSet;
+
+const DEFAULT_ID: &str = "default";
+
+pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config {
+    let mut teams: Vec<Team> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, t) in raw.teams {
+        check_id(errors, &format!("teams[{i}].id"), &t.id);
+        if !seen.insert(t.id.clone()) {
+            errors.push(ConfigError::new(
+                format!("teams[{i}].id"),
+                format!("duplicate team {:?}", t.id),
+            ));
+        }
+        teams.push(Team {
+            name: t.name.unwrap_or_else(|| t.id.clone()),
+            id: t.id,
+        });
+    }
+    if teams.is_empty() {
+        teams.push(Team {
+            id: DEFAULT_ID.into(),
+            name: "Default".into(),
+        });
+    }
+
+    let default_impact = raw.priority.default_impact.unwrap_or(Level::Medium);
+    let mut services: Vec<Service> = Vec::new();
+    let mut service_index = HashMap::new();
+    for (i, s) in raw.services {
+        check_id(errors, &format!("services[{i}].id"), &s.id);
+        let team = match s.team {
+            Some(team) => {
+                if !teams.iter().any(|t| t.id == team) {
+                    errors.push(ConfigError::new(
+                        format!("services[{i}].team"),
+                        format!("unknown team {team:?}"),
+                    ));
+                }
+                team
+            }
+            None if teams.len() == 1 => teams[0].id.clone(),
+            None => {
+                errors.push(ConfigError::new(
+                    format!("services[{i}].team"),
+                    "required when more than one team is defined",
+                ));
+                String::new()
+            }
+        };
+        if service_index.insert(s.id.clone(), services.len()).is_some() {
+            errors.push(ConfigError::new(
+                format!("services[{i}].id"),
+                format!("duplicate service {:?}", s.id),
+            ));
+        }
+        services.push(Service {
+            name: s.name.unwrap_or_else(|| s.id.clone()),
+            id: s.id,
+            team,
+            impact: s.impact.unwrap_or(default_impact),
+        });
+    }
+    if services.is_empty() {
+        service_index.insert(DEFAULT_ID.into(), 0);
+        services.push(Service {
+            id: DEFAULT_ID.into(),
+            name: "Default".into(),
+            team: teams[0].id.clone(),
+            impact: default_impact,
+        });
+    }
+    let default_service = match raw.default_service {
+        Some(id) => {
+            if !service_index.contains_key(&id) {
+                errors.push(ConfigError::new(
+                    "default_service",
+                    format!("unknown service {id:?}"),
+                ));
+            }
+            id
+        }
+        None => services[0].id.clone(),
+    };
+
+    let mut group_by = Vec::new();
+    for (i, field) in raw
+        .incidents
+        .group_by
+        .unwrap_or_else(|| vec!["service".into(), "name".into()])
+        .iter()
+        .enumerate()
+    {
+        match GroupField::parse(field) {
+            Ok(f) => group_by.push(f),
+            Err(e) => errors.push(ConfigError::new(format!("incidents.group_by[{i}]"), e)),
+        }
+    }
+
+    let mut priority = PriorityMatrix::default();
+    for (severity, level) in &raw.priority.urgency {
+        match Severity::parse(severity) {
+            Some(s) => priority.set_urgency(s, *level),
+            None => errors.push(ConfigError::new(
+                format!("priority.urgency.{severity}"),
+                "unknown severity; use critical, high, warning or info",
+            )),
+        }
+    }
+    for (impact, row) in &raw.priority.matrix {
+        for (urgency, p) in row {
+            match Priority::parse(p) {
+                Some(p) => priority.set_cell(*impact, *urgency, p),
+                None => errors.push(ConfigError::new(
+                    format!("priority.matrix.{}.{}", impact.as_str(), urgency.as_str()),
+                    format!("{p:?} is not a priority; use P1 to P5"),
+                )),
+            }
+        }
+    }
+
+    let resolve_timeout = match raw.alertmanager.resolve_timeout {
+        Some(text) => match crate::time::parse_duration(&text) {
+            Ok(ms) if ms > 0 => ms,
+            Ok(_) => {
+                errors.push(ConfigError::new(
+                    "alertmanager.resolve_timeout",
+                    "must be longer than zero",
+                ));
+                DEFAULT_RESOLVE_TIMEOUT
+            }
+            Err(e) => {
+                errors.push(ConfigError::new("alertmanager.resolve_timeout", e));
+                DEFAULT_RESOLVE_TIMEOUT
+            }
+        },
+        None => DEFAULT_RESOLVE_TIMEOUT,
+    };
+
+    let intake = IntakeLimits {
+        max_body_bytes: positive(
+            errors,
+            "intake.max_body_bytes",
+            raw.intake.max_body_bytes,
+            DEFAULT_MAX_BODY_BYTES,
+        ),
+        max_events_per_request: positive(
+            errors,
+            "intake.max_events_per_request",
+            raw.intake.max_events_per_request,
+            DEFAULT_MAX_EVENTS_PER_REQUEST,
+        ),
+        loopback_without_token: raw.intake.loopback_without_token.unwrap_or(false),
+    };
+
+    let mut tokens = Vec::new();
+    let mut token_names = HashSet::new();
+    for (i, t) in raw.tokens {
+        let sha = t.sha256.to_ascii_lowercase();
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            errors.push(ConfigError::new(
+                format!("tokens[{i}].sha256"),
+                "must be 64 hex digits (sha256sum of the token)",
+            ));
+        }
+        if !token_names.insert(t.name.clone()) {
+            errors.push(ConfigError::new(
+                format!("tokens[{i}].name"),
+                format!("duplicate token name {:?}", t.name),
+            ));
+        }
+        tokens.push(TokenSpec {
+            name: t.name,
+            role: t.role,
+            sha256: sha,
+        });
+    }
+
+    Config {
+        teams,
+        services,
+        default_service,
+        incidents: IncidentPolicy {
+            group_by,
+            auto_resolve: raw.incidents.auto_resolve.unwrap_or(true),
+        },
+        priority,
+        resolve_timeout,
+        intake,
+        tokens,
+        service_index,
+    }
+}
+
+fn check_id(errors: &mut Vec<ConfigError>, path: &str, id: &str) {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        errors.push(ConfigError::new(
+            path,
+            format!("{id:?} is not a valid id: use 1 to 64 letters, digits, '-', '_' or '.'"),
+        ));
+    }
+}
+
+fn positive(
+    errors: &mut Vec<ConfigError>,
+    path: &str,
+    value: Option<usize>,
+    default: usize,
+) -> usize {
+    match value {
+        Some(0) => {
+            errors.push(ConfigError::new(path, "must be at least 1"));
+            default
+        }
+        Some(v) => v,
+        None => default,
+    }
+}

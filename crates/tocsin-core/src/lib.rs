@@ -1,0 +1,17 @@
+//! tocsin-core: the domain of tocsin as plain data and pure functions.
+//!
+//! Everything here is deterministic and free of I/O so that the live server, `tocsin replay`
+//! and the tests decide exactly the same way (see `ARCHITECTURE.md`, "Decisions are pure
+//! functions"). Time enters only as an argument or through a [`clock::Clock`].
+
+pub mod alert;
+pub mod auth;
+pub mod clock;
+pub mod command;
+pub mod config;
+pub mod event;
+pub mod fingerprint;
+pub mod grouping;
+pub mod incident;
+pub mod priority;
+pub mod time;
