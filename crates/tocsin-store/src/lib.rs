@@ -1,0 +1,11 @@
+//! tocsin-store: where acknowledged events live.
+//!
+//! Two parts, following the flow of `ARCHITECTURE.md`:
+//! - [`log`]: the append-only event log. Intake answers 2xx only after its entry is in the
+//!   log and the log is synced to disk; many requests share one sync (group commit).
+//! - [`sqlite`]: the state store (alerts, incidents, timelines) that the engine derives from
+//!   the log, and that the API reads. It records the last log position it applied, so a
+//!   restart replays exactly what is missing.
+
+pub mod log;
+pub mod sqlite;

@@ -1,0 +1,22 @@
+//! What one log entry holds, and its binary encoding (postcard: compact and fast; the log is
+//! internal, so a self-describing format would only cost bytes and time).
+
+use serde::{Deserialize, Serialize};
+use tocsin_core::command::Command;
+use tocsin_core::event::Event;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LogEntry {
+    /// The events of one accepted request.
+    Events(Vec<Event>),
+    /// A person's action on an incident.
+    Command(Command),
+}
+
+pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {
+    postcard::to_stdvec(entry).expect("log entries always encode")
+}
+
+pub fn decode_entry(bytes: &[u8]) -> Result<LogEntry, String> {
+    postcard::from_bytes(bytes).map_err(|e| e.to_string())
+}

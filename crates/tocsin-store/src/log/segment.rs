@@ -1,0 +1,75 @@
+//! Segment files and record framing.
+//!
+//! A segment is named after the first log sequence number (LSN) it holds. A record is
+//! `len: u32 | crc32: u32 | lsn: u64 | payload`, little endian; the CRC covers the LSN and the
+//! payload, so a torn write at the tail is detected and cut off on recovery.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub const HEADER_LEN: usize = 16;
+/// A new segment is started once the current one passes this size.
+pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// Larger records are refused: no single request may be that big (intake limits are lower).
+pub const MAX_RECORD_BYTES: usize = 256 * 1024 * 1024;
+
+pub fn segment_path(dir: &Path, first_lsn: u64) -> PathBuf {
+    dir.join(format!("{first_lsn:020}.log"))
+}
+
+/// The segments in `dir`, ordered by their first LSN.
+pub fn list_segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let first = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".log"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(first) = first {
+            out.push((first, path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub fn checksum(lsn: u64, payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&lsn.to_le_bytes());
+    h.update(payload);
+    h.finalize()
+}
+
+pub fn frame(out: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&checksum(lsn, payload).to_le_bytes());
+    out.extend_from_slice(&lsn.to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Syncs a directory so that a file created or removed in it survives power loss.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Deletes the segments whose every record has an LSN below `lsn`, never the newest one.
+/// Only call this once everything below `lsn` is durable elsewhere (the SQLite store).
+pub fn prune_below(dir: &Path, lsn: u64) -> io::Result<usize> {
+    let segments = list_segments(dir)?;
+    let mut removed = 0;
+    for pair in segments.windows(2) {
+        let (_, path) = &pair[0];
+        let (next_first, _) = pair[1];
+        if next_first <= lsn {
+            fs::remove_file(path)?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
+}

@@ -1,0 +1,192 @@
+//! The group-commit writer: one thread owns the log file. Requests that arrive while a sync
+//! is in progress queue up and share the next write and `fdatasync`.
+
+use super::reader::Recovered;
+use super::segment::{frame, segment_path, sync_dir, SEGMENT_BYTES};
+use crossbeam_channel::{Receiver, Sender};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// At most this many requests share one sync, so one slow group cannot grow without bound.
+const MAX_GROUP: usize = 8192;
+
+/// Receives what the writer made durable, in LSN order.
+pub trait Sink<T>: Send + 'static {
+    /// Called once per record after its group is on disk, before the sender is answered.
+    fn committed(&mut self, lsn: u64, item: T);
+    /// Called once per group with the time the write and sync took.
+    fn synced(&mut self, took: Duration, records: usize);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendError {
+    /// The log could not be written or synced; the request was not accepted.
+    Io(String),
+    /// The writer has stopped (shutdown in progress).
+    Closed,
+}
+
+impl std::fmt::Display for AppendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppendError::Io(e) => write!(f, "the event log could not be written: {e}"),
+            AppendError::Closed => f.write_str("the server is shutting down"),
+        }
+    }
+}
+
+struct Request<T> {
+    payload: Vec<u8>,
+    item: T,
+    done: oneshot::Sender<Result<u64, AppendError>>,
+}
+
+/// A handle for appending; cheap to clone. The writer thread ends when every handle is
+/// dropped, after it has written what was queued.
+pub struct LogWriter<T> {
+    tx: Sender<Request<T>>,
+}
+
+impl<T> Clone for LogWriter<T> {
+    fn clone(&self) -> Self {
+        LogWriter {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+impl<T: Send + 'static> LogWriter<T> {
+    pub fn start(
+        dir: PathBuf,
+        recovered: Recovered,
+        sink: impl Sink<T>,
+    ) -> io::Result<(LogWriter<T>, std::thread::JoinHandle<()>)> {
+        let file = OpenOptions::new().append(true).open(&recovered.segment)?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let state = WriterThread {
+            dir,
+            file,
+            len: recovered.segment_len,
+            next_lsn: recovered.next_lsn,
+            rx,
+            sink,
+            buf: Vec::with_capacity(1 << 20),
+        };
+        let handle = std::thread::Builder::new()
+            .name("tocsin-log".into())
+            .spawn(move || state.run())?;
+        Ok((LogWriter { tx }, handle))
+    }
+
+    /// Appends one encoded entry; resolves with its LSN once it is durable.
+    pub async fn append(&self, payload: Vec<u8>, item: T) -> Result<u64, AppendError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Request {
+                payload,
+                item,
+                done,
+            })
+            .map_err(|_| AppendError::Closed)?;
+        wait.await.unwrap_or(Err(AppendError::Closed))
+    }
+
+    /// The same, for callers outside the async runtime.
+    pub fn append_blocking(&self, payload: Vec<u8>, item: T) -> Result<u64, AppendError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Request {
+                payload,
+                item,
+                done,
+            })
+            .map_err(|_| AppendError::Closed)?;
+        wait.blocking_recv().unwrap_or(Err(AppendError::Closed))
+    }
+}
+
+struct WriterThread<T, S> {
+    dir: PathBuf,
+    file: File,
+    len: u64,
+    next_lsn: u64,
+    rx: Receiver<Request<T>>,
+    sink: S,
+    buf: Vec<u8>,
+}
+
+impl<T, S: Sink<T>> WriterThread<T, S> {
+    fn run(mut self) {
+        let mut group = Vec::new();
+        while let Ok(first) = self.rx.recv() {
+            group.push(first);
+            while group.len() < MAX_GROUP {
+                match self.rx.try_recv() {
+                    Ok(r) => group.push(r),
+                    Err(_) => break,
+                }
+            }
+            let started = Instant::now();
+            match self.write_group(&group) {
+                Ok(first_lsn) => {
+                    self.sink.synced(started.elapsed(), group.len());
+                    for (i, r) in group.drain(..).enumerate() {
+                        let lsn = first_lsn + i as u64;
+                        self.sink.committed(lsn, r.item);
+                        let _ = r.done.send(Ok(lsn));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "event log write failed; requests refused");
+                    for r in group.drain(..) {
+                        let _ = r.done.send(Err(AppendError::Io(e.to_string())));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes and syncs a group; on failure the file is cut back so no half-written group
+    /// stays behind, and the LSNs are reused.
+    fn write_group(&mut self, group: &[Request<T>]) -> io::Result<u64> {
+        if self.len >= SEGMENT_BYTES {
+            self.rotate()?;
+        }
+        let first_lsn = self.next_lsn;
+        self.buf.clear();
+        for (i, r) in group.iter().enumerate() {
+            frame(&mut self.buf, first_lsn + i as u64, &r.payload);
+        }
+        let result = self
+            .file
+            .write_all(&self.buf)
+            .and_then(|_| self.file.sync_data());
+        if let Err(e) = result {
+            // A failed fdatasync may have dropped dirty pages; start over in a new segment
+            // rather than trusting this file's tail.
+            let _ = self.file.set_len(self.len);
+            let _ = self.rotate();
+            return Err(e);
+        }
+        self.len += self.buf.len() as u64;
+        self.next_lsn += group.len() as u64;
+        if self.buf.capacity() > 8 << 20 {
+            self.buf = Vec::with_capacity(1 << 20);
+        }
+        Ok(first_lsn)
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let path = segment_path(&self.dir, self.next_lsn);
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        self.len = self.file.metadata()?.len();
+        sync_dir(&self.dir)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,293 @@
+//! The engine's side of the store: loading its in-memory index at start, and writing the
+//! changes of one batch of log entries in one transaction.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use tocsin_core::event::{Event, Severity, Status};
+use tocsin_core::incident::IncidentState;
+use tocsin_core::priority::{Level, Priority};
+use tocsin_core::time::Millis;
+
+/// The part of an alert the engine keeps in memory: small, because there is one per alert.
+/// Text fields live only in SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertState {
+    pub id: i64,
+    pub incident_id: i64,
+    /// When it resolves by itself unless sent again; 0 when never.
+    pub ends_at: Millis,
+    pub occurrences: u32,
+    pub episode: u32,
+    pub status: Status,
+    pub severity: Severity,
+}
+
+/// An incident as stored; the engine keeps these in memory whole (there are far fewer
+/// incidents than alerts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentRecord {
+    pub id: i64,
+    pub title: String,
+    pub service: String,
+    pub team: String,
+    pub state: IncidentState,
+    pub priority: Priority,
+    pub priority_manual: bool,
+    pub impact: Level,
+    /// The worst severity any of its alerts had.
+    pub severity: Severity,
+    pub group_key: String,
+    pub assignee: Option<String>,
+    pub alert_count: i64,
+    pub firing_count: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub acknowledged_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub closed_at: Option<Millis>,
+    pub last_alert_at: Millis,
+}
+
+/// Text form of enums in the store.
+pub(crate) fn parse_or<T>(text: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> rusqlite::Result<T> {
+    parse(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown {what} {text:?} in the store").into(),
+        )
+    })
+}
+
+pub(crate) fn level_parse(text: &str) -> Option<Level> {
+    [Level::Low, Level::Medium, Level::High]
+        .into_iter()
+        .find(|l| l.as_str() == text)
+}
+
+pub fn applied_lsn(conn: &Connection) -> rusqlite::Result<u64> {
+    let v: Option<i64> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'applied_lsn'", [], |r| r.get(0))
+        .optional()?;
+    Ok(v.unwrap_or(0) as u64)
+}
+
+/// Calls `f` with the identity and state of every stored alert.
+pub fn load_alerts(
+    conn: &Connection,
+    mut f: impl FnMut(&str, &str, AlertState),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT id, source, dedup_key, status, severity, episode, occurrences, ends_at, incident_id
+         FROM alerts",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let source: String = r.get(1)?;
+        let dedup_key: String = r.get(2)?;
+        let status: String = r.get(3)?;
+        let severity: String = r.get(4)?;
+        let state = AlertState {
+            id: r.get(0)?,
+            status: parse_or(&status, Status::parse, "status")?,
+            severity: parse_or(&severity, Severity::parse, "severity")?,
+            episode: r.get(5)?,
+            occurrences: r.get(6)?,
+            ends_at: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+            incident_id: r.get(8)?,
+        };
+        f(&source, &dedup_key, state);
+    }
+    Ok(())
+}
+
+pub fn load_incidents(conn: &Connection, mut f: impl FnMut(IncidentRecord)) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT id, title, service, team, state, priority, priority_manual, impact, severity,
+                group_key, assignee, alert_count, firing_count, created_at, updated_at,
+                acknowledged_at, resolved_at, closed_at, last_alert_at
+         FROM incidents",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let state: String = r.get(4)?;
+        let impact: String = r.get(7)?;
+        let severity: String = r.get(8)?;
+        let priority: u8 = r.get(5)?;
+        f(IncidentRecord {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            service: r.get(2)?,
+            team: r.get(3)?,
+            state: parse_or(&state, IncidentState::parse, "incident state")?,
+            priority: parse_or(&priority.to_string(), |t| t.parse().ok().and_then(Priority::new), "priority")?,
+            priority_manual: r.get(6)?,
+            impact: parse_or(&impact, level_parse, "impact")?,
+            severity: parse_or(&severity, Severity::parse, "severity")?,
+            group_key: r.get(9)?,
+            assignee: r.get(10)?,
+            alert_count: r.get(11)?,
+            firing_count: r.get(12)?,
+            created_at: r.get(13)?,
+            updated_at: r.get(14)?,
+            acknowledged_at: r.get(15)?,
+            resolved_at: r.get(16)?,
+            closed_at: r.get(17)?,
+            last_alert_at: r.get(18)?,
+        });
+    }
+    Ok(())
+}
+
+/// The highest ids in use, so the engine can number new rows itself (it writes them later,
+/// in one batch).
+pub fn max_ids(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    let a = conn.query_row("SELECT coalesce(max(id), 0) FROM alerts", [], |r| r.get(0))?;
+    let i = conn.query_row("SELECT coalesce(max(id), 0) FROM incidents", [], |r| r.get(0))?;
+    Ok((a, i))
+}
+
+/// The writes of one engine batch, inside one transaction.
+pub struct BatchWriter<'t, 'c> {
+    tx: &'t Transaction<'c>,
+}
+
+impl<'t, 'c> BatchWriter<'t, 'c> {
+    pub fn new(tx: &'t Transaction<'c>) -> Self {
+        BatchWriter { tx }
+    }
+
+    /// Inserts or updates an alert with the content of the event that last touched it.
+    pub fn upsert_alert(&self, a: &AlertState, service: &str, e: &Event) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO alerts (id, source, dedup_key, name, service, status, severity, summary,
+                 description, labels, links, episode, occurrences, first_seen, last_seen,
+                 started_at, resolved_at, ends_at, incident_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17, ?18)
+             ON CONFLICT (id) DO UPDATE SET
+                 name = excluded.name, service = excluded.service, status = excluded.status,
+                 severity = excluded.severity, summary = excluded.summary,
+                 description = excluded.description, labels = excluded.labels,
+                 links = excluded.links, occurrences = excluded.occurrences,
+                 last_seen = excluded.last_seen,
+                 started_at = CASE WHEN excluded.episode != alerts.episode
+                                   THEN excluded.started_at ELSE alerts.started_at END,
+                 episode = excluded.episode,
+                 resolved_at = excluded.resolved_at, ends_at = excluded.ends_at,
+                 incident_id = excluded.incident_id",
+        )?;
+        let labels = serde_json::to_string(&e.labels).unwrap_or_else(|_| "{}".into());
+        let links = serde_json::to_string(&e.links).unwrap_or_else(|_| "[]".into());
+        let resolved_at = (a.status == Status::Resolved).then_some(e.occurred_at);
+        stmt.execute(params![
+            a.id,
+            e.source,
+            e.dedup_key,
+            e.name,
+            service,
+            a.status.as_str(),
+            a.severity.as_str(),
+            e.summary,
+            e.description,
+            labels,
+            links,
+            a.episode,
+            a.occurrences,
+            e.received_at,
+            e.occurred_at,
+            resolved_at,
+            (a.ends_at != 0).then_some(a.ends_at),
+            a.incident_id,
+        ])?;
+        Ok(())
+    }
+
+    /// Updates only the state of an alert that changed without an event (it timed out).
+    pub fn update_alert_state(&self, a: &AlertState, resolved_at: Option<Millis>) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5
+             WHERE id = ?1",
+        )?;
+        stmt.execute(params![
+            a.id,
+            a.status.as_str(),
+            resolved_at,
+            (a.ends_at != 0).then_some(a.ends_at),
+            a.incident_id
+        ])?;
+        Ok(())
+    }
+
+    pub fn alert_history(
+        &self,
+        alert_id: i64,
+        episode: u32,
+        incident_id: i64,
+        kind: &str,
+        at: Millis,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO alert_history (alert_id, episode, incident_id, kind, at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        stmt.execute(params![alert_id, episode, incident_id, kind, at])?;
+        Ok(())
+    }
+
+    pub fn upsert_incident(&self, i: &IncidentRecord) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO incidents (id, title, service, team, state, priority,
+                 priority_manual, impact, severity, group_key, assignee, alert_count,
+                 firing_count, created_at, updated_at, acknowledged_at, resolved_at, closed_at,
+                 last_alert_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19)",
+        )?;
+        stmt.execute(params![
+            i.id,
+            i.title,
+            i.service,
+            i.team,
+            i.state.as_str(),
+            i.priority.number(),
+            i.priority_manual,
+            i.impact.as_str(),
+            i.severity.as_str(),
+            i.group_key,
+            i.assignee,
+            i.alert_count,
+            i.firing_count,
+            i.created_at,
+            i.updated_at,
+            i.acknowledged_at,
+            i.resolved_at,
+            i.closed_at,
+            i.last_alert_at,
+        ])?;
+        Ok(())
+    }
+
+    pub fn timeline(
+        &self,
+        incident_id: i64,
+        at: Millis,
+        actor: &str,
+        kind: &str,
+        message: &str,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO incident_timeline (incident_id, at, actor, kind, message)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        stmt.execute(params![incident_id, at, actor, kind, message])?;
+        Ok(())
+    }
+
+    pub fn set_applied_lsn(&self, lsn: u64) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES ('applied_lsn', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?;
+        stmt.execute([lsn as i64])?;
+        Ok(())
+    }
+}
