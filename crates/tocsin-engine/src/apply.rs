@@ -1,0 +1,234 @@
+//! Applying events and time-outs: the alert lifecycle and which incident each alert joins.
+
+use crate::index::Index;
+use crate::pending::{Pending, TimelineEntry};
+use tocsin_core::alert::{decide, AlertChange};
+use tocsin_core::config::{Config, Service};
+use tocsin_core::event::{Event, Severity, Status};
+use tocsin_core::fingerprint::alert_key;
+use tocsin_core::grouping::group_key;
+use tocsin_core::incident::IncidentState;
+use tocsin_core::time::Millis;
+use tocsin_store::sqlite::state::{AlertState, IncidentRecord};
+
+/// The engine actor in timeline entries it writes itself.
+pub const ENGINE: &str = "tocsin";
+
+/// What applying one event did, for counters.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    Changed,
+    Ignored,
+}
+
+impl Index {
+    pub fn apply_event<'b>(&mut self, config: &'b Config, e: &'b Event, p: &mut Pending<'b>) -> Applied {
+        let requested = e.service.as_deref().or_else(|| e.labels.get("service").map(String::as_str));
+        let service = config.service_for(requested);
+        let key = alert_key(&e.source, &e.dedup_key);
+        let current = self.alerts.get(&key).copied();
+        let at = e.received_at;
+        match decide(current.map(|a| a.status), e.status) {
+            AlertChange::Ignored => return Applied::Ignored,
+            AlertChange::Opened => {
+                let id = self.next_alert_id;
+                self.next_alert_id += 1;
+                let incident_id = self.attach(config, service, e, None, p);
+                self.alerts.insert(
+                    key,
+                    AlertState {
+                        id,
+                        incident_id,
+                        ends_at: 0,
+                        occurrences: 1,
+                        episode: 1,
+                        status: Status::Firing,
+                        severity: e.severity,
+                    },
+                );
+                self.alerts_firing += 1;
+                p.history(id, 1, incident_id, "fired", at);
+            }
+            AlertChange::Repeated => {
+                let mut a = current.expect("repeated alerts exist");
+                a.occurrences = a.occurrences.saturating_add(1);
+                a.severity = e.severity;
+                let open = self.incidents.get(&a.incident_id).is_some_and(|i| i.state.is_open());
+                if open {
+                    self.touch_incident(config, a.incident_id, e.severity, at, p);
+                } else {
+                    // Its incident was resolved by hand while the condition persists: the
+                    // alert starts over in an open incident, as a pager would expect.
+                    let old = a.incident_id;
+                    self.leave_incident(config, old, at, p);
+                    a.incident_id = self.attach(config, service, e, Some(old), p);
+                    p.history(a.id, a.episode, a.incident_id, "reattached", at);
+                }
+                self.alerts.insert(key, a);
+            }
+            AlertChange::Refired => {
+                let mut a = current.expect("refired alerts exist");
+                a.occurrences = a.occurrences.saturating_add(1);
+                a.episode += 1;
+                a.status = Status::Firing;
+                a.severity = e.severity;
+                a.incident_id = self.attach(config, service, e, Some(a.incident_id), p);
+                self.alerts_firing += 1;
+                p.history(a.id, a.episode, a.incident_id, "fired", at);
+                self.alerts.insert(key, a);
+            }
+            AlertChange::Resolved => {
+                let mut a = current.expect("resolved alerts exist");
+                a.occurrences = a.occurrences.saturating_add(1);
+                a.status = Status::Resolved;
+                self.alerts_firing -= 1;
+                p.history(a.id, a.episode, a.incident_id, "resolved", at);
+                self.leave_incident(config, a.incident_id, at, p);
+                self.alerts.insert(key, a);
+            }
+        }
+        // Every alert that is firing now carries the time it ends by itself, if any.
+        let a = self.alerts.get_mut(&key).expect("the alert exists now");
+        let (old, new) = (a.ends_at, if a.status == Status::Firing { e.ends_at.unwrap_or(0) } else { 0 });
+        a.ends_at = new;
+        let (id, incident_id) = (a.id, a.incident_id);
+        self.set_expiry(key, old, new);
+        p.alert_from_event(id, key, &service.id, e);
+        p.incident(incident_id);
+        Applied::Changed
+    }
+
+    /// Resolves the alerts whose end time has passed.
+    pub fn expire(&mut self, config: &Config, now: Millis, p: &mut Pending<'_>) -> usize {
+        let mut count = 0;
+        while let Some(&(ends_at, key)) = self.expiries.first() {
+            if ends_at > now {
+                break;
+            }
+            self.expiries.pop_first();
+            let Some(a) = self.alerts.get_mut(&key) else { continue };
+            if a.status != Status::Firing || a.ends_at != ends_at {
+                continue;
+            }
+            a.status = Status::Resolved;
+            a.ends_at = 0;
+            let (id, episode, incident_id) = (a.id, a.episode, a.incident_id);
+            self.alerts_firing -= 1;
+            p.history(id, episode, incident_id, "expired", ends_at);
+            p.alert_timed_out(id, key, ends_at);
+            self.leave_incident(config, incident_id, ends_at, p);
+            count += 1;
+        }
+        count
+    }
+
+    /// The open incident of the event's group, or a new one. `previous` is the incident the
+    /// alert belonged to before (for the alert count: rejoining it is not a new alert).
+    fn attach(&mut self, config: &Config, service: &Service, e: &Event, previous: Option<i64>, p: &mut Pending<'_>) -> i64 {
+        let at = e.received_at;
+        let key = group_key(&config.incidents.group_by, e, &service.id);
+        let joined = self
+            .open_groups
+            .get(&key)
+            .copied()
+            .filter(|id| self.incidents.get(id).is_some_and(|i| i.state.is_open()));
+        let id = match joined {
+            Some(id) => id,
+            None => {
+                let id = self.next_incident_id;
+                self.next_incident_id += 1;
+                let title = if e.summary.is_empty() { e.name.clone() } else { e.summary.clone() };
+                let priority = config.priority.for_alert(service.impact, e.severity);
+                self.incidents.insert(
+                    id,
+                    IncidentRecord {
+                        id,
+                        title,
+                        service: service.id.clone(),
+                        team: service.team.clone(),
+                        state: IncidentState::Triggered,
+                        priority,
+                        priority_manual: false,
+                        impact: service.impact,
+                        severity: e.severity,
+                        group_key: key.clone(),
+                        assignee: None,
+                        alert_count: 0,
+                        firing_count: 0,
+                        created_at: at,
+                        updated_at: at,
+                        acknowledged_at: None,
+                        resolved_at: None,
+                        closed_at: None,
+                        last_alert_at: at,
+                    },
+                );
+                self.open_groups.insert(key, id);
+                p.states_changed = true;
+                p.timeline(TimelineEntry {
+                    incident_id: id,
+                    at,
+                    actor: ENGINE.into(),
+                    kind: "triggered",
+                    message: format!("opened by alert {} from {} ({}), priority {priority}", e.name, e.source, e.severity),
+                });
+                id
+            }
+        };
+        let incident = self.incidents.get_mut(&id).expect("attached incidents exist");
+        if previous != Some(id) {
+            incident.alert_count += 1;
+        }
+        incident.firing_count += 1;
+        self.touch_incident(config, id, e.severity, at, p);
+        id
+    }
+
+    /// A firing alert of this incident was seen: raise its severity and matrix priority if
+    /// the alert is worse than anything before.
+    fn touch_incident(&mut self, config: &Config, id: i64, severity: Severity, at: Millis, p: &mut Pending<'_>) {
+        let Some(i) = self.incidents.get_mut(&id) else { return };
+        i.last_alert_at = at;
+        i.updated_at = at;
+        if severity > i.severity {
+            i.severity = severity;
+            let computed = config.priority.for_alert(i.impact, severity);
+            if !i.priority_manual && computed < i.priority {
+                i.priority = computed;
+                p.timeline(TimelineEntry {
+                    incident_id: id,
+                    at,
+                    actor: ENGINE.into(),
+                    kind: "priority",
+                    message: format!("priority raised to {computed}: an alert is now {severity}"),
+                });
+            }
+        }
+        p.incident(id);
+    }
+
+    /// A firing alert left this incident (resolved, timed out or moved on). The incident
+    /// resolves by itself when none is left firing, if the config says so.
+    fn leave_incident(&mut self, config: &Config, id: i64, at: Millis, p: &mut Pending<'_>) {
+        let Some(i) = self.incidents.get_mut(&id) else { return };
+        i.firing_count = (i.firing_count - 1).max(0);
+        i.updated_at = at;
+        p.incident(id);
+        if i.firing_count == 0 && config.incidents.auto_resolve && i.state.is_open() {
+            i.state = IncidentState::Resolved;
+            i.resolved_at = Some(at);
+            let key = i.group_key.clone();
+            if self.open_groups.get(&key) == Some(&id) {
+                self.open_groups.remove(&key);
+            }
+            p.states_changed = true;
+            p.timeline(TimelineEntry {
+                incident_id: id,
+                at,
+                actor: ENGINE.into(),
+                kind: "resolved",
+                message: "all alerts resolved".into(),
+            });
+        }
+    }
+}

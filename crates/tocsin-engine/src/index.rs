@@ -1,0 +1,62 @@
+//! The engine's in-memory index of alerts and incidents, rebuilt from SQLite at start.
+//!
+//! Memory per alert is what decides how many alerts one node holds, so an alert is a 16-byte
+//! key and a 40-byte [`AlertState`]; everything textual stays in SQLite.
+
+use std::collections::{BTreeSet, HashMap};
+use tocsin_core::event::Status;
+use tocsin_core::fingerprint::alert_key;
+use tocsin_core::time::Millis;
+use tocsin_store::sqlite::state::{self, AlertState, IncidentRecord};
+
+#[derive(Default)]
+pub struct Index {
+    pub alerts: HashMap<u128, AlertState>,
+    pub incidents: HashMap<i64, IncidentRecord>,
+    /// Group key -> the open incident alerts of that group join.
+    pub open_groups: HashMap<String, i64>,
+    /// Alerts that resolve by themselves, by when.
+    pub expiries: BTreeSet<(Millis, u128)>,
+    pub next_alert_id: i64,
+    pub next_incident_id: i64,
+    pub alerts_firing: i64,
+}
+
+impl Index {
+    pub fn load(conn: &rusqlite::Connection) -> rusqlite::Result<Index> {
+        let mut index = Index::default();
+        state::load_alerts(conn, |source, dedup_key, a| {
+            let key = alert_key(source, dedup_key);
+            if a.status == Status::Firing {
+                index.alerts_firing += 1;
+                if a.ends_at != 0 {
+                    index.expiries.insert((a.ends_at, key));
+                }
+            }
+            index.alerts.insert(key, a);
+        })?;
+        state::load_incidents(conn, |i| {
+            if i.state.is_open() {
+                index.open_groups.insert(i.group_key.clone(), i.id);
+            }
+            index.incidents.insert(i.id, i);
+        })?;
+        let (alert_max, incident_max) = state::max_ids(conn)?;
+        index.next_alert_id = alert_max + 1;
+        index.next_incident_id = incident_max + 1;
+        Ok(index)
+    }
+
+    /// Moves an alert's expiry; `0` means none.
+    pub fn set_expiry(&mut self, key: u128, old: Millis, new: Millis) {
+        if old == new {
+            return;
+        }
+        if old != 0 {
+            self.expiries.remove(&(old, key));
+        }
+        if new != 0 {
+            self.expiries.insert((new, key));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! What one batch must write. Changes are collected first and written once at the end, so an
+//! alert that repeats a hundred times in a batch costs one row write, not a hundred.
+
+use crate::index::Index;
+use std::collections::{HashMap, HashSet};
+use tocsin_core::event::Event;
+use tocsin_core::time::Millis;
+use tocsin_store::sqlite::state::BatchWriter;
+
+struct AlertWrite<'b> {
+    key: u128,
+    /// The catalog service it maps to, and the event that last touched it; `None` when it
+    /// changed by itself (timed out), which writes only its state.
+    content: Option<(&'b str, &'b Event)>,
+    resolved_at: Option<Millis>,
+}
+
+pub struct TimelineEntry {
+    pub incident_id: i64,
+    pub at: Millis,
+    pub actor: String,
+    pub kind: &'static str,
+    pub message: String,
+}
+
+#[derive(Default)]
+pub struct Pending<'b> {
+    alerts: HashMap<i64, AlertWrite<'b>>,
+    incidents: HashSet<i64>,
+    history: Vec<(i64, u32, i64, &'static str, Millis)>,
+    timeline: Vec<TimelineEntry>,
+    /// Set when an incident changed state, so the per-state counts are recomputed.
+    pub states_changed: bool,
+}
+
+impl<'b> Pending<'b> {
+    pub fn alert_from_event(&mut self, id: i64, key: u128, service: &'b str, event: &'b Event) {
+        self.alerts.insert(
+            id,
+            AlertWrite {
+                key,
+                content: Some((service, event)),
+                resolved_at: None,
+            },
+        );
+    }
+
+    pub fn alert_timed_out(&mut self, id: i64, key: u128, at: Millis) {
+        match self.alerts.get_mut(&id) {
+            // Touched by an event earlier in this batch: its content is still the latest.
+            Some(w) if w.content.is_some() => w.resolved_at = Some(at),
+            _ => {
+                self.alerts.insert(
+                    id,
+                    AlertWrite {
+                        key,
+                        content: None,
+                        resolved_at: Some(at),
+                    },
+                );
+            }
+        }
+    }
+
+    pub fn incident(&mut self, id: i64) {
+        self.incidents.insert(id);
+    }
+
+    pub fn history(&mut self, alert_id: i64, episode: u32, incident_id: i64, kind: &'static str, at: Millis) {
+        self.history.push((alert_id, episode, incident_id, kind, at));
+    }
+
+    pub fn timeline(&mut self, entry: TimelineEntry) {
+        self.incidents.insert(entry.incident_id);
+        self.timeline.push(entry);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.alerts.is_empty() && self.incidents.is_empty() && self.history.is_empty()
+    }
+
+    /// Writes everything, reading the latest state of each row from the index.
+    pub fn flush(self, index: &Index, w: &BatchWriter<'_, '_>) -> rusqlite::Result<()> {
+        for (_, write) in self.alerts {
+            let Some(state) = index.alerts.get(&write.key) else {
+                continue;
+            };
+            match write.content {
+                Some((service, event)) => {
+                    w.upsert_alert(state, service, event)?;
+                    if write.resolved_at.is_some() {
+                        w.update_alert_state(state, write.resolved_at)?;
+                    }
+                }
+                None => w.update_alert_state(state, write.resolved_at)?,
+            }
+        }
+        for id in self.incidents {
+            if let Some(incident) = index.incidents.get(&id) {
+                w.upsert_incident(incident)?;
+            }
+        }
+        for (alert_id, episode, incident_id, kind, at) in self.history {
+            w.alert_history(alert_id, episode, incident_id, kind, at)?;
+        }
+        for t in self.timeline {
+            w.timeline(t.incident_id, t.at, &t.actor, t.kind, &t.message)?;
+        }
+        Ok(())
+    }
+}

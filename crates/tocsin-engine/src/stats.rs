@@ -1,0 +1,29 @@
+//! Counters the engine keeps for `/metrics` and readiness.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use tocsin_core::incident::IncidentState;
+
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    pub alerts_firing: AtomicI64,
+    pub alerts_total: AtomicI64,
+    /// Indexed like [`IncidentState::ALL`].
+    pub incidents: [AtomicI64; 4],
+    pub applied_lsn: AtomicU64,
+    pub events_applied: AtomicU64,
+    /// Resolves for alerts that were not firing.
+    pub events_ignored: AtomicU64,
+}
+
+impl EngineStats {
+    pub fn incidents_in(&self, state: IncidentState) -> i64 {
+        self.incidents[state_index(state)].load(Ordering::Relaxed)
+    }
+}
+
+pub(crate) fn state_index(state: IncidentState) -> usize {
+    IncidentState::ALL
+        .iter()
+        .position(|s| *s == state)
+        .expect("every state is in ALL")
+}
