@@ -1,0 +1,78 @@
+//! tocsin-integrations: one module per monitoring tool, each turning the tool's native
+//! payload into normalised [`Event`]s with the tool's own semantics for identity, severity
+//! and firing/resolved. Adapters are pure: bytes and a context in, events or an error out.
+
+pub mod alertmanager_v2;
+mod limits;
+pub mod native;
+
+use tocsin_core::event::Event;
+use tocsin_core::time::Millis;
+
+/// What an adapter may need besides the body.
+#[derive(Debug, Clone, Copy)]
+pub struct IntakeContext {
+    pub now: Millis,
+    /// Alertmanager's resolve_timeout, for alerts that carry no end time.
+    pub resolve_timeout: Millis,
+    pub max_events: usize,
+}
+
+/// Why a payload was refused; the message names the place (`[3].labels.host: ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeError(pub String);
+
+impl std::fmt::Display for IntakeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An inbound integration: how one tool's payload becomes events.
+pub trait Adapter: Send + Sync {
+    /// The `source` its events carry by default.
+    fn name(&self) -> &'static str;
+    fn parse(&self, body: &[u8], ctx: &IntakeContext) -> Result<Vec<Event>, IntakeError>;
+}
+
+/// Parses a JSON body that holds one `T` or an array of them, with the path of the first
+/// error in the message and the number of items bounded.
+pub(crate) fn one_or_many<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    max: usize,
+) -> Result<Vec<T>, IntakeError> {
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let result = match first {
+        Some(b'[') => parse::<Vec<T>>(body),
+        Some(b'{') => parse::<T>(body).map(|one| vec![one]),
+        Some(_) => Err(IntakeError("the body must be a JSON object or an array of objects".into())),
+        None => Err(IntakeError("the body is empty".into())),
+    }?;
+    if result.is_empty() {
+        return Err(IntakeError("the array is empty".into()));
+    }
+    if result.len() > max {
+        return Err(IntakeError(format!(
+            "{} items in one request; at most {max} are allowed",
+            result.len()
+        )));
+    }
+    Ok(result)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, IntakeError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let syntax = !matches!(inner.classify(), serde_json::error::Category::Data);
+        if syntax || path == "." {
+            IntakeError(format!("invalid JSON: {inner}"))
+        } else {
+            IntakeError(format!("{path}: {inner}"))
+        }
+    })?;
+    de.end()
+        .map_err(|e| IntakeError(format!("invalid JSON: {e}")))?;
+    Ok(value)
+}

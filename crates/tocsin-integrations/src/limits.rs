@@ -1,0 +1,41 @@
+//! Bounds on what a sender controls, so one client cannot make an alert unbounded.
+//! Documented in docs/api.md ("Limits").
+
+use crate::IntakeError;
+use std::collections::BTreeMap;
+
+pub const MAX_SHORT: usize = 512;
+pub const MAX_SUMMARY: usize = 2048;
+pub const MAX_DESCRIPTION: usize = 64 * 1024;
+pub const MAX_LABELS: usize = 128;
+pub const MAX_LABEL_KEY: usize = 256;
+pub const MAX_LABEL_VALUE: usize = 4096;
+pub const MAX_LINKS: usize = 16;
+pub const MAX_HREF: usize = 2048;
+
+pub fn check_len(path: &str, field: &str, value: &str, max: usize) -> Result<(), IntakeError> {
+    if value.len() > max {
+        return Err(IntakeError(format!(
+            "{path}.{field}: {} bytes, at most {max} are allowed",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+pub fn check_labels(path: &str, labels: &BTreeMap<String, String>) -> Result<(), IntakeError> {
+    if labels.len() > MAX_LABELS {
+        return Err(IntakeError(format!(
+            "{path}.labels: {} labels, at most {MAX_LABELS} are allowed",
+            labels.len()
+        )));
+    }
+    for (k, v) in labels {
+        if k.is_empty() {
+            return Err(IntakeError(format!("{path}.labels: a label name is empty")));
+        }
+        check_len(&format!("{path}.labels"), k, k, MAX_LABEL_KEY)?;
+        check_len(&format!("{path}.labels"), k, v, MAX_LABEL_VALUE)?;
+    }
+    Ok(())
+}

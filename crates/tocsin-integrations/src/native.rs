@@ -1,0 +1,192 @@
+//! tocsin's own event format: `POST /api/v1/events`, one object or an array.
+
+use crate::limits::*;
+use crate::{one_or_many, Adapter, IntakeContext, IntakeError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use tocsin_core::event::{Event, Link, Severity, Status};
+use tocsin_core::fingerprint::label_fingerprint;
+use tocsin_core::time::parse_rfc3339;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NativeEvent {
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    dedup_key: Option<String>,
+    #[serde(default)]
+    status: Option<Status>,
+    #[serde(default)]
+    severity: Option<Severity>,
+    summary: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    links: Vec<NativeLink>,
+    #[serde(default)]
+    occurred_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NativeLink {
+    href: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+pub struct Native;
+
+pub const SOURCE: &str = "api";
+
+impl Adapter for Native {
+    fn name(&self) -> &'static str {
+        SOURCE
+    }
+
+    fn parse(&self, body: &[u8], ctx: &IntakeContext) -> Result<Vec<Event>, IntakeError> {
+        let raw: Vec<NativeEvent> = one_or_many(body, ctx.max_events)?;
+        raw.into_iter()
+            .enumerate()
+            .map(|(i, e)| convert(&format!("[{i}]"), e, ctx))
+            .collect()
+    }
+}
+
+fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, IntakeError> {
+    let source = e.source.unwrap_or_else(|| SOURCE.to_string());
+    if source.is_empty() {
+        return Err(IntakeError(format!("{path}.source: must not be empty")));
+    }
+    check_len(path, "source", &source, MAX_SHORT)?;
+    if e.summary.trim().is_empty() {
+        return Err(IntakeError(format!("{path}.summary: must not be empty")));
+    }
+    check_len(path, "summary", &e.summary, MAX_SUMMARY)?;
+    let description = e.description.unwrap_or_default();
+    check_len(path, "description", &description, MAX_DESCRIPTION)?;
+    if let Some(s) = &e.service {
+        check_len(path, "service", s, MAX_SHORT)?;
+    }
+    check_labels(path, &e.labels)?;
+    if e.links.len() > MAX_LINKS {
+        return Err(IntakeError(format!("{path}.links: at most {MAX_LINKS} links are allowed")));
+    }
+    let mut links = Vec::with_capacity(e.links.len());
+    for (j, l) in e.links.into_iter().enumerate() {
+        check_len(&format!("{path}.links[{j}]"), "href", &l.href, MAX_HREF)?;
+        let text = l.text.unwrap_or_default();
+        check_len(&format!("{path}.links[{j}]"), "text", &text, MAX_SHORT)?;
+        links.push(Link { href: l.href, text });
+    }
+    let dedup_key = match e.dedup_key {
+        Some(k) if k.is_empty() => {
+            return Err(IntakeError(format!("{path}.dedup_key: must not be empty when given")))
+        }
+        Some(k) => {
+            check_len(path, "dedup_key", &k, MAX_SHORT)?;
+            k
+        }
+        // Without labels the summary is what tells two conditions apart.
+        None if e.labels.is_empty() => {
+            let mut by_summary = BTreeMap::new();
+            by_summary.insert(String::new(), e.summary.clone());
+            label_fingerprint(&source, &by_summary)
+        }
+        None => label_fingerprint(&source, &e.labels),
+    };
+    let occurred_at = match &e.occurred_at {
+        Some(t) => parse_rfc3339(t).map_err(|m| IntakeError(format!("{path}.occurred_at: {m}")))?,
+        None => ctx.now,
+    };
+    let name = e.labels.get("alertname").cloned().unwrap_or_else(|| e.summary.clone());
+    Ok(Event {
+        source,
+        dedup_key,
+        status: e.status.unwrap_or(Status::Firing),
+        severity: e.severity.unwrap_or(Severity::Warning),
+        name,
+        summary: e.summary,
+        description,
+        service: e.service,
+        labels: e.labels,
+        links,
+        occurred_at,
+        received_at: ctx.now,
+        ends_at: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CTX: IntakeContext = IntakeContext {
+        now: 1_700_000_000_000,
+        resolve_timeout: 300_000,
+        max_events: 3,
+    };
+
+    fn parse(body: &str) -> Result<Vec<Event>, IntakeError> {
+        Native.parse(body.as_bytes(), &CTX)
+    }
+
+    #[test]
+    fn one_object_with_defaults() {
+        let e = &parse(r#"{"summary": "磁盘将满 disk almost full", "labels": {"host": "db1"}}"#).unwrap()[0];
+        assert_eq!(e.source, "api");
+        assert_eq!(e.status, Status::Firing);
+        assert_eq!(e.severity, Severity::Warning);
+        assert_eq!(e.name, "磁盘将满 disk almost full");
+        assert_eq!(e.occurred_at, CTX.now);
+        assert_eq!(e.dedup_key.len(), 32);
+    }
+
+    #[test]
+    fn dedup_key_defaults_to_source_and_labels() {
+        let a = &parse(r#"{"summary": "a", "labels": {"host": "db1"}}"#).unwrap()[0];
+        let b = &parse(r#"{"summary": "b", "labels": {"host": "db1"}}"#).unwrap()[0];
+        let c = &parse(r#"{"summary": "a", "source": "x", "labels": {"host": "db1"}}"#).unwrap()[0];
+        assert_eq!(a.dedup_key, b.dedup_key);
+        assert_ne!(a.dedup_key, c.dedup_key);
+        let explicit = &parse(r#"{"summary": "a", "dedup_key": "k1"}"#).unwrap()[0];
+        assert_eq!(explicit.dedup_key, "k1");
+    }
+
+    #[test]
+    fn arrays_and_their_errors_name_the_item() {
+        assert_eq!(parse(r#"[{"summary": "a"}, {"summary": "b", "status": "resolved"}]"#).unwrap().len(), 2);
+        let err = parse(r#"[{"summary": "a"}, {"summary": "b", "severity": "fatal"}]"#).unwrap_err();
+        assert!(err.0.starts_with("[1].severity:"), "{err}");
+        let err = parse(r#"[{"summary": "a", "serverity": "high"}]"#).unwrap_err();
+        assert!(err.0.contains("unknown field `serverity`"), "{err}");
+        let err = parse(r#"{"summary": "a", "labels": {"n": 5}}"#).unwrap_err();
+        assert!(err.0.starts_with("labels.n:"), "{err}");
+    }
+
+    #[test]
+    fn bad_bodies_are_refused() {
+        for (body, expect) in [
+            ("", "empty"),
+            ("[]", "empty"),
+            ("42", "object or an array"),
+            (r#"{"summary": "a""#, "invalid JSON"),
+            (r#"{"summary": "a"} x"#, "invalid JSON"),
+            (r#"{"summary": " "}"#, "summary: must not be empty"),
+            (r#"{"description": "no summary"}"#, "summary"),
+            (r#"{"summary": "a", "occurred_at": "yesterday"}"#, "occurred_at"),
+            (r#"[{"summary":"a"},{"summary":"a"},{"summary":"a"},{"summary":"a"}]"#, "at most 3"),
+        ] {
+            let err = parse(body).unwrap_err();
+            assert!(err.0.contains(expect), "{body}: {err}");
+        }
+        let long = format!(r#"{{"summary": "{}"}}"#, "x".repeat(MAX_SUMMARY + 1));
+        assert!(parse(&long).unwrap_err().0.contains("at most"));
+        assert!(Native.parse(b"{\"summary\": \"\xff\xfe\"}", &CTX).is_err());
+    }
+}
