@@ -101,9 +101,18 @@ mod tests {
     #[test]
     fn default_matrix_is_itil() {
         let m = PriorityMatrix::default();
-        assert_eq!(m.for_alert(Level::High, Severity::Critical).to_string(), "P1");
-        assert_eq!(m.for_alert(Level::Medium, Severity::Critical).to_string(), "P2");
-        assert_eq!(m.for_alert(Level::Medium, Severity::Warning).to_string(), "P3");
+        assert_eq!(
+            m.for_alert(Level::High, Severity::Critical).to_string(),
+            "P1"
+        );
+        assert_eq!(
+            m.for_alert(Level::Medium, Severity::Critical).to_string(),
+            "P2"
+        );
+        assert_eq!(
+            m.for_alert(Level::Medium, Severity::Warning).to_string(),
+            "P3"
+        );
         assert_eq!(m.for_alert(Level::Low, Severity::Info).to_string(), "P5");
     }
 

@@ -22,8 +22,16 @@ pub enum Applied {
 }
 
 impl Index {
-    pub fn apply_event<'b>(&mut self, config: &'b Config, e: &'b Event, p: &mut Pending<'b>) -> Applied {
-        let requested = e.service.as_deref().or_else(|| e.labels.get("service").map(String::as_str));
+    pub fn apply_event<'b>(
+        &mut self,
+        config: &'b Config,
+        e: &'b Event,
+        p: &mut Pending<'b>,
+    ) -> Applied {
+        let requested = e
+            .service
+            .as_deref()
+            .or_else(|| e.labels.get("service").map(String::as_str));
         let service = config.service_for(requested);
         let key = alert_key(&e.source, &e.dedup_key);
         let current = self.alerts.get(&key).copied();
@@ -53,7 +61,10 @@ impl Index {
                 let mut a = current.expect("repeated alerts exist");
                 a.occurrences = a.occurrences.saturating_add(1);
                 a.severity = e.severity;
-                let open = self.incidents.get(&a.incident_id).is_some_and(|i| i.state.is_open());
+                let open = self
+                    .incidents
+                    .get(&a.incident_id)
+                    .is_some_and(|i| i.state.is_open());
                 if open {
                     self.touch_incident(config, a.incident_id, e.severity, at, p);
                 } else {
@@ -89,7 +100,14 @@ impl Index {
         }
         // Every alert that is firing now carries the time it ends by itself, if any.
         let a = self.alerts.get_mut(&key).expect("the alert exists now");
-        let (old, new) = (a.ends_at, if a.status == Status::Firing { e.ends_at.unwrap_or(0) } else { 0 });
+        let (old, new) = (
+            a.ends_at,
+            if a.status == Status::Firing {
+                e.ends_at.unwrap_or(0)
+            } else {
+                0
+            },
+        );
         a.ends_at = new;
         let (id, incident_id) = (a.id, a.incident_id);
         self.set_expiry(key, old, new);
@@ -106,7 +124,9 @@ impl Index {
                 break;
             }
             self.expiries.pop_first();
-            let Some(a) = self.alerts.get_mut(&key) else { continue };
+            let Some(a) = self.alerts.get_mut(&key) else {
+                continue;
+            };
             if a.status != Status::Firing || a.ends_at != ends_at {
                 continue;
             }
@@ -124,7 +144,14 @@ impl Index {
 
     /// The open incident of the event's group, or a new one. `previous` is the incident the
     /// alert belonged to before (for the alert count: rejoining it is not a new alert).
-    fn attach(&mut self, config: &Config, service: &Service, e: &Event, previous: Option<i64>, p: &mut Pending<'_>) -> i64 {
+    fn attach(
+        &mut self,
+        config: &Config,
+        service: &Service,
+        e: &Event,
+        previous: Option<i64>,
+        p: &mut Pending<'_>,
+    ) -> i64 {
         let at = e.received_at;
         let key = group_key(&config.incidents.group_by, e, &service.id);
         let joined = self
@@ -137,7 +164,11 @@ impl Index {
             None => {
                 let id = self.next_incident_id;
                 self.next_incident_id += 1;
-                let title = if e.summary.is_empty() { e.name.clone() } else { e.summary.clone() };
+                let title = if e.summary.is_empty() {
+                    e.name.clone()
+                } else {
+                    e.summary.clone()
+                };
                 let priority = config.priority.for_alert(service.impact, e.severity);
                 self.incidents.insert(
                     id,
@@ -170,12 +201,18 @@ impl Index {
                     at,
                     actor: ENGINE.into(),
                     kind: "triggered",
-                    message: format!("opened by alert {} from {} ({}), priority {priority}", e.name, e.source, e.severity),
+                    message: format!(
+                        "opened by alert {} from {} ({}), priority {priority}",
+                        e.name, e.source, e.severity
+                    ),
                 });
                 id
             }
         };
-        let incident = self.incidents.get_mut(&id).expect("attached incidents exist");
+        let incident = self
+            .incidents
+            .get_mut(&id)
+            .expect("attached incidents exist");
         if previous != Some(id) {
             incident.alert_count += 1;
         }
@@ -186,8 +223,17 @@ impl Index {
 
     /// A firing alert of this incident was seen: raise its severity and matrix priority if
     /// the alert is worse than anything before.
-    fn touch_incident(&mut self, config: &Config, id: i64, severity: Severity, at: Millis, p: &mut Pending<'_>) {
-        let Some(i) = self.incidents.get_mut(&id) else { return };
+    fn touch_incident(
+        &mut self,
+        config: &Config,
+        id: i64,
+        severity: Severity,
+        at: Millis,
+        p: &mut Pending<'_>,
+    ) {
+        let Some(i) = self.incidents.get_mut(&id) else {
+            return;
+        };
         i.last_alert_at = at;
         i.updated_at = at;
         if severity > i.severity {
@@ -210,7 +256,9 @@ impl Index {
     /// A firing alert left this incident (resolved, timed out or moved on). The incident
     /// resolves by itself when none is left firing, if the config says so.
     fn leave_incident(&mut self, config: &Config, id: i64, at: Millis, p: &mut Pending<'_>) {
-        let Some(i) = self.incidents.get_mut(&id) else { return };
+        let Some(i) = self.incidents.get_mut(&id) else {
+            return;
+        };
         i.firing_count = (i.firing_count - 1).max(0);
         i.updated_at = at;
         p.incident(id);

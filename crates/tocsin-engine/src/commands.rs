@@ -28,7 +28,12 @@ impl std::fmt::Display for CommandError {
 pub type CommandReply = tokio::sync::oneshot::Sender<Result<(), CommandError>>;
 
 impl Index {
-    pub fn apply_command(&mut self, config: &Config, c: &Command, p: &mut Pending<'_>) -> Result<(), CommandError> {
+    pub fn apply_command(
+        &mut self,
+        config: &Config,
+        c: &Command,
+        p: &mut Pending<'_>,
+    ) -> Result<(), CommandError> {
         let incident = self
             .incidents
             .get_mut(&c.incident_id)
@@ -42,7 +47,8 @@ impl Index {
         };
         let (kind, message) = match &c.action {
             IncidentAction::State(action) => {
-                let to = transition(incident.state, *action).map_err(|e| CommandError::Conflict(e.to_string()))?;
+                let to = transition(incident.state, *action)
+                    .map_err(|e| CommandError::Conflict(e.to_string()))?;
                 incident.state = to;
                 match action {
                     StateAction::Acknowledge => incident.acknowledged_at = Some(c.at),
@@ -82,14 +88,22 @@ impl Index {
                 let from = incident.priority;
                 incident.priority = *priority;
                 incident.priority_manual = true;
-                ("priority", with_reason(format!("priority changed from {from} to {priority}")))
+                (
+                    "priority",
+                    with_reason(format!("priority changed from {from} to {priority}")),
+                )
             }
             IncidentAction::SetPriority(None) => {
                 incident.priority_manual = false;
-                incident.priority = config.priority.for_alert(incident.impact, incident.severity);
+                incident.priority = config
+                    .priority
+                    .for_alert(incident.impact, incident.severity);
                 (
                     "priority",
-                    with_reason(format!("priority back to the matrix: {}", incident.priority)),
+                    with_reason(format!(
+                        "priority back to the matrix: {}",
+                        incident.priority
+                    )),
                 )
             }
         };

@@ -66,8 +66,16 @@ impl<'b> Pending<'b> {
         self.incidents.insert(id);
     }
 
-    pub fn history(&mut self, alert_id: i64, episode: u32, incident_id: i64, kind: &'static str, at: Millis) {
-        self.history.push((alert_id, episode, incident_id, kind, at));
+    pub fn history(
+        &mut self,
+        alert_id: i64,
+        episode: u32,
+        incident_id: i64,
+        kind: &'static str,
+        at: Millis,
+    ) {
+        self.history
+            .push((alert_id, episode, incident_id, kind, at));
     }
 
     pub fn timeline(&mut self, entry: TimelineEntry) {

@@ -68,7 +68,8 @@ impl Engine {
         clock: Arc<dyn Clock>,
         stats: Arc<EngineStats>,
     ) -> Result<Engine, String> {
-        let conn = sqlite::open_writer(db_path).map_err(|e| format!("opening {}: {e}", db_path.display()))?;
+        let conn = sqlite::open_writer(db_path)
+            .map_err(|e| format!("opening {}: {e}", db_path.display()))?;
         let mut engine = Engine {
             conn,
             index: Index::default(),
@@ -93,7 +94,11 @@ impl Engine {
         let mut failed = None;
         let log_dir = self.log_dir.clone();
         log::read_from(&log_dir, self.applied_lsn, |lsn, entry| {
-            chunk.push(Input { lsn, entry, reply: None });
+            chunk.push(Input {
+                lsn,
+                entry,
+                reply: None,
+            });
             if chunk.len() >= MAX_BATCH && failed.is_none() {
                 replayed += chunk.len() as u64;
                 failed = self.process(std::mem::take(&mut chunk)).err();
@@ -104,7 +109,8 @@ impl Engine {
             return Err(format!("re-applying the event log: {e}"));
         }
         replayed += chunk.len() as u64;
-        self.process(chunk).map_err(|e| format!("re-applying the event log: {e}"))?;
+        self.process(chunk)
+            .map_err(|e| format!("re-applying the event log: {e}"))?;
         self.refresh_stats(true);
         if replayed > 0 {
             tracing::info!(entries = replayed, took = ?started.elapsed(), "re-applied the event log");
@@ -213,8 +219,12 @@ impl Engine {
         match result {
             Ok(states_changed) => {
                 self.applied_lsn = max_lsn;
-                self.stats.events_applied.fetch_add(applied, Ordering::Relaxed);
-                self.stats.events_ignored.fetch_add(ignored, Ordering::Relaxed);
+                self.stats
+                    .events_applied
+                    .fetch_add(applied, Ordering::Relaxed);
+                self.stats
+                    .events_ignored
+                    .fetch_add(ignored, Ordering::Relaxed);
                 self.refresh_stats(states_changed);
                 for (input, outcome) in batch.into_iter().zip(outcomes) {
                     if let (Some(reply), Some(outcome)) = (input.reply, outcome) {
@@ -238,8 +248,10 @@ impl Engine {
 
     fn refresh_stats(&self, states_changed: bool) {
         let s = &self.stats;
-        s.alerts_firing.store(self.index.alerts_firing, Ordering::Relaxed);
-        s.alerts_total.store(self.index.alerts.len() as i64, Ordering::Relaxed);
+        s.alerts_firing
+            .store(self.index.alerts_firing, Ordering::Relaxed);
+        s.alerts_total
+            .store(self.index.alerts.len() as i64, Ordering::Relaxed);
         s.applied_lsn.store(self.applied_lsn, Ordering::Relaxed);
         if states_changed {
             let mut counts = [0i64; 4];

@@ -40,7 +40,9 @@ impl Adapter for AlertmanagerV2 {
     fn parse(&self, body: &[u8], ctx: &IntakeContext) -> Result<Vec<Event>, IntakeError> {
         let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
         if first != Some(b'[') {
-            return Err(IntakeError("the body must be a JSON array of alerts".into()));
+            return Err(IntakeError(
+                "the body must be a JSON array of alerts".into(),
+            ));
         }
         let raw: Vec<PostableAlert> = one_or_many(body, ctx.max_events)?;
         raw.into_iter()
@@ -55,7 +57,8 @@ fn time(path: &str, field: &str, value: &Option<String>) -> Result<Option<Millis
     match value.as_deref() {
         None | Some("") => Ok(None),
         Some(text) => {
-            let ms = parse_rfc3339(text).map_err(|m| IntakeError(format!("{path}.{field}: {m}")))?;
+            let ms =
+                parse_rfc3339(text).map_err(|m| IntakeError(format!("{path}.{field}: {m}")))?;
             // Anything in year 1 is Go's zero time.
             Ok((ms > -62_135_596_800_000 + 366 * 86_400_000).then_some(ms))
         }
@@ -65,7 +68,9 @@ fn time(path: &str, field: &str, value: &Option<String>) -> Result<Option<Millis
 /// Prometheus rules name severities freely; map the common spellings.
 pub fn severity_of(label: Option<&str>) -> Severity {
     match label.map(str::to_ascii_lowercase).as_deref() {
-        Some("critical" | "crit" | "page" | "p1" | "emergency" | "fatal" | "disaster") => Severity::Critical,
+        Some("critical" | "crit" | "page" | "p1" | "emergency" | "fatal" | "disaster") => {
+            Severity::Critical
+        }
         Some("high" | "error" | "major" | "p2") => Severity::High,
         Some("info" | "informational" | "none" | "low" | "p4" | "p5" | "notice") => Severity::Info,
         _ => Severity::Warning,
@@ -80,10 +85,14 @@ fn valid_label_name(name: &str) -> bool {
 
 fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, IntakeError> {
     if a.labels.is_empty() {
-        return Err(IntakeError(format!("{path}.labels: at least one label is required")));
+        return Err(IntakeError(format!(
+            "{path}.labels: at least one label is required"
+        )));
     }
     if let Some(bad) = a.labels.keys().find(|k| !valid_label_name(k)) {
-        return Err(IntakeError(format!("{path}.labels: invalid label name {bad:?}")));
+        return Err(IntakeError(format!(
+            "{path}.labels: invalid label name {bad:?}"
+        )));
     }
     check_labels(path, &a.labels)?;
     for (k, v) in &a.annotations {
@@ -100,11 +109,17 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
     let mut links = Vec::new();
     if let Some(url) = a.generator_url.filter(|u| !u.is_empty()) {
         check_len(path, "generatorURL", &url, MAX_HREF)?;
-        links.push(Link { href: url, text: "Source".into() });
+        links.push(Link {
+            href: url,
+            text: "Source".into(),
+        });
     }
     if let Some(url) = a.annotations.get("runbook_url").filter(|u| !u.is_empty()) {
         check_len(path, "annotations.runbook_url", url, MAX_HREF)?;
-        links.push(Link { href: url.clone(), text: "Runbook".into() });
+        links.push(Link {
+            href: url.clone(),
+            text: "Runbook".into(),
+        });
     }
     let name = a.labels.get("alertname").cloned().unwrap_or_default();
     let mut summary = a
@@ -123,11 +138,19 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
     Ok(Event {
         source: SOURCE.into(),
         dedup_key: label_fingerprint("", &a.labels),
-        status: if resolved { Status::Resolved } else { Status::Firing },
+        status: if resolved {
+            Status::Resolved
+        } else {
+            Status::Firing
+        },
         severity: severity_of(a.labels.get("severity").map(String::as_str)),
         name,
         summary,
-        description: a.annotations.get("description").cloned().unwrap_or_default(),
+        description: a
+            .annotations
+            .get("description")
+            .cloned()
+            .unwrap_or_default(),
         service: a.labels.get("service").cloned(),
         occurred_at: if resolved {
             ends_at.unwrap_or(ctx.now)
@@ -135,7 +158,11 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
             starts_at.unwrap_or(ctx.now)
         },
         received_at: ctx.now,
-        ends_at: if resolved { None } else { Some(ends_at.unwrap_or(ctx.now + ctx.resolve_timeout)) },
+        ends_at: if resolved {
+            None
+        } else {
+            Some(ends_at.unwrap_or(ctx.now + ctx.resolve_timeout))
+        },
         labels: a.labels,
         links,
     })
@@ -158,9 +185,11 @@ mod tests {
 
     #[test]
     fn firing_alert_without_end_gets_resolve_timeout() {
-        let e = &parse(r#"[{"labels": {"alertname": "HighLatency", "severity": "critical", "service": "api"},
+        let e = &parse(
+            r#"[{"labels": {"alertname": "HighLatency", "severity": "critical", "service": "api"},
             "annotations": {"summary": "p99 > 500ms"}, "generatorURL": "http://prom/graph",
-            "startsAt": "2025-12-31T23:59:00Z", "endsAt": "0001-01-01T00:00:00Z"}]"#)
+            "startsAt": "2025-12-31T23:59:00Z", "endsAt": "0001-01-01T00:00:00Z"}]"#,
+        )
         .unwrap()[0];
         assert_eq!(e.status, Status::Firing);
         assert_eq!(e.severity, Severity::Critical);
@@ -174,11 +203,14 @@ mod tests {
     #[test]
     fn end_in_the_past_resolves_and_identity_is_the_label_set() {
         let firing = &parse(r#"[{"labels": {"a": "1", "b": "2"}}]"#).unwrap()[0];
-        let resolved = &parse(r#"[{"labels": {"b": "2", "a": "1"}, "endsAt": "2025-12-31T23:00:00Z"}]"#).unwrap()[0];
+        let resolved =
+            &parse(r#"[{"labels": {"b": "2", "a": "1"}, "endsAt": "2025-12-31T23:00:00Z"}]"#)
+                .unwrap()[0];
         assert_eq!(resolved.status, Status::Resolved);
         assert_eq!(resolved.ends_at, None);
         assert_eq!(firing.dedup_key, resolved.dedup_key);
-        let future = &parse(r#"[{"labels": {"a": "1"}, "endsAt": "2026-01-01T00:03:00Z"}]"#).unwrap()[0];
+        let future =
+            &parse(r#"[{"labels": {"a": "1"}, "endsAt": "2026-01-01T00:03:00Z"}]"#).unwrap()[0];
         assert_eq!(future.status, Status::Firing);
         assert_eq!(future.ends_at, Some(NOW + 180_000));
     }
@@ -191,7 +223,10 @@ mod tests {
             (r#"[{"annotations": {}}]"#, "missing field `labels`"),
             (r#"[{"labels": {"bad-name": "1"}}]"#, "invalid label name"),
             (r#"[{"labels": {"a": 1}}]"#, "[0].labels.a"),
-            (r#"[{"labels": {"a": "1"}, "startsAt": "2026-01-02T00:00:00Z", "endsAt": "2026-01-01T00:00:00Z"}]"#, "before startsAt"),
+            (
+                r#"[{"labels": {"a": "1"}, "startsAt": "2026-01-02T00:00:00Z", "endsAt": "2026-01-01T00:00:00Z"}]"#,
+                "before startsAt",
+            ),
             (r#"[{"labels": {"a": "1"}, "startsAt": "now"}]"#, "startsAt"),
         ] {
             let err = parse(body).unwrap_err();

@@ -45,7 +45,9 @@ pub(crate) fn one_or_many<T: serde::de::DeserializeOwned>(
     let result = match first {
         Some(b'[') => parse::<Vec<T>>(body),
         Some(b'{') => parse::<T>(body).map(|one| vec![one]),
-        Some(_) => Err(IntakeError("the body must be a JSON object or an array of objects".into())),
+        Some(_) => Err(IntakeError(
+            "the body must be a JSON object or an array of objects".into(),
+        )),
         None => Err(IntakeError("the body is empty".into())),
     }?;
     if result.is_empty() {

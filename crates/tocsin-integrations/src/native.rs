@@ -75,7 +75,9 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
     }
     check_labels(path, &e.labels)?;
     if e.links.len() > MAX_LINKS {
-        return Err(IntakeError(format!("{path}.links: at most {MAX_LINKS} links are allowed")));
+        return Err(IntakeError(format!(
+            "{path}.links: at most {MAX_LINKS} links are allowed"
+        )));
     }
     let mut links = Vec::with_capacity(e.links.len());
     for (j, l) in e.links.into_iter().enumerate() {
@@ -86,7 +88,9 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
     }
     let dedup_key = match e.dedup_key {
         Some(k) if k.is_empty() => {
-            return Err(IntakeError(format!("{path}.dedup_key: must not be empty when given")))
+            return Err(IntakeError(format!(
+                "{path}.dedup_key: must not be empty when given"
+            )))
         }
         Some(k) => {
             check_len(path, "dedup_key", &k, MAX_SHORT)?;
@@ -104,7 +108,11 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
         Some(t) => parse_rfc3339(t).map_err(|m| IntakeError(format!("{path}.occurred_at: {m}")))?,
         None => ctx.now,
     };
-    let name = e.labels.get("alertname").cloned().unwrap_or_else(|| e.summary.clone());
+    let name = e
+        .labels
+        .get("alertname")
+        .cloned()
+        .unwrap_or_else(|| e.summary.clone());
     Ok(Event {
         source,
         dedup_key,
@@ -138,7 +146,8 @@ mod tests {
 
     #[test]
     fn one_object_with_defaults() {
-        let e = &parse(r#"{"summary": "磁盘将满 disk almost full", "labels": {"host": "db1"}}"#).unwrap()[0];
+        let e = &parse(r#"{"summary": "磁盘将满 disk almost full", "labels": {"host": "db1"}}"#)
+            .unwrap()[0];
         assert_eq!(e.source, "api");
         assert_eq!(e.status, Status::Firing);
         assert_eq!(e.severity, Severity::Warning);
@@ -160,8 +169,14 @@ mod tests {
 
     #[test]
     fn arrays_and_their_errors_name_the_item() {
-        assert_eq!(parse(r#"[{"summary": "a"}, {"summary": "b", "status": "resolved"}]"#).unwrap().len(), 2);
-        let err = parse(r#"[{"summary": "a"}, {"summary": "b", "severity": "fatal"}]"#).unwrap_err();
+        assert_eq!(
+            parse(r#"[{"summary": "a"}, {"summary": "b", "status": "resolved"}]"#)
+                .unwrap()
+                .len(),
+            2
+        );
+        let err =
+            parse(r#"[{"summary": "a"}, {"summary": "b", "severity": "fatal"}]"#).unwrap_err();
         assert!(err.0.starts_with("[1].severity:"), "{err}");
         let err = parse(r#"[{"summary": "a", "serverity": "high"}]"#).unwrap_err();
         assert!(err.0.contains("unknown field `serverity`"), "{err}");
@@ -179,8 +194,14 @@ mod tests {
             (r#"{"summary": "a"} x"#, "invalid JSON"),
             (r#"{"summary": " "}"#, "summary: must not be empty"),
             (r#"{"description": "no summary"}"#, "summary"),
-            (r#"{"summary": "a", "occurred_at": "yesterday"}"#, "occurred_at"),
-            (r#"[{"summary":"a"},{"summary":"a"},{"summary":"a"},{"summary":"a"}]"#, "at most 3"),
+            (
+                r#"{"summary": "a", "occurred_at": "yesterday"}"#,
+                "occurred_at",
+            ),
+            (
+                r#"[{"summary":"a"},{"summary":"a"},{"summary":"a"},{"summary":"a"}]"#,
+                "at most 3",
+            ),
         ] {
             let err = parse(body).unwrap_err();
             assert!(err.0.contains(expect), "{body}: {err}");

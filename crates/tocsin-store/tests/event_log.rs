@@ -65,7 +65,12 @@ fn entries_come_back_in_order_after_restart() {
 fn a_torn_tail_is_cut_and_writing_continues() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), 0..5);
-    let segment = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+    let segment = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let good_len = std::fs::metadata(&segment).unwrap().len();
     // A crash in the middle of a write leaves part of a record behind.
     std::fs::OpenOptions::new()

@@ -81,11 +81,7 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
 }
 
 /// Calls `f` with every entry whose LSN is above `after`, in order.
-pub fn read_from(
-    dir: &Path,
-    after: u64,
-    mut f: impl FnMut(u64, LogEntry),
-) -> io::Result<u64> {
+pub fn read_from(dir: &Path, after: u64, mut f: impl FnMut(u64, LogEntry)) -> io::Result<u64> {
     let segments = list_segments(dir)?;
     let mut count = 0;
     for (i, (_, path)) in segments.iter().enumerate() {

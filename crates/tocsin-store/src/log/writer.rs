@@ -44,10 +44,16 @@ struct Request<T> {
     done: oneshot::Sender<Result<u64, AppendError>>,
 }
 
+enum Message<T> {
+    Append(Request<T>),
+    /// Write what is queued before this, then stop; later appends are refused.
+    Close,
+}
+
 /// A handle for appending; cheap to clone. The writer thread ends when every handle is
 /// dropped, after it has written what was queued.
 pub struct LogWriter<T> {
-    tx: Sender<Request<T>>,
+    tx: Sender<Message<T>>,
 }
 
 impl<T> Clone for LogWriter<T> {
@@ -85,24 +91,29 @@ impl<T: Send + 'static> LogWriter<T> {
     pub async fn append(&self, payload: Vec<u8>, item: T) -> Result<u64, AppendError> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Request {
+            .send(Message::Append(Request {
                 payload,
                 item,
                 done,
-            })
+            }))
             .map_err(|_| AppendError::Closed)?;
         wait.await.unwrap_or(Err(AppendError::Closed))
+    }
+
+    /// Stops the writer after what is queued now; the thread ends once that is written.
+    pub fn close(&self) {
+        let _ = self.tx.send(Message::Close);
     }
 
     /// The same, for callers outside the async runtime.
     pub fn append_blocking(&self, payload: Vec<u8>, item: T) -> Result<u64, AppendError> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Request {
+            .send(Message::Append(Request {
                 payload,
                 item,
                 done,
-            })
+            }))
             .map_err(|_| AppendError::Closed)?;
         wait.blocking_recv().unwrap_or(Err(AppendError::Closed))
     }
@@ -113,7 +124,7 @@ struct WriterThread<T, S> {
     file: File,
     len: u64,
     next_lsn: u64,
-    rx: Receiver<Request<T>>,
+    rx: Receiver<Message<T>>,
     sink: S,
     buf: Vec<u8>,
 }
@@ -121,13 +132,21 @@ struct WriterThread<T, S> {
 impl<T, S: Sink<T>> WriterThread<T, S> {
     fn run(mut self) {
         let mut group = Vec::new();
+        let mut closing = false;
         while let Ok(first) = self.rx.recv() {
-            group.push(first);
-            while group.len() < MAX_GROUP {
+            match first {
+                Message::Append(r) => group.push(r),
+                Message::Close => closing = true,
+            }
+            while !closing && group.len() < MAX_GROUP {
                 match self.rx.try_recv() {
-                    Ok(r) => group.push(r),
+                    Ok(Message::Append(r)) => group.push(r),
+                    Ok(Message::Close) => closing = true,
                     Err(_) => break,
                 }
+            }
+            if group.is_empty() {
+                break;
             }
             let started = Instant::now();
             match self.write_group(&group) {
@@ -145,6 +164,9 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
                         let _ = r.done.send(Err(AppendError::Io(e.to_string())));
                     }
                 }
+            }
+            if closing {
+                break;
             }
         }
     }
@@ -181,10 +203,7 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
 
     fn rotate(&mut self) -> io::Result<()> {
         let path = segment_path(&self.dir, self.next_lsn);
-        self.file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
+        self.file = OpenOptions::new().create(true).append(true).open(&path)?;
         self.len = self.file.metadata()?.len();
         sync_dir(&self.dir)?;
         Ok(())

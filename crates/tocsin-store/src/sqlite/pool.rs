@@ -21,7 +21,10 @@ impl ReadPool {
     }
 
     /// Runs `f` with a read connection (blocking: call from a blocking thread).
-    pub fn with<R>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> rusqlite::Result<R> {
+    pub fn with<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> rusqlite::Result<R> {
         let conn = self.idle.lock().unwrap().pop();
         let conn = match conn {
             Some(c) => c,

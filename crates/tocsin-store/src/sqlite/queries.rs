@@ -126,17 +126,17 @@ pub fn list_alerts(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let items = stmt
-        .query_map(rusqlite::params_from_iter(w.params.iter()), AlertRow::from_row)?
+        .query_map(
+            rusqlite::params_from_iter(w.params.iter()),
+            AlertRow::from_row,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(page(items, p.limit, |a| a.id))
 }
 
 pub fn get_alert(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertDetail>> {
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1");
-    let Some(alert) = conn
-        .query_row(&sql, [id], AlertRow::from_row)
-        .optional()?
-    else {
+    let Some(alert) = conn.query_row(&sql, [id], AlertRow::from_row).optional()? else {
         return Ok(None);
     };
     let mut stmt = conn.prepare_cached(

@@ -48,7 +48,11 @@ pub struct IncidentRecord {
 }
 
 /// Text form of enums in the store.
-pub(crate) fn parse_or<T>(text: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> rusqlite::Result<T> {
+pub(crate) fn parse_or<T>(
+    text: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    what: &str,
+) -> rusqlite::Result<T> {
     parse(text).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
             0,
@@ -66,7 +70,11 @@ pub(crate) fn level_parse(text: &str) -> Option<Level> {
 
 pub fn applied_lsn(conn: &Connection) -> rusqlite::Result<u64> {
     let v: Option<i64> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'applied_lsn'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'applied_lsn'",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(v.unwrap_or(0) as u64)
 }
@@ -100,7 +108,10 @@ pub fn load_alerts(
     Ok(())
 }
 
-pub fn load_incidents(conn: &Connection, mut f: impl FnMut(IncidentRecord)) -> rusqlite::Result<()> {
+pub fn load_incidents(
+    conn: &Connection,
+    mut f: impl FnMut(IncidentRecord),
+) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(
         "SELECT id, title, service, team, state, priority, priority_manual, impact, severity,
                 group_key, assignee, alert_count, firing_count, created_at, updated_at,
@@ -119,7 +130,11 @@ pub fn load_incidents(conn: &Connection, mut f: impl FnMut(IncidentRecord)) -> r
             service: r.get(2)?,
             team: r.get(3)?,
             state: parse_or(&state, IncidentState::parse, "incident state")?,
-            priority: parse_or(&priority.to_string(), |t| t.parse().ok().and_then(Priority::new), "priority")?,
+            priority: parse_or(
+                &priority.to_string(),
+                |t| t.parse().ok().and_then(Priority::new),
+                "priority",
+            )?,
             priority_manual: r.get(6)?,
             impact: parse_or(&impact, level_parse, "impact")?,
             severity: parse_or(&severity, Severity::parse, "severity")?,
@@ -142,7 +157,9 @@ pub fn load_incidents(conn: &Connection, mut f: impl FnMut(IncidentRecord)) -> r
 /// in one batch).
 pub fn max_ids(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     let a = conn.query_row("SELECT coalesce(max(id), 0) FROM alerts", [], |r| r.get(0))?;
-    let i = conn.query_row("SELECT coalesce(max(id), 0) FROM incidents", [], |r| r.get(0))?;
+    let i = conn.query_row("SELECT coalesce(max(id), 0) FROM incidents", [], |r| {
+        r.get(0)
+    })?;
     Ok((a, i))
 }
 
@@ -202,7 +219,11 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
     }
 
     /// Updates only the state of an alert that changed without an event (it timed out).
-    pub fn update_alert_state(&self, a: &AlertState, resolved_at: Option<Millis>) -> rusqlite::Result<()> {
+    pub fn update_alert_state(
+        &self,
+        a: &AlertState,
+        resolved_at: Option<Millis>,
+    ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5
              WHERE id = ?1",

@@ -17,8 +17,9 @@ pub struct TokenRow {
 }
 
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<TokenRow>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT name, role, sha256, created_at, created_by FROM api_tokens ORDER BY name")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, role, sha256, created_at, created_by FROM api_tokens ORDER BY name",
+    )?;
     let rows = stmt
         .query_map([], |r| {
             let role: String = r.get(1)?;

@@ -1,0 +1,158 @@
+//! Bearer tokens and roles. Tokens are looked up by their SHA-256, so no token is ever kept
+//! in memory or on disk in the clear, except the bootstrap admin token file the operator owns.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::http::{header, HeaderMap, StatusCode};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tocsin_core::auth::Role;
+use tocsin_core::config::Config;
+use tocsin_store::sqlite::tokens::TokenRow;
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    pub role: Role,
+}
+
+/// Every valid token, by hash: the admin token, config tokens and tokens made through the API.
+#[derive(Debug, Default)]
+pub struct TokenTable {
+    by_hash: HashMap<String, Principal>,
+}
+
+impl TokenTable {
+    pub fn build(admin_sha256: &str, config: &Config, stored: &[TokenRow]) -> TokenTable {
+        let mut by_hash = HashMap::new();
+        for t in stored {
+            by_hash.insert(
+                t.sha256.clone(),
+                Principal {
+                    name: t.name.clone(),
+                    role: t.role,
+                },
+            );
+        }
+        for t in &config.tokens {
+            by_hash.insert(
+                t.sha256.clone(),
+                Principal {
+                    name: t.name.clone(),
+                    role: t.role,
+                },
+            );
+        }
+        by_hash.insert(
+            admin_sha256.to_string(),
+            Principal {
+                name: "admin".into(),
+                role: Role::Admin,
+            },
+        );
+        TokenTable { by_hash }
+    }
+
+    fn lookup(&self, token: &str) -> Option<&Principal> {
+        self.by_hash.get(&sha256_hex(token))
+    }
+}
+
+pub fn sha256_hex(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random token: 32 bytes from the OS generator, URL-safe.
+pub fn generate_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!(
+        "tsn_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not readable text"))?;
+    match text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+    {
+        Some(token) if !token.trim().is_empty() => Ok(Some(token.trim())),
+        _ => Err(unauthorized(
+            "the Authorization header must be \"Bearer <token>\"",
+        )),
+    }
+}
+
+/// Checks the caller's token against the role an endpoint needs.
+pub fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    required: Role,
+) -> Result<Principal, ApiError> {
+    let token = bearer(headers)?
+        .ok_or_else(|| unauthorized("an API token is required: Authorization: Bearer <token>"))?;
+    let tokens = state.tokens.load();
+    let principal = tokens
+        .lookup(token)
+        .ok_or_else(|| unauthorized("the API token is not valid"))?;
+    if !principal.role.allows(required) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this needs the {} role; token {:?} has {}",
+                required.as_str(),
+                principal.name,
+                principal.role.as_str()
+            ),
+        ));
+    }
+    Ok(principal.clone())
+}
+
+/// Intake needs a responder token, except from loopback when the config allows it (the
+/// built-in default config does, so `tocsin serve` works out of the box on one machine).
+pub fn authorize_intake(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Principal, ApiError> {
+    let loopback_ok = state.config.load().intake.loopback_without_token && peer.ip().is_loopback();
+    if loopback_ok && bearer(headers)?.is_none() {
+        return Ok(Principal {
+            name: "loopback".into(),
+            role: Role::Responder,
+        });
+    }
+    authorize(state, headers, Role::Responder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hash_stably() {
+        let a = generate_token();
+        assert!(a.starts_with("tsn_") && a.len() > 40);
+        assert_ne!(a, generate_token());
+        assert_eq!(
+            sha256_hex("test"),
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        );
+    }
+}

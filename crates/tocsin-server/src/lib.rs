@@ -1,0 +1,18 @@
+//! tocsin-server: the HTTP edge of tocsin.
+//!
+//! Handlers parse and validate in parallel, hand entries to the event log (which answers
+//! once they are durable), and read from the SQLite store; all state changes happen in the
+//! engine thread. [`Server::start`] wires store, log, engine and router together;
+//! [`Server::shutdown`] stops them in the order that loses nothing.
+
+mod auth;
+mod error;
+mod metrics;
+mod query;
+mod routes;
+mod server;
+mod sink;
+mod state;
+
+pub use auth::{generate_token, sha256_hex};
+pub use server::{ConfigSource, Server, ServerOptions};

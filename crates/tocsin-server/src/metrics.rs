@@ -1,0 +1,138 @@
+//! `/metrics` in the Prometheus text format.
+
+use crate::state::AppState;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tocsin_core::incident::IncidentState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabel {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    pub state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
+}
+
+/// Cheap to clone: every metric is a shared handle.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    pub events_received: Family<SourceLabel, Counter>,
+    pub intake_rejected: Family<ReasonLabel, Counter>,
+    pub intake_seconds: Histogram,
+    pub log_commit_seconds: Histogram,
+    pub log_lsn: Gauge,
+    applied_lsn: Gauge,
+    alerts_firing: Gauge,
+    alerts_total: Gauge,
+    events_ignored: Gauge,
+    incidents: Family<StateLabel, Gauge>,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut r = Registry::default();
+        let m = Metrics {
+            registry: Arc::new(Registry::default()),
+            events_received: Family::default(),
+            intake_rejected: Family::default(),
+            intake_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
+            log_commit_seconds: Histogram::new(exponential_buckets(0.00005, 2.0, 18)),
+            log_lsn: Gauge::default(),
+            applied_lsn: Gauge::default(),
+            alerts_firing: Gauge::default(),
+            alerts_total: Gauge::default(),
+            events_ignored: Gauge::default(),
+            incidents: Family::default(),
+        };
+        r.register(
+            "tocsin_events_received",
+            "Events accepted and made durable, by source",
+            m.events_received.clone(),
+        );
+        r.register(
+            "tocsin_intake_rejected",
+            "Intake requests refused, by reason",
+            m.intake_rejected.clone(),
+        );
+        r.register(
+            "tocsin_intake_duration_seconds",
+            "Time from receiving an intake request to answering it",
+            m.intake_seconds.clone(),
+        );
+        r.register(
+            "tocsin_log_commit_duration_seconds",
+            "Time of one event log write and fdatasync (one group commit)",
+            m.log_commit_seconds.clone(),
+        );
+        r.register(
+            "tocsin_log_lsn",
+            "Last log sequence number made durable",
+            m.log_lsn.clone(),
+        );
+        r.register(
+            "tocsin_engine_applied_lsn",
+            "Last log sequence number applied to the state store",
+            m.applied_lsn.clone(),
+        );
+        r.register(
+            "tocsin_alerts_active",
+            "Alerts currently firing",
+            m.alerts_firing.clone(),
+        );
+        r.register(
+            "tocsin_alerts",
+            "Alerts known (firing or resolved)",
+            m.alerts_total.clone(),
+        );
+        r.register(
+            "tocsin_events_ignored",
+            "Resolve events for alerts that were not firing",
+            m.events_ignored.clone(),
+        );
+        r.register(
+            "tocsin_incidents",
+            "Incidents by state",
+            m.incidents.clone(),
+        );
+        Metrics {
+            registry: Arc::new(r),
+            ..m
+        }
+    }
+
+    /// Renders every metric, reading the engine's counters at this moment.
+    pub fn render(&self, state: &AppState) -> String {
+        let s = &state.stats;
+        self.applied_lsn
+            .set(s.applied_lsn.load(Ordering::Relaxed) as i64);
+        self.alerts_firing
+            .set(s.alerts_firing.load(Ordering::Relaxed));
+        self.alerts_total
+            .set(s.alerts_total.load(Ordering::Relaxed));
+        self.events_ignored
+            .set(s.events_ignored.load(Ordering::Relaxed) as i64);
+        for st in IncidentState::ALL {
+            self.incidents
+                .get_or_create(&StateLabel { state: st.as_str() })
+                .set(s.incidents_in(st));
+        }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}

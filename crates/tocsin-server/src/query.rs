@@ -1,0 +1,180 @@
+//! Query-string parsing for list endpoints: every parameter checked, unknown ones refused, so
+//! a typo in a filter is an error rather than a silently unfiltered list.
+
+use crate::error::ApiError;
+use tocsin_core::event::{Severity, Status};
+use tocsin_core::incident::IncidentState;
+use tocsin_core::priority::Priority;
+use tocsin_core::time::parse_rfc3339;
+use tocsin_store::sqlite::queries::{AlertFilter, IncidentFilter, PageRequest};
+
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+
+fn bad(message: String) -> ApiError {
+    ApiError::bad_request(message)
+}
+
+/// Handles `limit` and `cursor`; returns false for other keys.
+fn page_param(page: &mut PageRequest, key: &str, value: &str) -> Result<bool, ApiError> {
+    match key {
+        "limit" => {
+            let n: usize = value
+                .parse()
+                .map_err(|_| bad(format!("limit: {value:?} is not a number")))?;
+            if n == 0 || n > MAX_LIMIT {
+                return Err(bad(format!("limit: must be between 1 and {MAX_LIMIT}")));
+            }
+            page.limit = n;
+        }
+        "cursor" => {
+            let id: i64 = value
+                .parse()
+                .map_err(|_| bad("cursor: not a cursor returned by this API".into()))?;
+            page.after_id = Some(id);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn time(key: &str, value: &str) -> Result<i64, ApiError> {
+    parse_rfc3339(value).map_err(|m| bad(format!("{key}: {m}")))
+}
+
+fn non_empty(key: &str, value: &str) -> Result<String, ApiError> {
+    if value.is_empty() {
+        return Err(bad(format!("{key}: must not be empty")));
+    }
+    Ok(value.to_string())
+}
+
+fn new_page() -> PageRequest {
+    PageRequest {
+        after_id: None,
+        limit: DEFAULT_LIMIT,
+    }
+}
+
+pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequest), ApiError> {
+    let mut f = AlertFilter::default();
+    let mut page = new_page();
+    for (key, value) in params {
+        if page_param(&mut page, key, value)? {
+            continue;
+        }
+        match key.as_str() {
+            "status" => {
+                Status::parse(value).ok_or_else(|| bad(format!("status: {value:?} is not firing or resolved")))?;
+                f.status = Some(value.clone());
+            }
+            "severity" => {
+                Severity::parse(value)
+                    .ok_or_else(|| bad(format!("severity: {value:?} is not critical, high, warning or info")))?;
+                f.severity = Some(value.clone());
+            }
+            "service" => f.service = Some(non_empty(key, value)?),
+            "incident_id" => {
+                f.incident_id = Some(value.parse().map_err(|_| bad(format!("incident_id: {value:?} is not a number")))?)
+            }
+            "since" => f.since = Some(time(key, value)?),
+            "until" => f.until = Some(time(key, value)?),
+            "q" => f.text = Some(non_empty(key, value)?),
+            "label" => {
+                let (k, v) = value
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("label: {value:?} must be NAME=VALUE")))?;
+                f.labels.push((non_empty(key, k)?, v.to_string()));
+            }
+            other => {
+                return Err(bad(format!(
+                    "unknown parameter {other:?}; use status, severity, service, incident_id, since, until, q, label, limit, cursor"
+                )))
+            }
+        }
+    }
+    Ok((f, page))
+}
+
+pub fn incident_query(
+    params: &[(String, String)],
+) -> Result<(IncidentFilter, PageRequest), ApiError> {
+    let mut f = IncidentFilter::default();
+    let mut page = new_page();
+    for (key, value) in params {
+        if page_param(&mut page, key, value)? {
+            continue;
+        }
+        match key.as_str() {
+            "state" => {
+                for s in value.split(',') {
+                    IncidentState::parse(s).ok_or_else(|| {
+                        bad(format!("state: {s:?} is not triggered, acknowledged, resolved or closed"))
+                    })?;
+                    f.state.push(s.to_string());
+                }
+            }
+            "priority" => {
+                let p = Priority::parse(value).ok_or_else(|| bad(format!("priority: {value:?} is not P1 to P5")))?;
+                f.priority = Some(p.number());
+            }
+            "service" => f.service = Some(non_empty(key, value)?),
+            "since" => f.since = Some(time(key, value)?),
+            "until" => f.until = Some(time(key, value)?),
+            "q" => f.text = Some(non_empty(key, value)?),
+            other => {
+                return Err(bad(format!(
+                    "unknown parameter {other:?}; use state, priority, service, since, until, q, limit, cursor"
+                )))
+            }
+        }
+    }
+    Ok((f, page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn alert_filters_parse_and_refuse_typos() {
+        let (f, page) = alert_query(&p(&[
+            ("status", "firing"),
+            ("label", "service=svc-1"),
+            ("limit", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(f.labels, vec![("service".into(), "svc-1".into())]);
+        assert_eq!(page.limit, 5);
+        for bad in [
+            ("stat", "firing"),
+            ("status", "open"),
+            ("limit", "5000"),
+            ("limit", "0"),
+            ("label", "x"),
+            ("since", "today"),
+        ] {
+            assert!(alert_query(&p(&[bad])).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn incident_filters_take_several_states() {
+        let (f, _) = incident_query(&p(&[
+            ("state", "triggered,acknowledged"),
+            ("priority", "P2"),
+        ]))
+        .unwrap();
+        assert_eq!(f.state.len(), 2);
+        assert_eq!(f.priority, Some(2));
+        assert!(incident_query(&p(&[("state", "open")])).is_err());
+        assert!(incident_query(&p(&[("cursor", "abc")])).is_err());
+    }
+}

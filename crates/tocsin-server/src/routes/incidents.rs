@@ -1,0 +1,177 @@
+//! Incidents: lists, one with its alerts and timeline, and the actions people take.
+//! Actions go through the event log and the engine like events do, and answer with the
+//! incident as it is after the action.
+
+use super::{parse_id, read};
+use crate::auth::authorize;
+use crate::error::{ApiError, ApiResult};
+use crate::query::incident_query;
+use crate::state::SharedState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+use tocsin_core::auth::Role;
+use tocsin_core::command::{Command, IncidentAction};
+use tocsin_core::config::Config;
+use tocsin_core::event::Severity;
+use tocsin_core::incident::StateAction;
+use tocsin_core::priority::Priority;
+use tocsin_engine::CommandError;
+use tocsin_store::log::{encode_entry, LogEntry};
+use tocsin_store::sqlite::queries;
+use tocsin_store::sqlite::rows::{IncidentDetail, IncidentRow, Page};
+
+/// Urgency is shown from the stored worst severity with the current matrix.
+fn urgency_of(config: &Config) -> impl Fn(&str) -> String {
+    let matrix = config.priority.clone();
+    move |severity: &str| {
+        Severity::parse(severity)
+            .map(|s| matrix.urgency_of(s).as_str().to_string())
+            .unwrap_or_default()
+    }
+}
+
+pub async fn list(
+    State(s): State<SharedState>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult<Json<Page<IncidentRow>>> {
+    authorize(&s, &headers, Role::Viewer)?;
+    let (filter, page) = incident_query(&params)?;
+    let urgency = urgency_of(&s.config.load());
+    Ok(Json(
+        read(&s, move |c| {
+            queries::list_incidents(c, &filter, page, &urgency)
+        })
+        .await?,
+    ))
+}
+
+pub async fn one(
+    State(s): State<SharedState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IncidentDetail>> {
+    authorize(&s, &headers, Role::Viewer)?;
+    let id = parse_id(&id, "incident")?;
+    fetch(&s, id).await.map(Json)
+}
+
+async fn fetch(s: &SharedState, id: i64) -> ApiResult<IncidentDetail> {
+    let urgency = urgency_of(&s.config.load());
+    read(s, move |c| queries::get_incident(c, id, &urgency))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no incident {id}")))
+}
+
+const MAX_TEXT: usize = 16 * 1024;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionBody {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    /// `null` unassigns; absent is an error for `/assign`.
+    #[serde(default, deserialize_with = "present")]
+    assignee: Option<Option<String>>,
+    /// `null` returns to the matrix priority.
+    #[serde(default, deserialize_with = "present")]
+    priority: Option<Option<String>>,
+}
+
+/// Tells "field absent" (outer None) from "field is null" (Some(None)).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+fn check_text(field: &str, text: &str) -> ApiResult<()> {
+    if text.len() > MAX_TEXT {
+        return Err(ApiError::bad_request(format!(
+            "{field}: at most {MAX_TEXT} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn action_of(verb: &str, body: &ActionBody) -> ApiResult<IncidentAction> {
+    let state = |a| Ok(IncidentAction::State(a));
+    match verb {
+        "acknowledge" => state(StateAction::Acknowledge),
+        "resolve" => state(StateAction::Resolve),
+        "close" => state(StateAction::Close),
+        "reopen" => state(StateAction::Reopen),
+        "comment" => match body.text.as_deref().map(str::trim) {
+            Some(t) if !t.is_empty() => Ok(IncidentAction::Comment(t.to_string())),
+            _ => Err(ApiError::bad_request("text: a comment needs text")),
+        },
+        "assign" => match &body.assignee {
+            Some(Some(who)) if who.trim().is_empty() || who.len() > 256 => {
+                Err(ApiError::bad_request("assignee: 1 to 256 bytes, or null to unassign"))
+            }
+            Some(who) => Ok(IncidentAction::Assign(who.clone())),
+            None => Err(ApiError::bad_request("assignee: required (a user id, or null to unassign)")),
+        },
+        "priority" => match &body.priority {
+            Some(Some(p)) => {
+                let p = Priority::parse(p)
+                    .ok_or_else(|| ApiError::bad_request(format!("priority: {p:?} is not P1 to P5")))?;
+                if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                    return Err(ApiError::bad_request("reason: changing a priority needs a reason"));
+                }
+                Ok(IncidentAction::SetPriority(Some(p)))
+            }
+            Some(None) => Ok(IncidentAction::SetPriority(None)),
+            None => Err(ApiError::bad_request("priority: required (P1 to P5, or null for the matrix priority)")),
+        },
+        other => Err(ApiError::not_found(format!(
+            "no incident action {other:?}; use acknowledge, resolve, close, reopen, comment, assign or priority"
+        ))),
+    }
+}
+
+pub async fn act(
+    State(s): State<SharedState>,
+    headers: HeaderMap,
+    Path((id, verb)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Json<IncidentDetail>> {
+    let who = authorize(&s, &headers, Role::Responder)?;
+    let id = parse_id(&id, "incident")?;
+    let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ActionBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
+    };
+    let action = action_of(&verb, &body)?;
+    let reason = body.reason.unwrap_or_default().trim().to_string();
+    check_text("reason", &reason)?;
+    if let IncidentAction::Comment(t) = &action {
+        check_text("text", t)?;
+    }
+    let command = Command {
+        incident_id: id,
+        action,
+        actor: who.name,
+        reason,
+        at: s.clock.now(),
+    };
+    let entry = LogEntry::Command(command);
+    let payload = encode_entry(&entry);
+    let (reply, outcome) = tokio::sync::oneshot::channel();
+    s.writer
+        .append(payload, (entry, Some(reply)))
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    match outcome.await {
+        Ok(Ok(())) => fetch(&s, id).await.map(Json),
+        Ok(Err(CommandError::NotFound(id))) => Err(ApiError::not_found(format!("no incident {id}"))),
+        Ok(Err(CommandError::Conflict(m))) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", m)),
+        Ok(Err(CommandError::Store(m))) => Err(ApiError::unavailable(m)),
+        Err(_) => Err(ApiError::unavailable("the engine stopped before applying the action; it is logged and will be applied at restart")),
+    }
+}

@@ -1,0 +1,70 @@
+//! The router: every endpoint and the role it needs.
+
+mod alerts;
+mod incidents;
+mod intake;
+mod ops;
+mod tokens;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::SharedState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+/// Request bodies of everything but intake (which applies the configured limit itself).
+const SMALL_BODY: usize = 64 * 1024;
+
+pub fn router(state: SharedState) -> Router {
+    let intake = Router::new()
+        .route("/api/v1/events", post(intake::native))
+        .route("/api/v2/alerts", post(intake::alertmanager_v2))
+        .layer(DefaultBodyLimit::disable());
+    let api = Router::new()
+        .route("/api/v1/alerts", get(alerts::list))
+        .route("/api/v1/alerts/{id}", get(alerts::one))
+        .route("/api/v1/incidents", get(incidents::list))
+        .route("/api/v1/incidents/{id}", get(incidents::one))
+        .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/{name}", delete(tokens::remove))
+        .route("/api/v1/openapi.json", get(ops::openapi))
+        .route("/-/healthy", get(ops::healthy))
+        .route("/-/ready", get(ops::ready))
+        .route("/-/reload", post(ops::reload))
+        .route("/metrics", get(ops::metrics))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+    intake.merge(api).fallback(not_found).with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no such endpoint: {}", uri.path()))
+}
+
+/// Runs a store read on a blocking thread with a pooled connection.
+pub(crate) async fn read<R: Send + 'static>(
+    state: &SharedState,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
+) -> ApiResult<R> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || state.pool.with(f))
+        .await
+        .map_err(|e| ApiError::internal(format!("read task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// Parses an id from the path with a JSON error, not axum's plain-text one.
+pub(crate) fn parse_id(text: &str, what: &str) -> ApiResult<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("{what} id {text:?} is not a positive number"))
+        })
+}
+
+pub(crate) async fn read_tokens(
+    state: &SharedState,
+) -> ApiResult<Vec<tocsin_store::sqlite::tokens::TokenRow>> {
+    read(state, tocsin_store::sqlite::tokens::list).await
+}

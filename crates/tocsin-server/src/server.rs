@@ -1,0 +1,198 @@
+//! Starting, reloading and stopping the server.
+
+use crate::auth::{sha256_hex, TokenTable};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::sink::EngineSink;
+use crate::state::{AppState, SharedState};
+use arc_swap::ArcSwap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tocsin_core::clock::Clock;
+use tocsin_core::config::{self, Config};
+use tocsin_engine::{Engine, EngineStats};
+use tocsin_store::log::{self, LogWriter};
+use tocsin_store::sqlite::{self, tokens, ReadPool};
+
+/// Where the config comes from; reload reads it again.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    Builtin,
+    File(PathBuf),
+}
+
+impl ConfigSource {
+    /// Loads and validates, with every error as `path: message`.
+    pub fn load(&self) -> Result<Config, Vec<String>> {
+        match self {
+            ConfigSource::Builtin => Ok(Config::builtin()),
+            ConfigSource::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| vec![format!("{}: {e}", path.display())])?;
+                config::load_str(&text)
+                    .map_err(|errors| errors.iter().map(|e| e.to_string()).collect())
+            }
+        }
+    }
+}
+
+pub struct ServerOptions {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub config: ConfigSource,
+    pub admin_token: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    state: SharedState,
+    stop: Arc<tokio::sync::Notify>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Opens the store, re-applies the log, starts the engine and the log writer, and
+    /// listens. When this returns, every event acknowledged before is in the store.
+    pub async fn start(opts: ServerOptions) -> Result<Server, String> {
+        let config = opts
+            .config
+            .load()
+            .map_err(|e| format!("invalid config:\n  {}", e.join("\n  ")))?;
+        std::fs::create_dir_all(&opts.data_dir)
+            .map_err(|e| format!("{}: {e}", opts.data_dir.display()))?;
+        let db_path = opts.data_dir.join("tocsin.db");
+        let log_dir = opts.data_dir.join("log");
+        let config = Arc::new(ArcSwap::from_pointee(config));
+        let stats = Arc::new(EngineStats::default());
+
+        let (recovered, engine) = {
+            let (db, dir, cfg, clock, st) = (
+                db_path.clone(),
+                log_dir.clone(),
+                config.clone(),
+                opts.clock.clone(),
+                stats.clone(),
+            );
+            tokio::task::spawn_blocking(move || -> Result<_, String> {
+                let recovered = log::recover(&dir)
+                    .map_err(|e| format!("opening the event log in {}: {e}", dir.display()))?;
+                let engine = Engine::open(&db, &dir, cfg, clock, st)?;
+                Ok((recovered, engine))
+            })
+            .await
+            .map_err(|e| e.to_string())??
+        };
+        let (engine, engine_thread) = engine.spawn().map_err(|e| e.to_string())?;
+        let metrics = Metrics::new();
+        let sink = EngineSink {
+            engine,
+            metrics: metrics.clone(),
+        };
+        let (writer, writer_thread) =
+            LogWriter::start(log_dir, recovered, sink).map_err(|e| e.to_string())?;
+
+        let admin_sha256 = sha256_hex(&opts.admin_token);
+        let stored = sqlite::open_admin(&db_path)
+            .and_then(|c| tokens::list(&c))
+            .map_err(|e| format!("reading API tokens: {e}"))?;
+        let tokens = TokenTable::build(&admin_sha256, &config.load(), &stored);
+        let state = Arc::new(AppState {
+            config,
+            config_source: opts.config,
+            tokens: ArcSwap::from_pointee(tokens),
+            admin_sha256,
+            writer,
+            pool: ReadPool::new(db_path.clone()),
+            db_path,
+            clock: opts.clock,
+            stats,
+            metrics,
+            shutting_down: AtomicBool::new(false),
+        });
+
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let app = crate::routes::router(state.clone())
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let stopped = stop.clone();
+        let serving = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stopped.notified().await })
+                .await
+        });
+        Ok(Server {
+            addr,
+            state,
+            stop,
+            serving,
+            threads: vec![writer_thread, engine_thread],
+        })
+    }
+
+    /// Serves until SIGTERM or SIGINT, reloading the config on SIGHUP.
+    pub async fn run_until_signal(self) -> Result<(), String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        loop {
+            tokio::select! {
+                _ = hup.recv() => match reload(&self.state).await {
+                    Ok(message) => tracing::info!("{message}"),
+                    Err(errors) => tracing::error!(errors = %errors.join("; "), "config refused on SIGHUP; the running one is kept"),
+                },
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+            }
+        }
+        tracing::info!("stopping: no new requests; finishing those in flight");
+        self.shutdown().await
+    }
+
+    /// Stops accepting, lets in-flight requests finish, writes what is queued to the log,
+    /// lets the engine apply it, and syncs the store.
+    pub async fn shutdown(self) -> Result<(), String> {
+        self.state.shutting_down.store(true, Ordering::SeqCst);
+        self.stop.notify_one();
+        let served = self.serving.await.map_err(|e| e.to_string())?;
+        self.state.writer.close();
+        drop(self.state);
+        for t in self.threads {
+            tokio::task::spawn_blocking(move || t.join())
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|_| "a worker thread panicked".to_string())?;
+        }
+        tracing::info!("stopped");
+        served.map_err(|e| e.to_string())
+    }
+}
+
+/// Reads the config again; an invalid one is refused and the running one kept.
+pub(crate) async fn reload(state: &SharedState) -> Result<String, Vec<String>> {
+    let source = state.config_source.clone();
+    let config = tokio::task::spawn_blocking(move || source.load())
+        .await
+        .map_err(|e| vec![e.to_string()])??;
+    state.config.store(Arc::new(config));
+    refresh_tokens(state).await.map_err(|e| vec![e.message])?;
+    Ok(match &state.config_source {
+        ConfigSource::Builtin => "no config file: the built-in config stays in use".into(),
+        ConfigSource::File(p) => format!("config reloaded from {}", p.display()),
+    })
+}
+
+/// Rebuilds the token table from the current config and the stored tokens.
+pub(crate) async fn refresh_tokens(state: &SharedState) -> Result<(), ApiError> {
+    let stored = crate::routes::read_tokens(state).await?;
+    let table = TokenTable::build(&state.admin_sha256, &state.config.load(), &stored);
+    state.tokens.store(Arc::new(table));
+    Ok(())
+}

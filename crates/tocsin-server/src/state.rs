@@ -1,0 +1,31 @@
+//! What every handler shares.
+
+use crate::auth::TokenTable;
+use crate::metrics::Metrics;
+use crate::server::ConfigSource;
+use crate::sink::LogItem;
+use arc_swap::ArcSwap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use tocsin_core::clock::Clock;
+use tocsin_core::config::Config;
+use tocsin_engine::EngineStats;
+use tocsin_store::log::LogWriter;
+use tocsin_store::sqlite::ReadPool;
+
+pub struct AppState {
+    pub config: Arc<ArcSwap<Config>>,
+    pub config_source: ConfigSource,
+    pub tokens: ArcSwap<TokenTable>,
+    pub admin_sha256: String,
+    pub writer: LogWriter<LogItem>,
+    pub pool: ReadPool,
+    pub db_path: PathBuf,
+    pub clock: Arc<dyn Clock>,
+    pub stats: Arc<EngineStats>,
+    pub metrics: Metrics,
+    pub shutting_down: AtomicBool,
+}
+
+pub type SharedState = Arc<AppState>;

@@ -1,0 +1,42 @@
+//! The `tocsin` binary: the server and the command-line client in one.
+
+mod check;
+mod client;
+mod incident;
+mod send;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// tocsin: every monitoring tool reports to one place; duplicates and storms fold into
+/// incidents; the right person is paged.
+#[derive(Parser)]
+#[command(name = "tocsin", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (embedded store, built-in config unless --config is given).
+    Serve(serve::ServeArgs),
+    /// Validate a config file and print every error with its path.
+    Check(check::CheckArgs),
+    /// Send an event to a server, like `amtool alert add`.
+    Send(send::SendArgs),
+    /// List, show, acknowledge and resolve incidents.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Incident(cmd) => incident::run(cmd),
+    }
+}

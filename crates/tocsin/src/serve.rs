@@ -1,0 +1,120 @@
+//! `tocsin serve`: the whole platform in one process.
+
+use clap::Args;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tocsin_core::clock::SystemClock;
+use tocsin_server::{generate_token, ConfigSource, Server, ServerOptions};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
+pub const DEFAULT_DATA: &str = "./tocsin-data";
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Directory of the embedded store (created if missing).
+    #[arg(long, env = "TOCSIN_DATA", default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "TOCSIN_LISTEN", default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// YAML config file; without it the built-in default config applies.
+    #[arg(long, short, env = "TOCSIN_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// The admin token: from TOCSIN_ADMIN_TOKEN, else the one stored in DATA/admin-token, else a
+/// new one, stored there (mode 0600) and printed this once.
+fn admin_token(data: &Path) -> Result<String, String> {
+    if let Ok(t) = std::env::var("TOCSIN_ADMIN_TOKEN") {
+        if !t.trim().is_empty() {
+            return Ok(t.trim().to_string());
+        }
+    }
+    let path = data.join("admin-token");
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => return Ok(t.trim().to_string()),
+        Ok(_) => {
+            return Err(format!(
+                "{} is empty; delete it to generate a new token",
+                path.display()
+            ))
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("{}: {e}", path.display()))
+        }
+        Err(_) => {}
+    }
+    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let token = generate_token();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    writeln!(f, "{token}")
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!(
+        "tocsin: generated an admin API token; it is shown this once and kept in {}:\n  {token}",
+        path.display()
+    );
+    Ok(token)
+}
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let token = match admin_token(&args.data) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tocsin: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match args.config {
+        Some(path) => ConfigSource::File(path),
+        None => ConfigSource::Builtin,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tocsin: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let server = Server::start(ServerOptions {
+            data_dir: args.data.clone(),
+            listen: args.listen,
+            config,
+            admin_token: token,
+            clock: Arc::new(SystemClock),
+        })
+        .await?;
+        // Tests and scripts read the bound address from this line (port 0 picks one).
+        println!("tocsin listening on http://{}", server.addr);
+        let _ = std::io::stdout().flush();
+        tracing::info!(addr = %server.addr, data = %args.data.display(), "tocsin is serving");
+        server.run_until_signal().await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tocsin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
