@@ -21,7 +21,13 @@ pub fn segment_path(dir: &Path, first_lsn: u64) -> PathBuf {
 /// The segments in `dir`, ordered by their first LSN.
 pub fn list_segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
-    for entry in fs::read_dir(dir)? {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // No log yet: nothing was ever written.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
         let path = entry?.path();
         let first = path
             .file_name()
