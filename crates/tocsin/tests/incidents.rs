@@ -48,7 +48,10 @@ fn lifecycle_triggered_acknowledged_resolved_closed() {
     let r = s.act(iid, "acknowledge", &json!({"reason": "looking"}));
     r.expect(200);
     let acked = r.json();
-    assert_eq!(acked["id"], iid, "the answer is the incident after the action");
+    assert_eq!(
+        acked["id"], iid,
+        "the answer is the incident after the action"
+    );
     assert_eq!(acked["state"], "acknowledged");
     assert!(acked["acknowledged_at"].is_string());
 
@@ -71,7 +74,10 @@ fn lifecycle_triggered_acknowledged_resolved_closed() {
     let k = kinds(&closed);
     assert_eq!(k[0], "triggered", "{k:?}");
     for expected in ["alert_fired", "acknowledged", "resolved", "closed"] {
-        assert!(k.contains(&expected.to_string()), "{expected} missing in {k:?}");
+        assert!(
+            k.contains(&expected.to_string()),
+            "{expected} missing in {k:?}"
+        );
     }
     let ack = last_entry(&closed, "acknowledged");
     assert_eq!(ack["actor"], "admin");
@@ -99,15 +105,22 @@ fn invalid_transitions_are_conflicts() {
     let s = spawn_server(None);
     let (_, inc) = fire(&s, "a", json!({}));
     let iid = id(&inc);
-    let msg = s.act(iid, "close", &json!({})).expect_error(409, "conflict");
-    assert!(msg.contains("cannot close") && msg.contains("triggered"), "{msg}");
-    s.act(iid, "reopen", &json!({})).expect_error(409, "conflict");
+    let msg = s
+        .act(iid, "close", &json!({}))
+        .expect_error(409, "conflict");
+    assert!(
+        msg.contains("cannot close") && msg.contains("triggered"),
+        "{msg}"
+    );
+    s.act(iid, "reopen", &json!({}))
+        .expect_error(409, "conflict");
     s.act(iid, "acknowledge", &json!({})).expect(200);
     let msg = s
         .act(iid, "acknowledge", &json!({}))
         .expect_error(409, "conflict");
     assert!(msg.contains("acknowledged"), "{msg}");
-    s.act(iid, "reopen", &json!({})).expect_error(409, "conflict");
+    s.act(iid, "reopen", &json!({}))
+        .expect_error(409, "conflict");
     assert_eq!(s.incident(iid)["state"], "acknowledged");
 }
 
@@ -171,7 +184,8 @@ fn comment_assign_and_priority() {
     let c = last_entry(&r.json(), "comment");
     assert_eq!(c["actor"], "admin");
     assert_eq!(c["message"], "rolled back 部署");
-    s.act(iid, "comment", &json!({})).expect_error(400, "bad_request");
+    s.act(iid, "comment", &json!({}))
+        .expect_error(400, "bad_request");
     s.act(iid, "comment", &json!({"text": "   "}))
         .expect_error(400, "bad_request");
     s.act(iid, "comment", &json!({"text": "x".repeat(17 * 1024)}))
@@ -183,7 +197,8 @@ fn comment_assign_and_priority() {
         .as_str()
         .unwrap()
         .contains("alice"));
-    s.act(iid, "assign", &json!({})).expect_error(400, "bad_request");
+    s.act(iid, "assign", &json!({}))
+        .expect_error(400, "bad_request");
     s.act(iid, "assign", &json!({"assignee": ""}))
         .expect_error(400, "bad_request");
     let unassigned = s.act(iid, "assign", &json!({"assignee": null})).json();
@@ -198,11 +213,20 @@ fn comment_assign_and_priority() {
         .expect_error(400, "bad_request");
     s.act(iid, "priority", &json!({"priority": "P6", "reason": "x"}))
         .expect_error(400, "bad_request");
-    s.act(iid, "priority", &json!({})).expect_error(400, "bad_request");
-    assert_eq!(s.incident(iid)["priority"], "P3", "refused changes change nothing");
+    s.act(iid, "priority", &json!({}))
+        .expect_error(400, "bad_request");
+    assert_eq!(
+        s.incident(iid)["priority"],
+        "P3",
+        "refused changes change nothing"
+    );
 
     let manual = s
-        .act(iid, "priority", &json!({"priority": "P1", "reason": "CEO is watching"}))
+        .act(
+            iid,
+            "priority",
+            &json!({"priority": "P1", "reason": "CEO is watching"}),
+        )
         .json();
     assert_eq!(manual["priority"], "P1");
     assert_eq!(manual["priority_source"], "manual");
@@ -210,13 +234,20 @@ fn comment_assign_and_priority() {
     assert!(
         entry["message"].as_str().unwrap().contains("P3")
             && entry["message"].as_str().unwrap().contains("P1")
-            && entry["message"].as_str().unwrap().contains("CEO is watching"),
+            && entry["message"]
+                .as_str()
+                .unwrap()
+                .contains("CEO is watching"),
         "{entry}"
     );
 
     // Lowering it by hand is allowed too; a worse alert does not override a manual priority.
-    s.act(iid, "priority", &json!({"priority": "P5", "reason": "test system"}))
-        .expect(200);
+    s.act(
+        iid,
+        "priority",
+        &json!({"priority": "P5", "reason": "test system"}),
+    )
+    .expect(200);
     s.send_events(&json!({"summary": "x is failing", "dedup_key": "x", "severity": "critical"}));
     let inc = s.wait_incident(iid, "critical seen", |i| i["severity"] == "critical");
     assert_eq!(inc["priority"], "P5");
@@ -251,7 +282,11 @@ intake: {loopback_without_token: true}
     assert_eq!(p1["priority_source"], "matrix");
     assert_eq!(p1["service"], "payments");
 
-    let (_, wiki_info) = fire(&s, "wiki-info", json!({"service": "wiki", "severity": "info"}));
+    let (_, wiki_info) = fire(
+        &s,
+        "wiki-info",
+        json!({"service": "wiki", "severity": "info"}),
+    );
     assert_eq!(wiki_info["priority"], "P5");
     assert_eq!(wiki_info["impact"], "low");
     assert_eq!(wiki_info["urgency"], "low");
@@ -329,7 +364,12 @@ fn incident_resolves_by_itself_when_all_its_alerts_resolve() {
         .collect();
     assert_eq!(
         alert_kinds,
-        ["alert_fired", "alert_fired", "alert_resolved", "alert_resolved"]
+        [
+            "alert_fired",
+            "alert_fired",
+            "alert_resolved",
+            "alert_resolved"
+        ]
     );
     // Closing is the person's step.
     s.act(iid, "close", &json!({})).expect(200);
@@ -368,9 +408,7 @@ fn timeline_names_the_actor() {
     let entry = last_entry(&r.json(), "acknowledged");
     assert_eq!(entry["actor"], "oncall-bob");
     assert_eq!(entry["message"], "acknowledged by oncall-bob: on it");
-    let c = s
-        .act(iid, "comment", &json!({"text": "admin here"}))
-        .json();
+    let c = s.act(iid, "comment", &json!({"text": "admin here"})).json();
     assert_eq!(last_entry(&c, "comment")["actor"], "admin");
     let triggered = last_entry(&c, "triggered");
     assert_eq!(triggered["actor"], "tocsin");
@@ -414,8 +452,7 @@ fn unknown_incidents_and_actions() {
     .expect_error(400, "bad_request");
     s.act(iid, "acknowledge", &json!({"reason": "x", "colour": "red"}))
         .expect_error(400, "bad_request");
-    s.get("/api/v1/nothing-here")
-        .expect_error(404, "not_found");
+    s.get("/api/v1/nothing-here").expect_error(404, "not_found");
     // None of that touched the incident.
     let after = s.incident(iid);
     assert_eq!(after["state"], "triggered");
