@@ -1,0 +1,154 @@
+//! Crash safety: under load, every event whose request was answered 2xx is in the store after
+//! a `kill -9` and a restart (and after a graceful stop under load).
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What one sender did.
+#[derive(Default)]
+struct Sent {
+    attempted: Vec<String>,
+    acked: Vec<String>,
+    refused: usize,
+}
+
+/// Sends distinct events in batches of `batch` until `stop` or until the server is gone.
+fn sender(base: String, tag: String, batch: usize, stop: Arc<AtomicBool>) -> JoinHandle<Sent> {
+    std::thread::spawn(move || {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(10))
+            .build();
+        let url = format!("{base}/api/v1/events");
+        let mut sent = Sent::default();
+        let mut n = 0usize;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+            let keys: Vec<String> = (0..batch)
+                .map(|_| {
+                    n += 1;
+                    format!("{tag}-{n}")
+                })
+                .collect();
+            let events: Vec<Value> = keys
+                .iter()
+                .map(|k| json!({"summary": "load", "dedup_key": k, "labels": {"sender": tag}}))
+                .collect();
+            sent.attempted.extend(keys.iter().cloned());
+            let result = agent
+                .post(&url)
+                .set("Authorization", &format!("Bearer {ADMIN}"))
+                .set("Content-Type", "application/json")
+                .send_string(&Value::Array(events).to_string());
+            match result {
+                Ok(r) if (200..300).contains(&r.status()) => {
+                    let body: Value = r.into_json().unwrap_or(Value::Null);
+                    if body == json!({"accepted": batch}) {
+                        sent.acked.extend(keys);
+                    }
+                }
+                Ok(_) | Err(ureq::Error::Status(..)) => sent.refused += 1,
+                // The server is gone.
+                Err(ureq::Error::Transport(_)) => break,
+            }
+        }
+        sent
+    })
+}
+
+/// Runs senders (batches of 1 and of 20), calls `interrupt` mid-load, and collects.
+fn load(
+    s: &mut TestServer,
+    interrupt: impl FnOnce(&mut TestServer),
+) -> (Vec<String>, Vec<String>, usize) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = [(1, "a"), (1, "b"), (20, "c"), (20, "d")]
+        .into_iter()
+        .map(|(batch, tag)| sender(s.base.clone(), tag.to_string(), batch, stop.clone()))
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    interrupt(s);
+    // Senders stop on their own once the server is gone; the flag bounds the load at ~3 s.
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::Relaxed);
+    let (mut attempted, mut acked, mut refused) = (Vec::new(), Vec::new(), 0);
+    for h in senders {
+        let sent = h.join().expect("sender thread");
+        attempted.extend(sent.attempted);
+        acked.extend(sent.acked);
+        refused += sent.refused;
+    }
+    (attempted, acked, refused)
+}
+
+/// Checks the restarted server against what was sent and acknowledged.
+fn verify(s: &TestServer, what: &str, attempted: &[String], acked: &[String], refused: usize) {
+    let alerts = s.all_alerts();
+    let present: Vec<String> = alerts
+        .iter()
+        .map(|a| a["dedup_key"].as_str().unwrap().to_string())
+        .collect();
+    let present_set: HashSet<&String> = present.iter().collect();
+    let attempted_set: HashSet<&String> = attempted.iter().collect();
+    println!(
+        "{what}: {} events attempted, {} acknowledged, {} requests refused, {} alerts after restart",
+        attempted.len(),
+        acked.len(),
+        refused,
+        present.len()
+    );
+    assert!(
+        acked.len() >= 100,
+        "too little load to test anything: {}",
+        acked.len()
+    );
+    assert_eq!(present_set.len(), present.len(), "no alert is stored twice");
+    let lost: Vec<&String> = acked.iter().filter(|k| !present_set.contains(k)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(10)]
+    );
+    let unknown: Vec<&String> = present
+        .iter()
+        .filter(|k| !attempted_set.contains(k))
+        .collect();
+    assert!(unknown.is_empty(), "alerts nobody sent: {unknown:?}");
+    // Every alert of the load is one of the same group, so one incident holds them all.
+    let incidents = s.all("/api/v1/incidents", "");
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    assert_eq!(incidents[0]["alert_count"], json!(present.len()));
+    assert_eq!(incidents[0]["firing_count"], json!(present.len()));
+    // The engine's memory agrees with the store: a repeat is a repeat, not a new alert.
+    s.send_events(&json!({"summary": "load", "dedup_key": acked[0], "labels": {"sender": "x"}}));
+    s.wait_alert_where("the repeat is counted", "api", &acked[0], |a| {
+        a["occurrences"] == 2
+    });
+    assert_eq!(s.alert_count(), present.len());
+}
+
+#[test]
+fn kill_9_under_load_loses_no_acknowledged_event() {
+    let mut s = spawn_server(None);
+    let (attempted, acked, refused) = load(&mut s, |s| s.kill9());
+    s.start();
+    verify(&s, "kill -9", &attempted, &acked, refused);
+}
+
+#[test]
+fn sigterm_under_load_exits_0_and_loses_nothing() {
+    let mut s = spawn_server(None);
+    let (attempted, acked, refused) = load(&mut s, |s| {
+        let status = s.terminate();
+        assert_eq!(status.code(), Some(0), "stderr:\n{}", s.stderr());
+    });
+    s.start();
+    verify(&s, "SIGTERM", &attempted, &acked, refused);
+}

@@ -1,0 +1,465 @@
+//! The process: signals, restarts on the same data, config reload, `tocsin check`, and the
+//! command-line client against a running server.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn token_config(name: &str, token: &str, extra: &str) -> String {
+    format!(
+        "tokens:\n  - {{name: {name}, role: responder, sha256: {}}}\n{extra}",
+        sha256_hex(token)
+    )
+}
+
+#[test]
+fn sigterm_while_idle_exits_0_promptly() {
+    let mut s = spawn_server(None);
+    // Leave a keep-alive connection open in the client's pool.
+    s.get("/api/v1/alerts").expect(200);
+    let started = Instant::now();
+    let status = s.terminate();
+    assert_eq!(status.code(), Some(0), "stderr:\n{}", s.stderr());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopping took {:?}",
+        started.elapsed()
+    );
+    assert!(s.stderr().contains("stopped"), "{}", s.stderr());
+}
+
+#[test]
+fn sigint_exits_0_too() {
+    let mut s = spawn_server(None);
+    s.signal(libc::SIGINT);
+    let status = s.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn sigterm_after_intake_applies_everything_before_exit() {
+    let mut s = spawn_server(None);
+    let events: Vec<Value> = (0..200)
+        .map(|i| json!({"summary": "e", "dedup_key": format!("e{i}")}))
+        .collect();
+    s.send_events(&Value::Array(events));
+    // No waiting for the engine: the graceful stop must apply what was accepted.
+    assert_eq!(s.terminate().code(), Some(0));
+    s.start();
+    assert_eq!(s.alert_count(), 200, "everything accepted is there at once");
+}
+
+#[test]
+fn data_persists_across_a_restart_and_ids_continue() {
+    let mut s = spawn_server(None);
+    s.send_events(&json!([
+        {"summary": "api down", "dedup_key": "a", "severity": "critical", "labels": {"alertname": "ApiDown"}},
+        {"summary": "db slow", "dedup_key": "b", "labels": {"alertname": "DbSlow"}}
+    ]));
+    let a = s.wait_alert("api", "a");
+    let b = s.wait_alert("api", "b");
+    let (ia, ib) = (incident_of(&a), incident_of(&b));
+    assert_ne!(ia, ib);
+    s.act(ia, "acknowledge", &json!({"reason": "mine"}))
+        .expect(200);
+    s.act(ia, "comment", &json!({"text": "before restart"}))
+        .expect(200);
+    let before_a = s.incident(ia);
+    let before_alerts = s.all_alerts();
+
+    s.restart();
+
+    assert_eq!(s.all_alerts(), before_alerts, "alerts are unchanged");
+    let after_a = s.incident(ia);
+    assert_eq!(
+        after_a, before_a,
+        "incident with alerts and timeline unchanged"
+    );
+    assert_eq!(after_a["state"], "acknowledged");
+    assert_eq!(s.incident(ib)["state"], "triggered");
+
+    // The engine's memory came back too: the same identity is the same alert.
+    s.send_events(&json!({"summary": "api down", "dedup_key": "a", "severity": "critical", "labels": {"alertname": "ApiDown"}}));
+    let a2 = s.wait_alert_where("a repeated", "api", "a", |x| x["occurrences"] == 2);
+    assert_eq!(a2["id"], a["id"]);
+    assert_eq!(incident_of(&a2), ia, "joins its open incident");
+    // Firing counts came back: resolving b resolves its incident.
+    s.send_events(&json!({"summary": "db slow", "dedup_key": "b", "status": "resolved", "labels": {"alertname": "DbSlow"}}));
+    s.wait_incident(ib, "b's incident auto-resolves", |i| {
+        i["state"] == "resolved"
+    });
+    // New rows are numbered after the old ones.
+    s.send_events(&json!({"summary": "new one", "dedup_key": "c"}));
+    let c = s.wait_alert("api", "c");
+    assert_eq!(id(&c), id(&a).max(id(&b)) + 1);
+    assert_eq!(incident_of(&c), ia.max(ib) + 1);
+    // Actions after the restart keep working.
+    s.act(ia, "resolve", &json!({})).expect(200);
+}
+
+#[test]
+fn accepted_events_survive_kill_9() {
+    let mut s = spawn_server(None);
+    let events: Vec<Value> = (0..50)
+        .map(|i| json!({"summary": "k", "dedup_key": format!("k{i}")}))
+        .collect();
+    s.send_events(&Value::Array(events));
+    s.send_events(&json!({"summary": "last", "dedup_key": "last"}));
+    s.kill9();
+    s.start();
+    assert_eq!(
+        s.alert_count(),
+        51,
+        "what was acknowledged is there at once"
+    );
+    // And the server works on.
+    s.send_events(&json!({"summary": "after", "dedup_key": "after"}));
+    s.wait_alert("api", "after");
+}
+
+#[test]
+fn reload_endpoint_refuses_an_invalid_config_and_applies_a_valid_one() {
+    let s = spawn_server(Some(&token_config("old", "old-token", "")));
+    let config = s.config.clone().unwrap();
+    s.get_as("/api/v1/alerts", Some("old-token")).expect(200);
+
+    std::fs::write(
+        &config,
+        "tokens: [{name: new, role: god, sha256: nope}]\ncolour: blue\n",
+    )
+    .unwrap();
+    let msg = s
+        .request("POST", "/-/reload", Some(ADMIN), None)
+        .expect_error(400, "bad_request");
+    for path in ["colour", "tokens[0].role"] {
+        assert!(msg.contains(path), "{path} missing in {msg}");
+    }
+    s.get_as("/api/v1/alerts", Some("old-token")).expect(200);
+    std::fs::write(&config, "teams: [").unwrap();
+    s.request("POST", "/-/reload", Some(ADMIN), None)
+        .expect_error(400, "bad_request");
+    std::fs::remove_file(&config).unwrap();
+    s.request("POST", "/-/reload", Some(ADMIN), None)
+        .expect_error(400, "bad_request");
+    s.get_as("/api/v1/alerts", Some("old-token")).expect(200);
+    // Loopback intake without a token stays refused, as the running config says.
+    s.post_as("/api/v1/events", None, &json!({"summary": "x"}))
+        .expect(401);
+
+    std::fs::write(
+        &config,
+        token_config(
+            "new",
+            "new-token",
+            "intake: {loopback_without_token: true, max_events_per_request: 2}\n",
+        ),
+    )
+    .unwrap();
+    let r = s.request("POST", "/-/reload", Some(ADMIN), None);
+    r.expect(200);
+    assert_eq!(r.json()["status"], "ok");
+    s.get_as("/api/v1/alerts", Some("new-token")).expect(200);
+    s.get_as("/api/v1/alerts", Some("old-token"))
+        .expect_error(401, "unauthorized");
+    s.post_as("/api/v1/events", None, &json!({"summary": "x"}))
+        .expect(202);
+    s.post_as(
+        "/api/v1/events",
+        None,
+        &json!([{"summary": "1"}, {"summary": "2"}, {"summary": "3"}]),
+    )
+    .expect_error(400, "bad_request");
+    // Reload needs the admin role.
+    s.request("POST", "/-/reload", Some("new-token"), None)
+        .expect_error(403, "forbidden");
+    s.request("POST", "/-/reload", None, None)
+        .expect_error(401, "unauthorized");
+}
+
+#[test]
+fn sighup_reloads_the_config() {
+    let s = spawn_server(Some(&token_config("old", "old-token", "")));
+    let config = s.config.clone().unwrap();
+    // An invalid config on SIGHUP is refused; the server runs on with the old one.
+    std::fs::write(&config, "intake: {max_body_bytes: 0}\n").unwrap();
+    s.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(200));
+    s.get_as("/-/healthy", None).expect(200);
+    s.get_as("/api/v1/alerts", Some("old-token")).expect(200);
+    eventually("the refusal is logged", || {
+        let log = s.stderr();
+        if log.contains("max_body_bytes") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+
+    std::fs::write(&config, token_config("hup", "hup-token", "")).unwrap();
+    s.signal(libc::SIGHUP);
+    eventually("the new token works", || {
+        match s.get_as("/api/v1/alerts", Some("hup-token")).status {
+            200 => Ok(()),
+            other => Err(format!("HTTP {other}")),
+        }
+    });
+    s.get_as("/api/v1/alerts", Some("old-token"))
+        .expect_error(401, "unauthorized");
+}
+
+#[test]
+fn check_accepts_a_valid_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ok.yaml");
+    std::fs::write(
+        &path,
+        "teams: [{id: dba}]\nservices:\n  - {id: mysql, impact: high}\n  - {id: redis}\ntokens:\n  - {name: ci, role: viewer, sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n",
+    )
+    .unwrap();
+    let o = tocsin(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("valid (1 teams, 2 services, 1 tokens)"),
+        "{}",
+        stdout(&o)
+    );
+    // An empty file is the default config.
+    std::fs::write(&path, "").unwrap();
+    assert_eq!(
+        tocsin(&["check", "-c", path.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn check_reports_every_error_with_its_path_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "
+teams: [{id: a}, {id: a}]
+services:
+  - {id: s1, team: missing}
+  - {id: s2, team: a, impact: huge}
+default_service: nowhere
+incidents: {group_by: [service, colour]}
+priority: {matrix: {high: {high: P9}}}
+alertmanager: {resolve_timeout: soon}
+intake: {max_body_bytes: 0}
+tokens: [{name: t, role: god, sha256: x}]
+colour: blue
+",
+    )
+    .unwrap();
+    let o = tocsin(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for p in [
+        "teams[1].id",
+        "services[0].team",
+        "services[1].impact",
+        "default_service",
+        "incidents.group_by[1]",
+        "priority.matrix.high.high",
+        "alertmanager.resolve_timeout",
+        "intake.max_body_bytes",
+        "tokens[0].role",
+        "colour",
+    ] {
+        assert!(err.contains(p), "{p} missing in:\n{err}");
+    }
+    let count: usize = err
+        .lines()
+        .next()
+        .and_then(|l| l.split(": ").nth(1))
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no error count in:\n{err}"));
+    assert!(count >= 10, "{count} errors counted:\n{err}");
+    assert_eq!(err.lines().count(), count + 1, "one line per error:\n{err}");
+
+    // YAML syntax errors and a missing file exit 2 as well.
+    std::fs::write(&path, "teams: [").unwrap();
+    let o = tocsin(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("YAML"), "{}", stderr(&o));
+    let missing = dir.path().join("missing.yaml");
+    let o = tocsin(&["check", "--config", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn serve_refuses_to_start_with_an_invalid_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, "intake: {max_body_bytes: 0}\ncolour: blue\n").unwrap();
+    let o = std::process::Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .env("TOCSIN_ADMIN_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("intake.max_body_bytes") && err.contains("colour"),
+        "{err}"
+    );
+    assert!(!stdout(&o).contains("listening"));
+}
+
+#[test]
+fn cli_send_and_incident_commands() {
+    let s = spawn_server(None);
+    let o = s.cli(
+        Some(ADMIN),
+        &[
+            "send",
+            "--summary",
+            "disk full on db1",
+            "--severity",
+            "critical",
+            "--service",
+            "storage",
+            "--source",
+            "cli",
+            "--dedup-key",
+            "cli-1",
+            "-l",
+            "host=db1",
+            "--label",
+            "env=prod",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "accepted: 1");
+    let a = s.wait_alert("cli", "cli-1");
+    assert_eq!(a["severity"], "critical");
+    assert_eq!(a["labels"], json!({"host": "db1", "env": "prod"}));
+    let iid = incident_of(&a);
+
+    let o = s.cli(
+        Some(ADMIN),
+        &["send", "--summary", "x", "--severity", "bogus"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("HTTP 400"), "{}", stderr(&o));
+    let o = s.cli(Some(ADMIN), &["send", "--summary", "x", "-l", "novalue"]);
+    assert!(!o.status.success());
+
+    let o = s.cli(Some(ADMIN), &["incident", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("disk full on db1"))
+        .unwrap_or_else(|| panic!("incident missing in:\n{out}"));
+    assert!(line.starts_with(&iid.to_string()), "{line}");
+    assert!(line.contains("triggered") && line.contains("P2"), "{line}");
+
+    let o = s.cli(Some(ADMIN), &["incident", "list", "--json"]);
+    let page: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(page["items"][0]["id"], iid);
+    let o = s.cli(Some(ADMIN), &["incident", "list", "--state", "resolved"]);
+    assert!(!stdout(&o).contains("disk full"), "{}", stdout(&o));
+
+    let o = s.cli(Some(ADMIN), &["incident", "show", &iid.to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for part in [
+        &format!("incident {iid}"),
+        "disk full on db1",
+        "alerts:",
+        "timeline:",
+        "triggered",
+    ] {
+        assert!(out.contains(part), "{part} missing in:\n{out}");
+    }
+    let o = s.cli(
+        Some(ADMIN),
+        &["incident", "show", &iid.to_string(), "--json"],
+    );
+    let shown: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(shown, s.incident(iid));
+
+    let o = s.cli(
+        Some(ADMIN),
+        &["incident", "ack", &iid.to_string(), "--reason", "on it"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("acknowledged"), "{}", stdout(&o));
+    let inc = s.incident(iid);
+    assert_eq!(inc["state"], "acknowledged");
+    assert!(
+        inc["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "acknowledged" && t["message"] == "acknowledged by admin: on it"),
+        "{}",
+        inc["timeline"]
+    );
+
+    let o = s.cli(Some(ADMIN), &["incident", "resolve", &iid.to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(s.incident(iid)["state"], "resolved");
+
+    // Refusals exit 1 and say why.
+    let o = s.cli(Some(ADMIN), &["incident", "ack", &iid.to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("HTTP 409"), "{}", stderr(&o));
+    let o = s.cli(Some(ADMIN), &["incident", "show", "9999"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("HTTP 404"), "{}", stderr(&o));
+    let o = s.cli(Some("wrong"), &["incident", "list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("HTTP 401"), "{}", stderr(&o));
+    let o = s.cli(None, &["incident", "list"]);
+    assert_eq!(o.status.code(), Some(1), "no token: {}", stdout(&o));
+
+    // send --resolve resolves the alert.
+    let o = s.cli(
+        Some(ADMIN),
+        &[
+            "send",
+            "--summary",
+            "disk full on db1",
+            "--source",
+            "cli",
+            "--dedup-key",
+            "cli-1",
+            "--resolve",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    s.wait_alert_where("resolved by the CLI", "cli", "cli-1", |a| {
+        a["status"] == "resolved"
+    });
+}
+
+#[test]
+fn cli_reports_an_unreachable_server() {
+    let o = std::process::Command::new(BIN)
+        .args(["incident", "list"])
+        .env("TOCSIN_URL", "http://127.0.0.1:1")
+        .env("TOCSIN_TOKEN", "x")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot reach"), "{}", stderr(&o));
+}
