@@ -41,6 +41,8 @@ fn sigterm_while_idle_exits_0_promptly() {
 #[test]
 fn sigint_exits_0_too() {
     let mut s = spawn_server(None);
+    // Not at once: see signals_right_after_the_ready_line_are_handled.
+    std::thread::sleep(Duration::from_millis(300));
     s.signal(libc::SIGINT);
     let status = s.wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
@@ -190,6 +192,9 @@ fn reload_endpoint_refuses_an_invalid_config_and_applies_a_valid_one() {
 fn sighup_reloads_the_config() {
     let s = spawn_server(Some(&token_config("old", "old-token", "")));
     let config = s.config.clone().unwrap();
+    // Give the server time to install its signal handlers (see
+    // signals_right_after_the_ready_line_are_handled for what happens otherwise).
+    std::thread::sleep(Duration::from_millis(300));
     // An invalid config on SIGHUP is refused; the server runs on with the old one.
     std::fs::write(&config, "intake: {max_body_bytes: 0}\n").unwrap();
     s.signal(libc::SIGHUP);
@@ -462,4 +467,165 @@ fn cli_reports_an_unreachable_server() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot reach"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_second_server_on_the_same_data_dir_refuses_to_start() {
+    let s = spawn_server(None);
+    let mut second = std::process::Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&s.data)
+        .env("TOCSIN_ADMIN_TOKEN", ADMIN)
+        .env_remove("TOCSIN_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if status.is_none() {
+        second.kill().unwrap();
+    }
+    let o = second.wait_with_output().unwrap();
+    assert!(
+        status.is_some_and(|st| !st.success()),
+        "a second `tocsin serve` on a data directory in use kept running (stdout {:?}); two \
+         processes then append to the same event log and SQLite store, and events one of them \
+         acknowledges are lost",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("listening"), "{}", stdout(&o));
+    // The first one is unharmed.
+    s.send_events(&json!({"summary": "still here", "dedup_key": "x"}));
+    s.wait_alert("api", "x");
+}
+
+#[test]
+fn a_generated_admin_token_is_kept_in_the_data_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut s = new_server(None);
+    s.admin_from_env = false;
+    s.start();
+    let path = s.data.join("admin-token");
+    let token = std::fs::read_to_string(&path).unwrap().trim().to_string();
+    assert!(token.len() >= 40, "{token}");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the token file is private");
+    assert!(s.stderr().contains(&token), "shown once at generation");
+    s.get_as("/api/v1/tokens", Some(&token)).expect(200);
+    s.get_as("/api/v1/tokens", Some(ADMIN))
+        .expect_error(401, "unauthorized");
+    // The CLI finds it through TOCSIN_DATA.
+    let o = s.cli_with_data_dir(&["incident", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    s.restart();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap().trim(),
+        token,
+        "kept across restarts"
+    );
+    assert!(!s.stderr().contains(&token), "not shown again");
+    s.get_as("/api/v1/tokens", Some(&token)).expect(200);
+}
+
+#[test]
+fn reload_keeps_api_tokens_and_works_without_a_config_file() {
+    let s = spawn_server(None);
+    let token = s
+        .post("/api/v1/tokens", &json!({"name": "made", "role": "viewer"}))
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s.request("POST", "/-/reload", Some(ADMIN), None);
+    r.expect(200);
+    assert_eq!(r.json()["status"], "ok");
+    s.get_as("/api/v1/alerts", Some(&token)).expect(200);
+    // The built-in config is still in force: loopback may send.
+    s.post_as("/api/v1/events", None, &json!({"summary": "x"}))
+        .expect(202);
+
+    let c = spawn_server(Some(&token_config("cfg", "cfg-token", "")));
+    let made = c
+        .post("/api/v1/tokens", &json!({"name": "made", "role": "viewer"}))
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(c.config.as_ref().unwrap(), "").unwrap();
+    c.request("POST", "/-/reload", Some(ADMIN), None)
+        .expect(200);
+    c.get_as("/api/v1/alerts", Some(&made)).expect(200);
+    c.get_as("/api/v1/alerts", Some("cfg-token"))
+        .expect_error(401, "unauthorized");
+}
+
+#[test]
+fn alerts_due_while_the_server_was_down_expire_after_start() {
+    let mut s = spawn_server(Some(
+        "alertmanager: {resolve_timeout: 1s}\nintake: {loopback_without_token: true}\n",
+    ));
+    s.send_am(&json!([{"labels": {"alertname": "Gone", "instance": "i"}}]));
+    s.send_am(
+        &json!([{"labels": {"alertname": "Later", "instance": "i"}, "endsAt": time_in(3_600_000)}]),
+    );
+    eventually("two alerts", || match s.alert_count() {
+        2 => Ok(()),
+        n => Err(format!("{n}")),
+    });
+    assert_eq!(s.terminate().code(), Some(0));
+    std::thread::sleep(Duration::from_millis(1300));
+    s.start();
+    let gone = eventually("expired after the restart", || {
+        let a = s
+            .all_alerts()
+            .into_iter()
+            .find(|a| a["name"] == "Gone")
+            .unwrap();
+        if a["status"] == "resolved" {
+            Ok(a)
+        } else {
+            Err(a.to_string())
+        }
+    });
+    assert!(gone["resolved_at"].is_string());
+    let later = s
+        .all_alerts()
+        .into_iter()
+        .find(|a| a["name"] == "Later")
+        .unwrap();
+    assert_eq!(later["status"], "firing", "not due yet");
+}
+
+/// The "listening" line tells scripts the server is up; a SIGHUP or SIGTERM sent right after
+/// it must be handled (reload; graceful stop), not kill the process by the default action.
+#[test]
+fn signals_right_after_the_ready_line_are_handled() {
+    for round in 0..10 {
+        let mut s = spawn_server(None);
+        s.signal(libc::SIGHUP);
+        std::thread::sleep(Duration::from_millis(100));
+        let r = ureq::get(&s.url("/-/healthy")).call();
+        assert!(
+            r.is_ok(),
+            "round {round}: the server died of a SIGHUP sent right after it printed its address: {r:?}"
+        );
+        let mut s = spawn_server(None);
+        s.signal(libc::SIGTERM);
+        let status = s.wait_exit(Duration::from_secs(10));
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "round {round}: SIGTERM right after the ready line: {status:?}"
+        );
+    }
 }

@@ -100,10 +100,19 @@ pub struct TestServer {
     child: Option<Child>,
     agent: ureq::Agent,
     starts: usize,
+    /// Pass the admin token in TOCSIN_ADMIN_TOKEN (else the server makes DATA/admin-token).
+    pub admin_from_env: bool,
 }
 
 /// Starts a server on a fresh data directory, with this YAML config or the built-in one.
 pub fn spawn_server(config: Option<&str>) -> TestServer {
+    let mut s = new_server(config);
+    s.start();
+    s
+}
+
+/// A server not started yet, for tests that change how it starts.
+pub fn new_server(config: Option<&str>) -> TestServer {
     let root = tempfile::Builder::new()
         .prefix("tocsin-test-")
         .tempdir()
@@ -114,7 +123,7 @@ pub fn spawn_server(config: Option<&str>) -> TestServer {
         std::fs::write(&path, text).expect("write config");
         path
     });
-    let mut server = TestServer {
+    let server = TestServer {
         data,
         config,
         base: String::new(),
@@ -123,9 +132,9 @@ pub fn spawn_server(config: Option<&str>) -> TestServer {
             .timeout(Duration::from_secs(20))
             .build(),
         starts: 0,
+        admin_from_env: true,
         root,
     };
-    server.start();
     server
 }
 
@@ -146,7 +155,6 @@ impl TestServer {
             .arg(&self.data)
             .arg("--listen")
             .arg("127.0.0.1:0")
-            .env("TOCSIN_ADMIN_TOKEN", ADMIN)
             .env("TOCSIN_LOG", "info")
             .env_remove("TOCSIN_CONFIG")
             .env_remove("TOCSIN_DATA")
@@ -156,6 +164,11 @@ impl TestServer {
             .stderr(stderr);
         if let Some(c) = &self.config {
             cmd.arg("--config").arg(c);
+        }
+        if self.admin_from_env {
+            cmd.env("TOCSIN_ADMIN_TOKEN", ADMIN);
+        } else {
+            cmd.env_remove("TOCSIN_ADMIN_TOKEN");
         }
         let mut child = cmd.spawn().expect("spawn tocsin serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -473,6 +486,20 @@ impl TestServer {
             cmd.env("TOCSIN_TOKEN", t);
         }
         cmd.output().expect("run tocsin")
+    }
+}
+
+impl TestServer {
+    /// `tocsin` CLI with no token given, pointed at this server's data directory.
+    pub fn cli_with_data_dir(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .env("TOCSIN_URL", &self.base)
+            .env("TOCSIN_DATA", &self.data)
+            .env_remove("TOCSIN_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tocsin")
     }
 }
 
