@@ -123,7 +123,7 @@ pub fn new_server(config: Option<&str>) -> TestServer {
         std::fs::write(&path, text).expect("write config");
         path
     });
-    let server = TestServer {
+    TestServer {
         data,
         config,
         base: String::new(),
@@ -134,8 +134,7 @@ pub fn new_server(config: Option<&str>) -> TestServer {
         starts: 0,
         admin_from_env: true,
         root,
-    };
-    server
+    }
 }
 
 impl TestServer {
