@@ -611,7 +611,7 @@ fn alerts_due_while_the_server_was_down_expire_after_start() {
 #[test]
 fn signals_right_after_the_ready_line_are_handled() {
     for round in 0..10 {
-        let mut s = spawn_server(None);
+        let s = spawn_server(None);
         s.signal(libc::SIGHUP);
         std::thread::sleep(Duration::from_millis(100));
         let r = ureq::get(&s.url("/-/healthy")).call();
