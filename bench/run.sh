@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tocsin's benchmark against Prometheus Alertmanager 0.25, in one run on this machine:
+#
+#   bash bench/run.sh
+#
+# Installs what is missing (wrk, prometheus-alertmanager, python3; as root, Debian), builds
+# tocsin in release mode, then runs bench/bench.py: wrk throughput at BATCH=100 and BATCH=1 on
+# 8 and 64 connections, memory holding 300,000 alerts, the filtered first page over them, and
+# a perf profile of tocsin under load. Prints a side-by-side table; writes
+# bench/out/results-<stamp>.json (and latest.json, summary-<stamp>.md, raw output).
+#
+# Knobs (environment), with defaults:
+#   DURATION=10s THREADS=2 CONNS="8 64" BATCHES="100 1" REPEAT=3
+#   MEM_ALERTS=300000 MEM_BATCH=100 LOAD_CONC=8 QUERY_RUNS=5 QUERY_RUNS_AM=3
+#   AM_RECEIVER=webhook (or null: Alertmanager notifies nobody)
+#   PHASES="throughput memory profile" SERVERS="tocsin am"
+#   TOCSIN_REV=<commit> (build that commit, not the working tree), SKIP_BUILD=1,
+#   CARGO_TARGET_DIR=/work/target-bench (where the release build goes),
+#   TOCSIN_BIN, AM_BIN, AM_PORT=19193, SINK_PORT=19194, OUT=bench/out, KEEP_DATA=1
+# Quick smoke run: DURATION=3s REPEAT=1 MEM_ALERTS=20000 bash bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v prometheus-alertmanager >/dev/null || [ -n "${AM_BIN:-}" ] || need+=(prometheus-alertmanager)
+command -v python3 >/dev/null || need+=(python3)
+command -v findmnt >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "bench: installing ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq "${need[@]}"; }
+  else
+    echo "bench: missing ${need[*]}; install them (sudo apt-get install ${need[*]}) or run as root" >&2
+    exit 1
+  fi
+fi
+# The Debian package may start a system Alertmanager on :9093; ours runs on its own port and
+# storage, so it does not matter, but it does take CPU: say so.
+if pgrep -x prometheus-alertmanager >/dev/null 2>&1 || pgrep -x alertmanager >/dev/null 2>&1; then
+  echo "bench: note: an Alertmanager is already running on this machine (it competes for CPU)" >&2
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-bench}"
+src=.
+if [ -n "${TOCSIN_REV:-}" ]; then
+  # Build a committed revision, untouched by uncommitted edits in the working tree.
+  sha=$(git rev-parse --verify "${TOCSIN_REV}^{commit}")
+  src="${OUT:-bench/out}/src-${sha:0:12}"
+  if [ ! -f "$src/Cargo.toml" ]; then
+    rm -rf "$src" && mkdir -p "$src"
+    git archive "$sha" | tar -x -C "$src"
+  fi
+  export TOCSIN_SOURCE="git ${sha:0:12}"
+else
+  export TOCSIN_SOURCE="working tree $(git describe --always --dirty 2>/dev/null || echo '?')"
+fi
+if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${TOCSIN_BIN:-}" ]; then
+  echo "bench: building tocsin (release) from $TOCSIN_SOURCE in $CARGO_TARGET_DIR" >&2
+  (cd "$src" && cargo build --release --locked -p tocsin >&2)
+fi
+export TOCSIN_BIN="${TOCSIN_BIN:-$CARGO_TARGET_DIR/release/tocsin}"
+
+exec python3 bench/bench.py
