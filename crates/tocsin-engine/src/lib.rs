@@ -1,6 +1,6 @@
 //! tocsin-engine: the one ordered writer of engine state.
 //!
-//! Entries arrive from the event log in LSN order ([`Input`]); the engine decides what each
+//! The engine tails the event log, reading entries in LSN order as they become durable; the engine decides what each
 //! does to alerts and incidents with the pure functions of `tocsin-core`, keeps a compact
 //! in-memory index of them, and writes each batch to SQLite in one transaction together
 //! with the LSN it reached. A restart loads the index from SQLite and re-applies the log
@@ -14,5 +14,5 @@ mod runner;
 mod stats;
 
 pub use commands::{CommandError, CommandReply};
-pub use runner::{Engine, EngineHandle, Input};
+pub use runner::{Engine, EngineFeed, Input};
 pub use stats::EngineStats;

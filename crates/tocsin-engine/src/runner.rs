@@ -7,15 +7,18 @@ use crate::index::Index;
 use crate::pending::Pending;
 use crate::stats::{state_index, EngineStats};
 use arc_swap::ArcSwap;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tocsin_core::clock::Clock;
 use tocsin_core::config::Config;
-use tocsin_store::log::{self, LogEntry};
+use tocsin_store::log::{self, LogCursor, LogEntry};
 use tocsin_store::sqlite::{self, state};
 
 /// One committed log entry on its way into the engine.
@@ -26,14 +29,65 @@ pub struct Input {
     pub reply: Option<CommandReply>,
 }
 
-/// At most this many entries share a transaction, so replies never wait long.
-const MAX_BATCH: usize = 20_000;
+/// A transaction holds at most this many entries, or about this many events, so replies
+/// never wait long and a batch's memory stays small.
+const MAX_BATCH_ENTRIES: usize = 20_000;
+const MAX_BATCH_EVENTS: usize = 50_000;
 /// How often the state store is synced so that applied log segments can be deleted.
 const DURABLE_EVERY: Duration = Duration::from_secs(30);
+
+/// What the log writer tells the engine: how far the log is durable, who waits for which
+/// command, and when to stop. The engine reads the entries themselves from the log.
+pub struct EngineFeed {
+    durable_lsn: AtomicU64,
+    replies: Mutex<HashMap<u64, CommandReply>>,
+    stop: AtomicBool,
+    wake_tx: Sender<()>,
+    wake_rx: Receiver<()>,
+}
+
+impl EngineFeed {
+    pub fn new(durable_lsn: u64) -> Arc<EngineFeed> {
+        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        Arc::new(EngineFeed {
+            durable_lsn: AtomicU64::new(durable_lsn),
+            replies: Mutex::new(HashMap::new()),
+            stop: AtomicBool::new(false),
+            wake_tx,
+            wake_rx,
+        })
+    }
+
+    /// Registers who waits for the command at `lsn`; call before [`Self::synced`].
+    pub fn await_command(&self, lsn: u64, reply: CommandReply) {
+        self.replies.lock().unwrap().insert(lsn, reply);
+    }
+
+    /// Everything up to `lsn` is on disk.
+    pub fn synced(&self, lsn: u64) {
+        self.durable_lsn.fetch_max(lsn, Ordering::SeqCst);
+        let _ = self.wake_tx.try_send(());
+    }
+
+    /// Apply what is durable, then stop.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.wake_tx.try_send(());
+    }
+
+    pub fn durable_lsn(&self) -> u64 {
+        self.durable_lsn.load(Ordering::SeqCst)
+    }
+
+    fn take_reply(&self, lsn: u64) -> Option<CommandReply> {
+        self.replies.lock().unwrap().remove(&lsn)
+    }
+}
 
 pub struct Engine {
     conn: Connection,
     index: Index,
+    cursor: LogCursor,
     config: Arc<ArcSwap<Config>>,
     clock: Arc<dyn Clock>,
     stats: Arc<EngineStats>,
@@ -42,28 +96,13 @@ pub struct Engine {
     last_durable: Instant,
 }
 
-/// Sends entries to the engine thread; the engine stops once every handle is dropped.
-#[derive(Clone)]
-pub struct EngineHandle {
-    tx: Sender<Input>,
-}
-
-impl EngineHandle {
-    pub fn send(&self, input: Input) {
-        if let Err(e) = self.tx.send(input) {
-            // Only during shutdown; the entry is in the log and is applied at next start.
-            if let Some(reply) = e.0.reply {
-                let _ = reply.send(Err(CommandError::Store("the engine has stopped".into())));
-            }
-        }
-    }
-}
-
 impl Engine {
-    /// Opens the store, loads the index and re-applies the log from where the store is.
+    /// Opens the store, loads the index and re-applies the log from where the store is up to
+    /// `durable_lsn`, the end of the recovered log.
     pub fn open(
         db_path: &Path,
         log_dir: &Path,
+        durable_lsn: u64,
         config: Arc<ArcSwap<Config>>,
         clock: Arc<dyn Clock>,
         stats: Arc<EngineStats>,
@@ -73,6 +112,7 @@ impl Engine {
         let mut engine = Engine {
             conn,
             index: Index::default(),
+            cursor: LogCursor::open(log_dir.to_path_buf(), 0),
             config,
             clock,
             stats,
@@ -80,42 +120,50 @@ impl Engine {
             applied_lsn: 0,
             last_durable: Instant::now(),
         };
-        engine.recover()?;
+        engine.reload()?;
+        let started = Instant::now();
+        let from = engine.applied_lsn;
+        engine.catch_up(durable_lsn, None)?;
+        if engine.applied_lsn > from {
+            tracing::info!(entries = engine.applied_lsn - from, took = ?started.elapsed(), "re-applied the event log");
+        }
         Ok(engine)
     }
 
-    /// Rebuilds everything from the store and the log: at start, and after a failed write.
-    fn recover(&mut self) -> Result<(), String> {
+    /// Rebuilds the index from the store and points the cursor after what it holds: at
+    /// start, and after a failed write.
+    fn reload(&mut self) -> Result<(), String> {
         self.index = Index::load(&self.conn).map_err(|e| format!("loading state: {e}"))?;
         self.applied_lsn = state::applied_lsn(&self.conn).map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let mut chunk = Vec::new();
-        let mut replayed = 0u64;
-        let mut failed = None;
-        let log_dir = self.log_dir.clone();
-        log::read_from(&log_dir, self.applied_lsn, |lsn, entry| {
-            chunk.push(Input {
-                lsn,
-                entry,
-                reply: None,
-            });
-            if chunk.len() >= MAX_BATCH && failed.is_none() {
-                replayed += chunk.len() as u64;
-                failed = self.process(std::mem::take(&mut chunk)).err();
-            }
-        })
-        .map_err(|e| format!("reading the event log: {e}"))?;
-        if let Some(e) = failed {
-            return Err(format!("re-applying the event log: {e}"));
-        }
-        replayed += chunk.len() as u64;
-        self.process(chunk)
-            .map_err(|e| format!("re-applying the event log: {e}"))?;
+        self.cursor = LogCursor::open(self.log_dir.clone(), self.applied_lsn);
         self.refresh_stats(true);
-        if replayed > 0 {
-            tracing::info!(entries = replayed, took = ?started.elapsed(), "re-applied the event log");
-        }
         Ok(())
+    }
+
+    /// Applies the log up to `upto`, in batches.
+    fn catch_up(&mut self, upto: u64, feed: Option<&EngineFeed>) -> Result<(), String> {
+        loop {
+            let mut batch = Vec::new();
+            let mut events = 0;
+            while batch.len() < MAX_BATCH_ENTRIES && events < MAX_BATCH_EVENTS {
+                let Some((lsn, entry)) = self
+                    .cursor
+                    .next(upto)
+                    .map_err(|e| format!("reading the event log: {e}"))?
+                else {
+                    break;
+                };
+                if let LogEntry::Events(e) = &entry {
+                    events += e.len();
+                }
+                let reply = feed.and_then(|f| f.take_reply(lsn));
+                batch.push(Input { lsn, entry, reply });
+            }
+            if batch.is_empty() {
+                return Ok(());
+            }
+            self.process(batch)?;
+        }
     }
 
     /// The LSN the store has reached.
@@ -123,43 +171,33 @@ impl Engine {
         self.applied_lsn
     }
 
-    pub fn spawn(self) -> std::io::Result<(EngineHandle, std::thread::JoinHandle<()>)> {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let handle = std::thread::Builder::new()
+    pub fn spawn(self, feed: Arc<EngineFeed>) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
             .name("tocsin-engine".into())
-            .spawn(move || self.run(rx))?;
-        Ok((EngineHandle { tx }, handle))
+            .spawn(move || self.run(feed))
     }
 
-    fn run(mut self, rx: Receiver<Input>) {
+    fn run(mut self, feed: Arc<EngineFeed>) {
         loop {
             let wait = self.until_next_expiry().min(Duration::from_secs(1));
-            let mut batch = Vec::new();
-            let disconnected = match rx.recv_timeout(wait) {
-                Ok(first) => {
-                    batch.push(first);
-                    while batch.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(i) => batch.push(i),
-                            Err(_) => break,
-                        }
-                    }
-                    false
-                }
-                Err(RecvTimeoutError::Timeout) => false,
-                Err(RecvTimeoutError::Disconnected) => true,
-            };
-            if let Err(e) = self.process(batch) {
-                tracing::error!(error = %e, "applying a batch failed; rebuilding from the store and the log");
-                while let Err(e) = self.recover() {
-                    tracing::error!(error = %e, "recovery failed; retrying in 1s");
+            let _ = feed.wake_rx.recv_timeout(wait);
+            let stopping = feed.stop.load(Ordering::SeqCst);
+            let applied = self
+                .catch_up(feed.durable_lsn(), Some(&feed))
+                .and_then(|_| self.process(Vec::new()));
+            if let Err(e) = applied {
+                tracing::error!(error = %e, "applying the log failed; rebuilding from the store and the log");
+                std::thread::sleep(Duration::from_millis(200));
+                while let Err(e) = self.reload() {
+                    tracing::error!(error = %e, "reloading failed; retrying in 1s");
                     std::thread::sleep(Duration::from_secs(1));
                 }
+                continue;
             }
-            if disconnected || self.last_durable.elapsed() >= DURABLE_EVERY {
+            if stopping || self.last_durable.elapsed() >= DURABLE_EVERY {
                 self.make_durable_and_prune();
             }
-            if disconnected {
+            if stopping {
                 tracing::info!(applied_lsn = self.applied_lsn, "engine stopped");
                 return;
             }

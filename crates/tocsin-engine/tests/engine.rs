@@ -51,9 +51,11 @@ impl Harness {
 
     fn open(dir: tempfile::TempDir, config: Config) -> Harness {
         let clock = Arc::new(ManualClock::new(T0));
+        let durable = log::recover(&dir.path().join("log")).unwrap().next_lsn - 1;
         let engine = Engine::open(
             &dir.path().join("tocsin.db"),
             &dir.path().join("log"),
+            durable,
             Arc::new(ArcSwap::from_pointee(config)),
             clock.clone(),
             Arc::new(EngineStats::default()),

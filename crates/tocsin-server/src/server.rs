@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tocsin_core::clock::Clock;
 use tocsin_core::config::{self, Config};
-use tocsin_engine::{Engine, EngineStats};
+use tocsin_engine::{Engine, EngineFeed, EngineStats};
 use tocsin_store::log::{self, LogWriter};
 use tocsin_store::sqlite::{self, tokens, ReadPool};
 
@@ -51,7 +51,9 @@ pub struct Server {
     state: SharedState,
     stop: Arc<tokio::sync::Notify>,
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    feed: Arc<EngineFeed>,
+    writer_thread: std::thread::JoinHandle<()>,
+    engine_thread: std::thread::JoinHandle<()>,
 }
 
 impl Server {
@@ -80,17 +82,19 @@ impl Server {
             tokio::task::spawn_blocking(move || -> Result<_, String> {
                 let recovered = log::recover(&dir)
                     .map_err(|e| format!("opening the event log in {}: {e}", dir.display()))?;
-                let engine = Engine::open(&db, &dir, cfg, clock, st)?;
+                let engine = Engine::open(&db, &dir, recovered.next_lsn - 1, cfg, clock, st)?;
                 Ok((recovered, engine))
             })
             .await
             .map_err(|e| e.to_string())??
         };
-        let (engine, engine_thread) = engine.spawn().map_err(|e| e.to_string())?;
+        let feed = EngineFeed::new(recovered.next_lsn - 1);
+        let engine_thread = engine.spawn(feed.clone()).map_err(|e| e.to_string())?;
         let metrics = Metrics::new();
         let sink = EngineSink {
-            engine,
+            feed: feed.clone(),
             metrics: metrics.clone(),
+            last_lsn: recovered.next_lsn - 1,
         };
         let (writer, writer_thread) =
             LogWriter::start(log_dir, recovered, sink).map_err(|e| e.to_string())?;
@@ -132,7 +136,9 @@ impl Server {
             state,
             stop,
             serving,
-            threads: vec![writer_thread, engine_thread],
+            feed,
+            writer_thread,
+            engine_thread,
         })
     }
 
@@ -162,14 +168,13 @@ impl Server {
         self.state.shutting_down.store(true, Ordering::SeqCst);
         self.stop.notify_one();
         let served = self.serving.await.map_err(|e| e.to_string())?;
+        // The writer first, so everything acknowledged is in the log; then the engine, which
+        // applies the log to its end before it stops.
         self.state.writer.close();
         drop(self.state);
-        for t in self.threads {
-            tokio::task::spawn_blocking(move || t.join())
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|_| "a worker thread panicked".to_string())?;
-        }
+        join(self.writer_thread).await?;
+        self.feed.stop();
+        join(self.engine_thread).await?;
         tracing::info!("stopped");
         served.map_err(|e| e.to_string())
     }
@@ -195,4 +200,11 @@ pub(crate) async fn refresh_tokens(state: &SharedState) -> Result<(), ApiError> 
     let table = TokenTable::build(&state.admin_sha256, &state.config.load(), &stored);
     state.tokens.store(Arc::new(table));
     Ok(())
+}
+
+async fn join(thread: std::thread::JoinHandle<()>) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|_| "a worker thread panicked".to_string())
 }

@@ -1,26 +1,32 @@
-//! Where the log writer hands durable entries: into the engine, timing each sync.
+//! Where the log writer reports durable entries: it tells the engine how far the log is
+//! durable (the engine reads the entries from the log itself) and times each sync.
 
 use crate::metrics::Metrics;
+use std::sync::Arc;
 use std::time::Duration;
-use tocsin_engine::{CommandReply, EngineHandle, Input};
-use tocsin_store::log::{LogEntry, Sink};
+use tocsin_engine::{CommandReply, EngineFeed};
+use tocsin_store::log::Sink;
 
-/// What travels with an entry through the writer: the entry itself (the engine applies the
-/// in-memory copy; the encoded bytes are only for the disk) and, for commands, the reply.
-pub type LogItem = (LogEntry, Option<CommandReply>);
+/// What travels with an entry through the writer: for commands, who waits for the outcome.
+pub type LogItem = Option<CommandReply>;
 
 pub struct EngineSink {
-    pub engine: EngineHandle,
+    pub feed: Arc<EngineFeed>,
     pub metrics: Metrics,
+    pub last_lsn: u64,
 }
 
 impl Sink<LogItem> for EngineSink {
-    fn committed(&mut self, lsn: u64, (entry, reply): LogItem) {
-        self.metrics.log_lsn.set(lsn as i64);
-        self.engine.send(Input { lsn, entry, reply });
+    fn committed(&mut self, lsn: u64, reply: LogItem) {
+        self.last_lsn = lsn;
+        if let Some(reply) = reply {
+            self.feed.await_command(lsn, reply);
+        }
     }
 
     fn synced(&mut self, took: Duration, _records: usize) {
         self.metrics.log_commit_seconds.observe(took.as_secs_f64());
+        self.metrics.log_lsn.set(self.last_lsn as i64);
+        self.feed.synced(self.last_lsn);
     }
 }

@@ -160,11 +160,10 @@ pub async fn act(
         reason,
         at: s.clock.now(),
     };
-    let entry = LogEntry::Command(command);
-    let payload = encode_entry(&entry);
+    let payload = encode_entry(&LogEntry::Command(command));
     let (reply, outcome) = tokio::sync::oneshot::channel();
     s.writer
-        .append(payload, (entry, Some(reply)))
+        .append(payload, Some(reply))
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
     match outcome.await {

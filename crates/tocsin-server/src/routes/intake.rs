@@ -102,10 +102,9 @@ async fn intake(
         .map_err(|e| reject(s, "invalid", ApiError::bad_request(e.0)))?;
     let count = events.len();
     let by_source = count_by_source(&events);
-    let entry = LogEntry::Events(events);
-    let payload = encode_entry(&entry);
+    let payload = encode_entry(&LogEntry::Events(events));
     s.writer
-        .append(payload, (entry, None))
+        .append(payload, None)
         .await
         .map_err(|e| reject(s, "store", ApiError::unavailable(e.to_string())))?;
     for (source, n) in by_source {

@@ -5,11 +5,13 @@
 //! by exactly that cost. The log makes an acknowledged event durable with one `write` and one
 //! `fdatasync` per group; the engine then folds it into SQLite at its own pace.
 
+mod cursor;
 mod entry;
 mod reader;
 mod segment;
 mod writer;
 
+pub use cursor::LogCursor;
 pub use entry::{decode_entry, encode_entry, LogEntry};
 pub use reader::{read_from, recover, Recovered};
 pub use segment::prune_below;

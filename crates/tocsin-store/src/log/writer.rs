@@ -15,9 +15,10 @@ const MAX_GROUP: usize = 8192;
 
 /// Receives what the writer made durable, in LSN order.
 pub trait Sink<T>: Send + 'static {
-    /// Called once per record after its group is on disk, before the sender is answered.
+    /// Called once per record after its group is on disk.
     fn committed(&mut self, lsn: u64, item: T);
-    /// Called once per group with the time the write and sync took.
+    /// Called once per group, after `committed` for each of its records and before their
+    /// senders are answered, with the time the write and sync took.
     fn synced(&mut self, took: Duration, records: usize);
 }
 
@@ -151,11 +152,15 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
             let started = Instant::now();
             match self.write_group(&group) {
                 Ok(first_lsn) => {
-                    self.sink.synced(started.elapsed(), group.len());
+                    let mut answers = Vec::with_capacity(group.len());
                     for (i, r) in group.drain(..).enumerate() {
                         let lsn = first_lsn + i as u64;
                         self.sink.committed(lsn, r.item);
-                        let _ = r.done.send(Ok(lsn));
+                        answers.push((lsn, r.done));
+                    }
+                    self.sink.synced(started.elapsed(), answers.len());
+                    for (lsn, done) in answers {
+                        let _ = done.send(Ok(lsn));
                     }
                 }
                 Err(e) => {
