@@ -350,3 +350,26 @@ fn health_readiness_and_metrics_need_no_token() {
     // A bad token does not break the open endpoints either.
     s.get_as("/-/healthy", Some("wrong")).expect(200);
 }
+
+#[test]
+fn openapi_document_describes_the_api() {
+    let s = spawn_server(None);
+    let r = s.get("/api/v1/openapi.json");
+    r.expect(200);
+    let doc = r.json();
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with('3')),
+        "not an OpenAPI 3 document: {doc}"
+    );
+    assert!(doc["info"]["title"].is_string(), "{doc}");
+    for path in [
+        "/api/v1/events",
+        "/api/v2/alerts",
+        "/api/v1/alerts",
+        "/api/v1/incidents",
+        "/api/v1/incidents/{id}",
+        "/api/v1/tokens",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing in {doc}");
+    }
+}

@@ -458,3 +458,60 @@ fn unknown_incidents_and_actions() {
     assert_eq!(after["state"], "triggered");
     assert_eq!(kinds(&after), kinds(&inc));
 }
+
+#[test]
+fn concurrent_actions_are_applied_once() {
+    let s = std::sync::Arc::new(spawn_server(None));
+    let (_, inc) = fire(&s, "race", json!({}));
+    let iid = id(&inc);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || s.act(iid, "acknowledge", &json!({})).status)
+        })
+        .collect();
+    let mut codes: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    codes.sort();
+    assert_eq!(codes, [200, 409, 409, 409, 409, 409, 409, 409]);
+    let inc = s.incident(iid);
+    assert_eq!(
+        kinds(&inc).iter().filter(|k| *k == "acknowledged").count(),
+        1
+    );
+    // Comments do not conflict: all eight land.
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                s.act(iid, "comment", &json!({"text": format!("note {i}")}))
+                    .status
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+    let inc = s.incident(iid);
+    assert_eq!(kinds(&inc).iter().filter(|k| *k == "comment").count(), 8);
+}
+
+#[test]
+fn a_refiring_alert_rejoins_its_open_incident_without_counting_twice() {
+    let s = spawn_server(None);
+    let ev = |host: &str, status: &str| {
+        json!({"summary": "Errors", "status": status, "dedup_key": format!("err-{host}"),
+               "labels": {"alertname": "Errors", "host": host}})
+    };
+    s.send_events(&json!([ev("a", "firing"), ev("b", "firing")]));
+    let iid = incident_of(&s.wait_alert("api", "err-a"));
+    s.send_events(&ev("a", "resolved"));
+    s.send_events(&ev("a", "firing"));
+    let a = s.wait_alert_where("a in episode 2", "api", "err-a", |a| a["episode"] == 2);
+    assert_eq!(incident_of(&a), iid, "b kept the incident open");
+    let inc = s.wait_incident(iid, "two firing", |i| i["firing_count"] == 2);
+    assert_eq!(
+        inc["alert_count"], 2,
+        "the same alert again is not a new alert"
+    );
+    assert_eq!(inc["state"], "triggered");
+}

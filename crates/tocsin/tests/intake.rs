@@ -502,3 +502,45 @@ fn group_by_config_option_decides_the_incident() {
     assert_eq!(eu["severity"], "critical");
     assert_eq!(s.items("/api/v1/incidents").len(), 2);
 }
+
+#[test]
+fn a_resolve_for_an_unknown_alert_is_accepted_and_ignored() {
+    let s = spawn_server(None);
+    s.send_events(&json!({"summary": "never fired", "dedup_key": "ghost", "status": "resolved"}));
+    s.send_am(&json!([{"labels": {"alertname": "Ghost"}, "endsAt": time_in(-5_000)}]));
+    s.settle();
+    assert_eq!(s.alert_count(), 0);
+    assert!(s.items("/api/v1/incidents").is_empty());
+    assert_eq!(s.metric("tocsin_events_ignored"), Some(2.0));
+    // A firing event afterwards opens it normally, in episode 1.
+    s.send_events(&json!({"summary": "never fired", "dedup_key": "ghost"}));
+    let a = s.wait_alert("api", "ghost");
+    assert_eq!(a["episode"], 1);
+    assert_eq!(a["occurrences"], 1);
+}
+
+#[test]
+fn alertmanager_resends_keep_an_alert_firing() {
+    let s = spawn_server(Some(
+        "alertmanager: {resolve_timeout: 1s}\nintake: {loopback_without_token: true}\n",
+    ));
+    let body = json!([{"labels": {"alertname": "Persistent", "instance": "p"}}]);
+    // Resent every 300 ms for 2 s: longer than resolve_timeout, but never resolved.
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(2000);
+    let mut sent = 0;
+    while std::time::Instant::now() < until {
+        s.send_am(&body);
+        sent += 1;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    s.settle();
+    let all = s.all_alerts();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["status"], "firing", "{}", all[0]);
+    assert_eq!(all[0]["episode"], 1);
+    assert_eq!(all[0]["occurrences"], sent);
+    let key = all[0]["dedup_key"].as_str().unwrap().to_string();
+    // Then the sender stops, and it resolves by itself.
+    let a = s.wait_alert_where("expired", "prometheus", &key, |a| a["status"] == "resolved");
+    assert_eq!(a["episode"], 1);
+}

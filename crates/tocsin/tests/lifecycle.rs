@@ -629,3 +629,41 @@ fn signals_right_after_the_ready_line_are_handled() {
         );
     }
 }
+
+/// A client that sends half a request and then stalls must not keep the server from
+/// stopping: a graceful stop needs a deadline (or reads need a timeout).
+#[test]
+fn sigterm_is_not_held_up_by_a_stalled_client() {
+    use std::io::Write;
+    let mut s = spawn_server(None);
+    std::thread::sleep(Duration::from_millis(300));
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
+    stalled
+        .write_all(
+            b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"summ",
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    s.signal(libc::SIGTERM);
+    let started = Instant::now();
+    let mut exited = None;
+    while started.elapsed() < Duration::from_secs(5) {
+        if let Some(code) = s.exit_status() {
+            exited = Some(code);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stalled);
+    let exited = exited.unwrap_or_else(|| {
+        // It would stop once the client goes away; make sure the test does not hang either.
+        s.wait_exit(Duration::from_secs(10));
+        panic!(
+            "SIGTERM: still running after 5 s, waiting for a client that sent 6 of 100 body \
+             bytes; it stopped only when the client closed its connection"
+        )
+    });
+    assert_eq!(exited.code(), Some(0));
+}

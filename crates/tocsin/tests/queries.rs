@@ -314,3 +314,33 @@ fn bad_parameters_are_refused() {
         .expect_error(400, "bad_request");
     assert!(msg.contains("limit"), "{msg}");
 }
+
+#[test]
+fn text_and_label_filters_take_special_characters_literally() {
+    let s = spawn_server(None);
+    s.send_events(&json!([
+        {"summary": "path C:\\temp\\x is full", "dedup_key": "win"},
+        {"summary": "plain text", "dedup_key": "plain"},
+        {"summary": "expr", "dedup_key": "expr", "labels": {"expr": "rate(x[5m]) > 0.5 == 1"}},
+        {"summary": "quote 'O''Brien\" %_", "dedup_key": "quote"}
+    ]));
+    eventually("four alerts", || match s.alert_count() {
+        4 => Ok(()),
+        n => Err(format!("{n}")),
+    });
+    assert_eq!(alert_keys(&s, &format!("q={}", enc("\\"))), ["win"]);
+    assert_eq!(alert_keys(&s, &format!("q={}", enc("C:\\temp"))), ["win"]);
+    assert_eq!(
+        alert_keys(&s, &format!("q={}", enc("'O''Brien\""))),
+        ["quote"]
+    );
+    assert_eq!(alert_keys(&s, &format!("q={}", enc("%_"))), ["quote"]);
+    assert_eq!(
+        alert_keys(&s, &format!("label={}", enc("expr=rate(x[5m]) > 0.5 == 1"))),
+        ["expr"]
+    );
+    assert_eq!(
+        alert_keys(&s, &format!("label={}", enc("expr=rate(x[5m])"))),
+        Vec::<String>::new()
+    );
+}

@@ -205,6 +205,16 @@ impl TestServer {
         assert_eq!(rc, 0, "kill({sig}) failed");
     }
 
+    /// The exit status if the process has exited (without waiting).
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        let child = self.child.as_mut().expect("the server is running");
+        let status = child.try_wait().expect("try_wait");
+        if status.is_some() {
+            self.child = None;
+        }
+        status
+    }
+
     /// Waits for the process to exit, at most `timeout`.
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
         let child = self.child.as_mut().expect("the server is running");
