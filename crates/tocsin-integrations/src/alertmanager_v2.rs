@@ -7,7 +7,7 @@
 //! `resolve_timeout`.
 
 use crate::limits::*;
-use crate::{one_or_many, Adapter, IntakeContext, IntakeError};
+use crate::{convert_all, one_or_many, Adapter, IntakeContext, IntakeError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Link, Severity, Status};
@@ -44,11 +44,8 @@ impl Adapter for AlertmanagerV2 {
                 "the body must be a JSON array of alerts".into(),
             ));
         }
-        let raw: Vec<PostableAlert> = one_or_many(body, ctx.max_events)?;
-        raw.into_iter()
-            .enumerate()
-            .map(|(i, a)| convert(&format!("[{i}]"), a, ctx))
-            .collect()
+        let (raw, single): (Vec<PostableAlert>, bool) = one_or_many(body, ctx.max_events)?;
+        convert_all(raw, single, |path, item| convert(path, item, ctx))
     }
 }
 

@@ -36,11 +36,12 @@ pub trait Adapter: Send + Sync {
 }
 
 /// Parses a JSON body that holds one `T` or an array of them, with the path of the first
-/// error in the message and the number of items bounded.
+/// error in the message and the number of items bounded. Also tells whether the body was a
+/// single object, whose error paths then need no `[i]` prefix.
 pub(crate) fn one_or_many<T: serde::de::DeserializeOwned>(
     body: &[u8],
     max: usize,
-) -> Result<Vec<T>, IntakeError> {
+) -> Result<(Vec<T>, bool), IntakeError> {
     let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
     let result = match first {
         Some(b'[') => parse::<Vec<T>>(body),
@@ -50,6 +51,7 @@ pub(crate) fn one_or_many<T: serde::de::DeserializeOwned>(
         )),
         None => Err(IntakeError("the body is empty".into())),
     }?;
+    let single = first == Some(b'{');
     if result.is_empty() {
         return Err(IntakeError("the array is empty".into()));
     }
@@ -59,7 +61,26 @@ pub(crate) fn one_or_many<T: serde::de::DeserializeOwned>(
             result.len()
         )));
     }
-    Ok(result)
+    Ok((result, single))
+}
+
+/// Converts each parsed item, naming it `[i]` in errors when the body was an array.
+pub(crate) fn convert_all<T>(
+    items: Vec<T>,
+    single: bool,
+    convert: impl Fn(&str, T) -> Result<Event, IntakeError>,
+) -> Result<Vec<Event>, IntakeError> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            if single {
+                convert("", item).map_err(|e| IntakeError(e.0.trim_start_matches('.').to_string()))
+            } else {
+                convert(&format!("[{i}]"), item)
+            }
+        })
+        .collect()
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, IntakeError> {
@@ -67,8 +88,8 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, IntakeError> 
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let syntax = !matches!(inner.classify(), serde_json::error::Category::Data);
-        if syntax || path == "." {
+        // Syntax errors have no meaningful path ("." or one ending in "?").
+        if path == "." || path.ends_with('?') {
             IntakeError(format!("invalid JSON: {inner}"))
         } else {
             IntakeError(format!("{path}: {inner}"))

@@ -1,7 +1,7 @@
 //! tocsin's own event format: `POST /api/v1/events`, one object or an array.
 
 use crate::limits::*;
-use crate::{one_or_many, Adapter, IntakeContext, IntakeError};
+use crate::{convert_all, one_or_many, Adapter, IntakeContext, IntakeError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Link, Severity, Status};
@@ -16,9 +16,9 @@ struct NativeEvent {
     #[serde(default)]
     dedup_key: Option<String>,
     #[serde(default)]
-    status: Option<Status>,
+    status: Option<String>,
     #[serde(default)]
-    severity: Option<Severity>,
+    severity: Option<String>,
     summary: String,
     #[serde(default)]
     description: Option<String>,
@@ -50,11 +50,8 @@ impl Adapter for Native {
     }
 
     fn parse(&self, body: &[u8], ctx: &IntakeContext) -> Result<Vec<Event>, IntakeError> {
-        let raw: Vec<NativeEvent> = one_or_many(body, ctx.max_events)?;
-        raw.into_iter()
-            .enumerate()
-            .map(|(i, e)| convert(&format!("[{i}]"), e, ctx))
-            .collect()
+        let (raw, single): (Vec<NativeEvent>, bool) = one_or_many(body, ctx.max_events)?;
+        convert_all(raw, single, |path, item| convert(path, item, ctx))
     }
 }
 
@@ -104,6 +101,20 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
         }
         None => label_fingerprint(&source, &e.labels),
     };
+    let status = match e.status.as_deref() {
+        None => Status::Firing,
+        Some(s) => Status::parse(s).ok_or_else(|| {
+            IntakeError(format!("{path}.status: {s:?} is not firing or resolved"))
+        })?,
+    };
+    let severity = match e.severity.as_deref() {
+        None => Severity::Warning,
+        Some(s) => Severity::parse(s).ok_or_else(|| {
+            IntakeError(format!(
+                "{path}.severity: {s:?} is not critical, high, warning or info"
+            ))
+        })?,
+    };
     let occurred_at = match &e.occurred_at {
         Some(t) => parse_rfc3339(t).map_err(|m| IntakeError(format!("{path}.occurred_at: {m}")))?,
         None => ctx.now,
@@ -116,8 +127,8 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
     Ok(Event {
         source,
         dedup_key,
-        status: e.status.unwrap_or(Status::Firing),
-        severity: e.severity.unwrap_or(Severity::Warning),
+        status,
+        severity,
         name,
         summary: e.summary,
         description,
@@ -178,6 +189,8 @@ mod tests {
         let err =
             parse(r#"[{"summary": "a"}, {"summary": "b", "severity": "fatal"}]"#).unwrap_err();
         assert!(err.0.starts_with("[1].severity:"), "{err}");
+        let err = parse(r#"{"summary": "a", "severity": 1}"#).unwrap_err();
+        assert!(err.0.starts_with("severity:"), "{err}");
         let err = parse(r#"[{"summary": "a", "serverity": "high"}]"#).unwrap_err();
         assert!(err.0.contains("unknown field `serverity`"), "{err}");
         let err = parse(r#"{"summary": "a", "labels": {"n": 5}}"#).unwrap_err();

@@ -15,4 +15,4 @@ mod sink;
 mod state;
 
 pub use auth::{generate_token, sha256_hex};
-pub use server::{ConfigSource, Server, ServerOptions};
+pub use server::{ConfigSource, Server, ServerOptions, Signals};

@@ -38,6 +38,28 @@ impl ConfigSource {
     }
 }
 
+/// How long a stop waits for in-flight requests.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The signals the server acts on. Install them before announcing that the server is up,
+/// so a signal sent right after the announcement is handled rather than fatal.
+pub struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            hup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+}
+
 pub struct ServerOptions {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
@@ -52,6 +74,8 @@ pub struct Server {
     stop: Arc<tokio::sync::Notify>,
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
     feed: Arc<EngineFeed>,
+    /// Held while the server runs: one server per data directory.
+    _lock: std::fs::File,
     writer_thread: std::thread::JoinHandle<()>,
     engine_thread: std::thread::JoinHandle<()>,
 }
@@ -66,6 +90,7 @@ impl Server {
             .map_err(|e| format!("invalid config:\n  {}", e.join("\n  ")))?;
         std::fs::create_dir_all(&opts.data_dir)
             .map_err(|e| format!("{}: {e}", opts.data_dir.display()))?;
+        let lock = lock_data_dir(&opts.data_dir)?;
         let db_path = opts.data_dir.join("tocsin.db");
         let log_dir = opts.data_dir.join("log");
         let config = Arc::new(ArcSwap::from_pointee(config));
@@ -137,17 +162,15 @@ impl Server {
             stop,
             serving,
             feed,
+            _lock: lock,
             writer_thread,
             engine_thread,
         })
     }
 
     /// Serves until SIGTERM or SIGINT, reloading the config on SIGHUP.
-    pub async fn run_until_signal(self) -> Result<(), String> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-        let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    pub async fn run_until_signal(self, mut signals: Signals) -> Result<(), String> {
+        let Signals { hup, term, int } = &mut signals;
         loop {
             tokio::select! {
                 _ = hup.recv() => match reload(&self.state).await {
@@ -167,7 +190,17 @@ impl Server {
     pub async fn shutdown(self) -> Result<(), String> {
         self.state.shutting_down.store(true, Ordering::SeqCst);
         self.stop.notify_one();
-        let served = self.serving.await.map_err(|e| e.to_string())?;
+        let mut serving = self.serving;
+        // Connections that do not finish in time (a stalled client) are cut: nothing they
+        // sent was acknowledged, so nothing is lost.
+        let served = match tokio::time::timeout(SHUTDOWN_GRACE, &mut serving).await {
+            Ok(joined) => joined.map_err(|e| e.to_string())?,
+            Err(_) => {
+                tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
+                serving.abort();
+                Ok(())
+            }
+        };
         // The writer first, so everything acknowledged is in the log; then the engine, which
         // applies the log to its end before it stops.
         self.state.writer.close();
@@ -207,4 +240,27 @@ async fn join(thread: std::thread::JoinHandle<()>) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|_| "a worker thread panicked".to_string())
+}
+
+/// Takes an exclusive lock on DATA/lock, so a second server on the same directory refuses
+/// to start instead of corrupting the log. The lock goes with the process, even on kill -9.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+    use std::os::fd::AsRawFd;
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // SAFETY: flock on a file descriptor we own; no memory is involved.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(format!(
+            "{} is in use by another tocsin server (locked {})",
+            dir.display(),
+            path.display()
+        ));
+    }
+    Ok(file)
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tocsin_core::clock::SystemClock;
-use tocsin_server::{generate_token, ConfigSource, Server, ServerOptions};
+use tocsin_server::{generate_token, ConfigSource, Server, ServerOptions, Signals};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
 pub const DEFAULT_DATA: &str = "./tocsin-data";
@@ -96,6 +96,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
+        let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
         let server = Server::start(ServerOptions {
             data_dir: args.data.clone(),
             listen: args.listen,
@@ -108,7 +109,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         println!("tocsin listening on http://{}", server.addr);
         let _ = std::io::stdout().flush();
         tracing::info!(addr = %server.addr, data = %args.data.display(), "tocsin is serving");
-        server.run_until_signal().await
+        server.run_until_signal(signals).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

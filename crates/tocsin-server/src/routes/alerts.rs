@@ -1,11 +1,11 @@
 //! Reading alerts.
 
-use super::{parse_id, read};
+use super::{pairs, parse_id, read, QueryPairs};
 use crate::auth::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::query::alert_query;
 use crate::state::SharedState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use tocsin_core::auth::Role;
@@ -15,10 +15,10 @@ use tocsin_store::sqlite::rows::{AlertDetail, AlertRow, Page};
 pub async fn list(
     State(s): State<SharedState>,
     headers: HeaderMap,
-    Query(params): Query<Vec<(String, String)>>,
+    params: QueryPairs,
 ) -> ApiResult<Json<Page<AlertRow>>> {
     authorize(&s, &headers, Role::Viewer)?;
-    let (filter, page) = alert_query(&params)?;
+    let (filter, page) = alert_query(&pairs(params)?)?;
     Ok(Json(
         read(&s, move |c| queries::list_alerts(c, &filter, page)).await?,
     ))

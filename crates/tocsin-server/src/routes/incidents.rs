@@ -2,13 +2,14 @@
 //! Actions go through the event log and the engine like events do, and answer with the
 //! incident as it is after the action.
 
-use super::{parse_id, read};
+use super::{pairs, parse_id, read, QueryPairs};
 use crate::auth::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::query::incident_query;
 use crate::state::SharedState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
@@ -36,10 +37,10 @@ fn urgency_of(config: &Config) -> impl Fn(&str) -> String {
 pub async fn list(
     State(s): State<SharedState>,
     headers: HeaderMap,
-    Query(params): Query<Vec<(String, String)>>,
+    params: QueryPairs,
 ) -> ApiResult<Json<Page<IncidentRow>>> {
     authorize(&s, &headers, Role::Viewer)?;
-    let (filter, page) = incident_query(&params)?;
+    let (filter, page) = incident_query(&pairs(params)?)?;
     let urgency = urgency_of(&s.config.load());
     Ok(Json(
         read(&s, move |c| {
@@ -137,9 +138,10 @@ pub async fn act(
     State(s): State<SharedState>,
     headers: HeaderMap,
     Path((id, verb)): Path<(String, String)>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<IncidentDetail>> {
     let who = authorize(&s, &headers, Role::Responder)?;
+    let body = super::body(body)?;
     let id = parse_id(&id, "incident")?;
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActionBody::default()

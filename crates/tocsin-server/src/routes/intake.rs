@@ -43,6 +43,9 @@ pub async fn alertmanager_v2(
     }
 }
 
+/// A client gets this long to send its body; slower ones are cut off.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn reject(s: &SharedState, reason: &'static str, e: ApiError) -> ApiError {
     s.metrics
         .intake_rejected
@@ -81,7 +84,20 @@ async fn intake(
     if declared.is_some_and(|n| n > limit) {
         return Err(reject(s, "too_large", too_large()));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| {
+            reject(
+                s,
+                "read",
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    format!("the body did not arrive within {BODY_TIMEOUT:?}"),
+                ),
+            )
+        })?;
+    let bytes = read.map_err(|e| {
         if e.to_string().contains("length limit") {
             reject(s, "too_large", too_large())
         } else {

@@ -34,7 +34,45 @@ pub fn router(state: SharedState) -> Router {
         .route("/-/reload", post(ops::reload))
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
-    intake.merge(api).fallback(not_found).with_state(state)
+    intake
+        .merge(api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// A request body, or axum's refusal as a JSON error (413 past the limit).
+pub(crate) fn body(
+    b: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<axum::body::Bytes> {
+    b.map_err(|r| {
+        if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                r.status(),
+                "too_large",
+                format!("the body is larger than {SMALL_BODY} bytes"),
+            )
+        } else {
+            ApiError::new(r.status(), "bad_request", r.body_text())
+        }
+    })
+}
+
+/// Query parameters as pairs (repeatable keys), or a JSON error.
+pub(crate) type QueryPairs =
+    Result<axum::extract::Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
+
+pub(crate) fn pairs(q: QueryPairs) -> ApiResult<Vec<(String, String)>> {
+    q.map(|axum::extract::Query(p)| p)
+        .map_err(|r| ApiError::bad_request(format!("invalid query string: {}", r.body_text())))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -6,6 +6,7 @@ use crate::auth::{authorize, generate_token, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -37,9 +38,10 @@ pub async fn list(State(s): State<SharedState>, headers: HeaderMap) -> ApiResult
 pub async fn create(
     State(s): State<SharedState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let who = authorize(&s, &headers, Role::Admin)?;
+    let body = super::body(body)?;
     let new: NewToken = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid token request: {e}")))?;
     let valid_name = !new.name.is_empty()
