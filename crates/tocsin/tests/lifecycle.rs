@@ -25,8 +25,15 @@ fn token_config(name: &str, token: &str, extra: &str) -> String {
 #[test]
 fn sigterm_while_idle_exits_0_promptly() {
     let mut s = spawn_server(None);
-    // Leave a keep-alive connection open in the client's pool.
-    s.get("/api/v1/alerts").expect(200);
+    // Leave a keep-alive connection open in a client's pool.
+    let agent = ureq::AgentBuilder::new().build();
+    let r = agent
+        .get(&s.url("/api/v1/alerts"))
+        .set("Authorization", &format!("Bearer {ADMIN}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.into_string().unwrap();
     let started = Instant::now();
     let status = s.terminate();
     assert_eq!(status.code(), Some(0), "stderr:\n{}", s.stderr());

@@ -128,8 +128,11 @@ pub fn new_server(config: Option<&str>) -> TestServer {
         config,
         base: String::new(),
         child: None,
+        // A fresh connection per request: a POST on a pooled connection the server has just
+        // closed would fail without a retry, and that is not what these tests are about.
         agent: ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(20))
+            .max_idle_connections(0)
             .build(),
         starts: 0,
         admin_from_env: true,
