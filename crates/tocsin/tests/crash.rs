@@ -152,3 +152,78 @@ fn sigterm_under_load_exits_0_and_loses_nothing() {
     s.start();
     verify(&s, "SIGTERM", &attempted, &acked, refused);
 }
+
+fn segments(s: &TestServer) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(s.data.join("log"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// More than one 64 MiB log segment: the engine follows the writer into the next segment,
+/// recovery reads across segments after `kill -9`, and a graceful stop prunes what is applied.
+#[test]
+fn the_log_rotates_and_recovers_across_segments() {
+    let mut s = spawn_server(None);
+    let description = "d".repeat(60_000);
+    let per_request = 70;
+    let mut requests = 0;
+    let started = Instant::now();
+    while segments(&s).len() < 2 {
+        let events: Vec<Value> = (0..per_request)
+            .map(|_| json!({"summary": "big", "dedup_key": "big", "description": description}))
+            .collect();
+        s.send_events(&Value::Array(events));
+        requests += 1;
+        assert!(requests < 40, "no second segment after {requests} requests");
+    }
+    println!(
+        "rotated after {requests} requests of {per_request} events in {:?}",
+        started.elapsed()
+    );
+    // The engine follows into the new segment.
+    s.send_events(&json!({"summary": "after rotation", "dedup_key": "marker-1"}));
+    s.wait_alert("api", "marker-1");
+    let big = s.wait_alert_where("all applied", "api", "big", |a| {
+        a["occurrences"] == json!(requests * per_request)
+    });
+    assert_eq!(big["description"].as_str().unwrap().len(), 60_000);
+
+    // Recovery after kill -9 reads across the segments.
+    s.send_events(&json!({"summary": "just before the crash", "dedup_key": "marker-2"}));
+    s.kill9();
+    s.start();
+    let keys: HashSet<String> = s
+        .all_alerts()
+        .iter()
+        .map(|a| a["dedup_key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        HashSet::from(["big".to_string(), "marker-1".into(), "marker-2".into()])
+    );
+    assert_eq!(
+        s.wait_alert("api", "big")["occurrences"],
+        json!(requests * per_request)
+    );
+
+    // A graceful stop prunes the applied segments, keeping the newest; all still works after.
+    assert_eq!(s.terminate().code(), Some(0));
+    let left = segments(&s);
+    assert_eq!(
+        left.len(),
+        1,
+        "applied segments are pruned at shutdown: {left:?}"
+    );
+    s.start();
+    assert_eq!(s.alert_count(), 3);
+    s.send_events(&json!({"summary": "after pruning", "dedup_key": "marker-3"}));
+    let m3 = s.wait_alert("api", "marker-3");
+    assert_eq!(id(&m3), 4, "ids continue");
+    s.kill9();
+    s.start();
+    assert_eq!(s.alert_count(), 4);
+}
