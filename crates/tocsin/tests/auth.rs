@@ -164,7 +164,16 @@ fn admin_creates_and_deletes_tokens() {
     assert_eq!(created["name"], "ci-bot");
     assert_eq!(created["role"], "responder");
     let token = created["token"].as_str().unwrap().to_string();
-    assert!(token.len() >= 40, "{token}");
+    let secret = token
+        .strip_prefix("tsn_")
+        .unwrap_or_else(|| panic!("{token}"));
+    assert_eq!(secret.len(), 43, "{token}");
+    assert!(
+        secret
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        "{token}"
+    );
 
     // It works at once, for intake and for actions, and is named in the timeline.
     s.post_as(

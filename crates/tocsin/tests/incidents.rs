@@ -515,3 +515,71 @@ fn a_refiring_alert_rejoins_its_open_incident_without_counting_twice() {
     );
     assert_eq!(inc["state"], "triggered");
 }
+
+#[test]
+fn closed_incidents_still_take_comments_assignment_and_priority() {
+    let s = spawn_server(None);
+    let (_, inc) = fire(&s, "done", json!({}));
+    let iid = id(&inc);
+    s.act(iid, "resolve", &json!({})).expect(200);
+    s.act(iid, "close", &json!({"reason": "postmortem filed"}))
+        .expect(200);
+    s.act(iid, "comment", &json!({"text": "late note"}))
+        .expect(200);
+    let a = s.act(iid, "assign", &json!({"assignee": "bob"})).json();
+    assert_eq!(a["assignee"], "bob");
+    let p = s
+        .act(
+            iid,
+            "priority",
+            &json!({"priority": "P4", "reason": "minor after all"}),
+        )
+        .json();
+    assert_eq!(p["priority"], "P4");
+    assert_eq!(p["state"], "closed");
+    // A field the action does not use is ignored, not refused.
+    let c = s
+        .act(
+            iid,
+            "comment",
+            &json!({"text": "with extras", "assignee": "x", "priority": "P1"}),
+        )
+        .json();
+    assert_eq!(c["assignee"], "bob");
+    assert_eq!(c["priority"], "P4");
+    let closed = last_entry(&c, "closed");
+    assert_eq!(closed["message"], "closed by admin: postmortem filed");
+}
+
+#[test]
+fn a_reattached_alert_and_later_episodes_show_in_the_timeline() {
+    let s = spawn_server(None);
+    let (a, inc) = fire(&s, "flappy", json!({}));
+    let first = id(&inc);
+    // Resolved by hand while still firing: the next firing event moves it.
+    s.act(first, "resolve", &json!({})).expect(200);
+    s.send_events(&json!({"summary": "flappy is failing", "dedup_key": "flappy"}));
+    let moved = s.wait_alert_where("reattached", "api", "flappy", |x| {
+        x["incident_id"] != json!(first)
+    });
+    let second = incident_of(&moved);
+    let inc2 = s.incident(second);
+    let entry = last_entry(&inc2, "alert_reattached");
+    assert_eq!(entry["alert_id"], a["id"]);
+    let history = s.get(&format!("/api/v1/alerts/{}", id(&a))).json()["history"].clone();
+    assert_eq!(
+        history.as_array().unwrap().last().unwrap()["kind"],
+        "reattached"
+    );
+    // Resolve and fire again: episode 2, named in the message.
+    s.send_events(&json!({"summary": "ok", "dedup_key": "flappy", "status": "resolved"}));
+    s.wait_alert_where("resolved", "api", "flappy", |x| x["status"] == "resolved");
+    s.send_events(&json!({"summary": "flappy is failing", "dedup_key": "flappy"}));
+    let again = s.wait_alert_where("episode 2", "api", "flappy", |x| x["episode"] == 2);
+    let inc3 = s.incident(incident_of(&again));
+    let fired = last_entry(&inc3, "alert_fired");
+    assert!(
+        fired["message"].as_str().unwrap().ends_with(", episode 2"),
+        "{fired}"
+    );
+}

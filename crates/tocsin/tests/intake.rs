@@ -544,3 +544,54 @@ fn alertmanager_resends_keep_an_alert_firing() {
     let a = s.wait_alert_where("expired", "prometheus", &key, |a| a["status"] == "resolved");
     assert_eq!(a["episode"], 1);
 }
+
+#[test]
+fn a_resolve_does_not_change_the_severity() {
+    let s = spawn_server(None);
+    s.send_events(&json!({"summary": "hot", "dedup_key": "hot", "severity": "critical"}));
+    s.wait_alert("api", "hot");
+    s.send_events(&json!({"summary": "cool again", "dedup_key": "hot", "severity": "info", "status": "resolved"}));
+    let a = s.wait_alert_where("resolved", "api", "hot", |a| a["status"] == "resolved");
+    assert_eq!(a["severity"], "critical", "{a}");
+    assert_eq!(
+        a["summary"], "cool again",
+        "the text follows the latest event"
+    );
+}
+
+#[test]
+fn a_long_alertmanager_summary_is_cut_at_a_character_boundary() {
+    let s = spawn_server(None);
+    // 1 + 2 * 1500 bytes: byte 2048 falls inside a two-byte character.
+    let summary = format!("x{}", "é".repeat(1500));
+    s.send_am(&json!([{"labels": {"alertname": "Long"}, "annotations": {"summary": summary}}]));
+    let a = eventually("stored", || {
+        s.all_alerts()
+            .into_iter()
+            .next()
+            .ok_or_else(|| "none".to_string())
+    });
+    let got = a["summary"].as_str().unwrap();
+    assert_eq!(
+        got.len(),
+        2047,
+        "cut to at most 2048 bytes, whole characters"
+    );
+    assert!(summary.starts_with(got));
+    // The native format refuses instead of cutting.
+    s.post("/api/v1/events", &json!({"summary": summary}))
+        .expect_error(400, "bad_request");
+}
+
+#[test]
+fn text_search_is_ascii_case_insensitive() {
+    let s = spawn_server(None);
+    s.send_events(&json!({"summary": "Disk Full on DB1", "dedup_key": "d"}));
+    s.wait_alert("api", "d");
+    for q in ["disk", "DISK", "full on db1"] {
+        let items = s.items(&format!("/api/v1/alerts?q={}", enc(q)));
+        assert_eq!(items.len(), 1, "{q}");
+        let items = s.items(&format!("/api/v1/incidents?q={}", enc(q)));
+        assert_eq!(items.len(), 1, "{q}");
+    }
+}

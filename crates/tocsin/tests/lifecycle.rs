@@ -510,6 +510,11 @@ fn a_second_server_on_the_same_data_dir_refuses_to_start() {
         stdout(&o)
     );
     assert!(!stdout(&o).contains("listening"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("in use by another tocsin server"),
+        "{}",
+        stderr(&o)
+    );
     // The first one is unharmed.
     s.send_events(&json!({"summary": "still here", "dedup_key": "x"}));
     s.wait_alert("api", "x");
