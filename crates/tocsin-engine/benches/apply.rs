@@ -5,7 +5,7 @@
 use arc_swap::ArcSwap;
 use std::sync::Arc;
 use std::time::Instant;
-use tocsin_core::clock::SystemClock;
+use tocsin_core::clock::ManualClock;
 use tocsin_core::config::Config;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_engine::{Engine, EngineStats, Input};
@@ -48,7 +48,7 @@ fn main() {
         &dir.path().join("log"),
         0,
         Arc::new(ArcSwap::from_pointee(Config::builtin())),
-        Arc::new(SystemClock),
+        Arc::new(ManualClock::new(1_767_225_600_000)),
         Arc::new(EngineStats::default()),
     )
     .unwrap();

@@ -33,7 +33,7 @@ impl ReadPool {
                     &self.path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
-                c.execute_batch("PRAGMA busy_timeout=10000; PRAGMA cache_size=-4000;")?;
+                c.execute_batch("PRAGMA busy_timeout=10000; PRAGMA cache_size=-2000;")?;
                 c
             }
         };
