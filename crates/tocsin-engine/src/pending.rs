@@ -45,7 +45,9 @@ impl<'b> Pending<'b> {
         );
     }
 
-    pub fn alert_timed_out(&mut self, id: i64, key: u128, at: Millis) {
+    /// An alert resolved (by an event or a time-out): only its state is written, so the
+    /// content of the firing event stays what people see.
+    pub fn alert_resolved(&mut self, id: i64, key: u128, at: Millis) {
         match self.alerts.get_mut(&id) {
             // Touched by an event earlier in this batch: its content is still the latest.
             Some(w) if w.content.is_some() => w.resolved_at = Some(at),

@@ -80,6 +80,21 @@ fn valid_label_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The `description` annotation, followed by the annotations tocsin has no field for, one
+/// `name: value` line each, so nothing a rule author wrote is lost.
+fn description(annotations: &BTreeMap<String, String>) -> String {
+    let mut text = annotations.get("description").cloned().unwrap_or_default();
+    for (k, v) in annotations {
+        if !matches!(k.as_str(), "summary" | "description" | "runbook_url") {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&format!("{k}: {v}"));
+        }
+    }
+    text
+}
+
 fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, IntakeError> {
     if a.labels.is_empty() {
         return Err(IntakeError(format!(
@@ -143,11 +158,7 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
         severity: severity_of(a.labels.get("severity").map(String::as_str)),
         name,
         summary,
-        description: a
-            .annotations
-            .get("description")
-            .cloned()
-            .unwrap_or_default(),
+        description: description(&a.annotations),
         service: a.labels.get("service").cloned(),
         occurred_at: if resolved {
             ends_at.unwrap_or(ctx.now)
@@ -195,6 +206,8 @@ mod tests {
         assert_eq!(e.summary, "p99 > 500ms");
         assert_eq!(e.service.as_deref(), Some("api"));
         assert_eq!(e.links[0].href, "http://prom/graph");
+        let e = &parse(r#"[{"labels": {"a": "1"}, "annotations": {"description": "d", "dashboard": "http://g", "value": "0.7"}}]"#).unwrap()[0];
+        assert_eq!(e.description, "d\ndashboard: http://g\nvalue: 0.7");
     }
 
     #[test]

@@ -13,7 +13,8 @@ use tocsin_core::incident::IncidentState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceLabel {
-    pub source: String,
+    /// The integration that took the events in (`api`, `prometheus`, ...).
+    pub source: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -60,7 +61,7 @@ impl Metrics {
         };
         r.register(
             "tocsin_events_received",
-            "Events accepted and made durable, by source",
+            "Events accepted and made durable, by integration",
             m.events_received.clone(),
         );
         r.register(

@@ -107,7 +107,11 @@ impl Server {
             tokio::task::spawn_blocking(move || -> Result<_, String> {
                 let recovered = log::recover(&dir)
                     .map_err(|e| format!("opening the event log in {}: {e}", dir.display()))?;
+                let mut recovered = recovered;
                 let engine = Engine::open(&db, &dir, recovered.next_lsn - 1, cfg, clock, st)?;
+                recovered
+                    .continue_after(&dir, engine.applied_lsn())
+                    .map_err(|e| format!("preparing the event log: {e}"))?;
                 Ok((recovered, engine))
             })
             .await

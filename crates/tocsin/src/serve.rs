@@ -74,16 +74,21 @@ pub fn run(args: ServeArgs) -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let config = match args.config {
+        Some(path) => ConfigSource::File(path),
+        None => ConfigSource::Builtin,
+    };
+    // Refuse a bad config before anything is created in the data directory.
+    if let Err(errors) = config.load() {
+        eprintln!("tocsin: invalid config:\n  {}", errors.join("\n  "));
+        return ExitCode::from(2);
+    }
     let token = match admin_token(&args.data) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("tocsin: {e}");
             return ExitCode::FAILURE;
         }
-    };
-    let config = match args.config {
-        Some(path) => ConfigSource::File(path),
-        None => ConfigSource::Builtin,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -413,7 +413,7 @@ fn timeline_names_the_actor() {
     let triggered = last_entry(&c, "triggered");
     assert_eq!(triggered["actor"], "tocsin");
     let fired = last_entry(&c, "alert_fired");
-    assert_eq!(fired["actor"], "engine");
+    assert_eq!(fired["actor"], "tocsin");
     assert!(fired["alert_id"].is_i64(), "{fired}");
     // Entries are in time order.
     let times: Vec<i64> = c["timeline"]

@@ -171,6 +171,12 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
                 "must be 64 hex digits (sha256sum of the token)",
             ));
         }
+        if t.name == "admin" || t.name == "loopback" {
+            errors.push(ConfigError::new(
+                format!("tokens[{i}].name"),
+                format!("{:?} is reserved for tocsin's own principals", t.name),
+            ));
+        }
         if !token_names.insert(t.name.clone()) {
             errors.push(ConfigError::new(
                 format!("tokens[{i}].name"),

@@ -117,32 +117,21 @@ async fn intake(
         .parse(&bytes, &ctx)
         .map_err(|e| reject(s, "invalid", ApiError::bad_request(e.0)))?;
     let count = events.len();
-    let by_source = count_by_source(&events);
     let payload = encode_entry(&LogEntry::Events(events));
     s.writer
         .append(payload, None)
         .await
         .map_err(|e| reject(s, "store", ApiError::unavailable(e.to_string())))?;
-    for (source, n) in by_source {
-        s.metrics
-            .events_received
-            .get_or_create(&SourceLabel { source })
-            .inc_by(n);
-    }
+    // Counted by integration, not by the sender's `source` text, which would give the
+    // metric an unbounded number of series.
+    s.metrics
+        .events_received
+        .get_or_create(&SourceLabel {
+            source: adapter.name(),
+        })
+        .inc_by(count as u64);
     s.metrics
         .intake_seconds
         .observe(started.elapsed().as_secs_f64());
     Ok(count)
-}
-
-/// Events per source, in runs (a request nearly always has one source).
-fn count_by_source(events: &[tocsin_core::event::Event]) -> Vec<(String, u64)> {
-    let mut counts: Vec<(String, u64)> = Vec::new();
-    for e in events {
-        match counts.iter_mut().find(|(src, _)| *src == e.source) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((e.source.clone(), 1)),
-        }
-    }
-    counts
 }

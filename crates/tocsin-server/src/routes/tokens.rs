@@ -55,6 +55,13 @@ pub async fn create(
             "name: 1 to 64 letters, digits, '-', '_' or '.', not \"admin\" or \"loopback\"",
         ));
     }
+    if s.config.load().tokens.iter().any(|t| t.name == new.name) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("a config token is named {:?}", new.name),
+        ));
+    }
     let token = generate_token();
     let hash = sha256_hex(&token);
     let now = s.clock.now();

@@ -110,3 +110,29 @@ pub fn read_from(dir: &Path, after: u64, mut f: impl FnMut(u64, LogEntry)) -> io
     }
     Ok(count)
 }
+
+impl Recovered {
+    /// Makes the next record get at least `lsn`. Needed when the state store has applied
+    /// more than the log holds (the log was lost or the store restored from elsewhere): new
+    /// entries must not be numbered below what the engine has already applied, or it
+    /// would skip them. The writer then starts a new segment at `lsn`.
+    pub fn continue_after(&mut self, dir: &Path, applied: u64) -> io::Result<()> {
+        if self.next_lsn > applied {
+            return Ok(());
+        }
+        tracing::warn!(
+            log_end = self.next_lsn - 1,
+            applied,
+            "the state store is ahead of the event log; numbering continues after it"
+        );
+        self.next_lsn = applied + 1;
+        self.segment = segment_path(dir, self.next_lsn);
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.segment)?;
+        super::segment::sync_dir(dir)?;
+        self.segment_len = fs::metadata(&self.segment)?.len();
+        Ok(())
+    }
+}

@@ -234,7 +234,7 @@ pub fn get_incident(
         "SELECT at, actor, kind, message, NULL AS alert_id, id, 0 AS src
            FROM incident_timeline WHERE incident_id = ?1
          UNION ALL
-         SELECT h.at, 'engine', 'alert_' || h.kind,
+         SELECT h.at, 'tocsin', 'alert_' || h.kind,
                 a.name || ' (' || a.dedup_key || ')' || CASE WHEN h.episode > 1
                     THEN ', episode ' || h.episode ELSE '' END,
                 h.alert_id, h.id, 1

@@ -218,14 +218,15 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
         Ok(())
     }
 
-    /// Updates only the state of an alert that changed without an event (it timed out).
+    /// Updates only the state of an alert that resolved (by an event or a time-out).
     pub fn update_alert_state(
         &self,
         a: &AlertState,
         resolved_at: Option<Millis>,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
-            "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5
+            "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5,
+                 occurrences = ?6
              WHERE id = ?1",
         )?;
         stmt.execute(params![
@@ -233,7 +234,8 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             a.status.as_str(),
             resolved_at,
             (a.ends_at != 0).then_some(a.ends_at),
-            a.incident_id
+            a.incident_id,
+            a.occurrences
         ])?;
         Ok(())
     }
