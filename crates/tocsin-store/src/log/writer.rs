@@ -88,37 +88,39 @@ impl<T: Send + 'static> LogWriter<T> {
         Ok((LogWriter { tx }, handle))
     }
 
+    /// Queues one encoded entry; the receiver gets its LSN once it is durable.
+    fn enqueue(&self, payload: Vec<u8>, item: T) -> Result<Pending, AppendError> {
+        let (done, wait) = oneshot::channel();
+        let request = Request {
+            payload,
+            item,
+            done,
+        };
+        self.tx
+            .send(Message::Append(request))
+            .map_err(|_| AppendError::Closed)?;
+        Ok(wait)
+    }
+
     /// Appends one encoded entry; resolves with its LSN once it is durable.
     pub async fn append(&self, payload: Vec<u8>, item: T) -> Result<u64, AppendError> {
-        let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Message::Append(Request {
-                payload,
-                item,
-                done,
-            }))
-            .map_err(|_| AppendError::Closed)?;
+        let wait = self.enqueue(payload, item)?;
         wait.await.unwrap_or(Err(AppendError::Closed))
+    }
+
+    /// The same, for callers outside the async runtime.
+    pub fn append_blocking(&self, payload: Vec<u8>, item: T) -> Result<u64, AppendError> {
+        let wait = self.enqueue(payload, item)?;
+        wait.blocking_recv().unwrap_or(Err(AppendError::Closed))
     }
 
     /// Stops the writer after what is queued now; the thread ends once that is written.
     pub fn close(&self) {
         let _ = self.tx.send(Message::Close);
     }
-
-    /// The same, for callers outside the async runtime.
-    pub fn append_blocking(&self, payload: Vec<u8>, item: T) -> Result<u64, AppendError> {
-        let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Message::Append(Request {
-                payload,
-                item,
-                done,
-            }))
-            .map_err(|_| AppendError::Closed)?;
-        wait.blocking_recv().unwrap_or(Err(AppendError::Closed))
-    }
 }
+
+type Pending = oneshot::Receiver<Result<u64, AppendError>>;
 
 struct WriterThread<T, S> {
     dir: PathBuf,
