@@ -227,3 +227,64 @@ fn the_log_rotates_and_recovers_across_segments() {
     s.start();
     assert_eq!(s.alert_count(), 4);
 }
+
+/// Re-applying the log after a crash must decide expiries as they were decided live: an
+/// Alertmanager alert that was sent again before its `endsAt` did not expire, however late the
+/// log is re-applied. (The same holds while the engine runs behind the log under a storm.)
+#[test]
+fn recovery_does_not_expire_an_alert_that_was_sent_again_in_time() {
+    let mut s = spawn_server(Some(
+        "intake: {loopback_without_token: true, max_events_per_request: 50000}\n",
+    ));
+    let labels = json!({"alertname": "Heartbeat", "instance": "h"});
+    // 50 000 events, one engine batch of their own: repeats of one alert, cheap to re-apply.
+    let storm = Value::Array(
+        (0..50_000)
+            .map(|_| json!({"summary": "storm", "dedup_key": "storm"}))
+            .collect(),
+    );
+    let window = Duration::from_millis(1500);
+    let started = Instant::now();
+    s.send_am(&json!([{"labels": labels, "endsAt": time_in(window.as_millis() as i64)}]));
+    s.send_events(&storm);
+    // Sent again before its endsAt, with a later one.
+    s.send_am(&json!([{"labels": labels, "endsAt": time_in(600_000)}]));
+    let resent_at = started.elapsed();
+    // Crash while the engine is still on the storm.
+    s.kill9();
+    assert!(
+        resent_at < window - Duration::from_millis(300),
+        "setup too slow: the resend went out {resent_at:?} after the first send"
+    );
+    // Restart after the first endsAt has passed.
+    if let Some(rest) = (window + Duration::from_millis(200)).checked_sub(started.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    s.start();
+    let a = s
+        .all_alerts()
+        .into_iter()
+        .find(|a| a["source"] == "prometheus")
+        .expect("the Alertmanager alert");
+    let detail = s.get(&format!("/api/v1/alerts/{}", id(&a))).json();
+    let kinds: Vec<String> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        (
+            a["status"].as_str().unwrap(),
+            a["episode"].as_i64().unwrap(),
+            kinds.clone()
+        ),
+        ("firing", 1, vec!["fired".to_string()]),
+        "sent again {resent_at:?} after the first send, before its endsAt ({window:?}), yet \
+         re-applying the log expired it: history {kinds:?}"
+    );
+    let inc = s.incident(incident_of(&a));
+    assert_eq!(inc["state"], "triggered", "{}", inc["timeline"]);
+    assert_eq!(s.alert_count(), 2);
+    assert_eq!(s.wait_alert("api", "storm")["occurrences"], 50_000);
+}
