@@ -546,7 +546,7 @@ fn alertmanager_resends_keep_an_alert_firing() {
 }
 
 #[test]
-fn a_resolve_does_not_change_the_severity() {
+fn a_resolve_keeps_the_content_of_the_firing_event() {
     let s = spawn_server(None);
     s.send_events(&json!({"summary": "hot", "dedup_key": "hot", "severity": "critical"}));
     s.wait_alert("api", "hot");
@@ -554,8 +554,34 @@ fn a_resolve_does_not_change_the_severity() {
     let a = s.wait_alert_where("resolved", "api", "hot", |a| a["status"] == "resolved");
     assert_eq!(a["severity"], "critical", "{a}");
     assert_eq!(
-        a["summary"], "cool again",
-        "the text follows the latest event"
+        a["summary"], "hot",
+        "a resolve keeps the content of the firing event"
+    );
+}
+
+#[test]
+fn a_resolve_counts_as_seen() {
+    let s = spawn_server(None);
+    s.send_events(&json!({"summary": "blip", "dedup_key": "blip"}));
+    let fired = s.wait_alert("api", "blip");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let before_resolve = time_in(0);
+    s.send_events(&json!({"summary": "blip", "dedup_key": "blip", "status": "resolved"}));
+    let a = s.wait_alert_where("resolved", "api", "blip", |a| a["status"] == "resolved");
+    assert_eq!(a["occurrences"], 2);
+    assert!(
+        millis(&a["last_seen"]) >= millis(&json!(before_resolve)),
+        "last_seen is when tocsin last received an event for it, the resolve included: \
+         first_seen {}, last_seen {}, resolve sent at {before_resolve}",
+        fired["first_seen"],
+        a["last_seen"]
+    );
+    // So a list of what was seen since then includes it.
+    let items = s.items(&format!("/api/v1/alerts?since={}", enc(&before_resolve)));
+    assert_eq!(
+        items.len(),
+        1,
+        "since={before_resolve} misses the resolved alert"
     );
 }
 
