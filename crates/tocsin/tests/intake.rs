@@ -621,3 +621,20 @@ fn text_search_is_ascii_case_insensitive() {
         assert_eq!(items.len(), 1, "{q}");
     }
 }
+
+#[test]
+fn extra_alertmanager_annotations_are_kept_in_the_description() {
+    let s = spawn_server(None);
+    s.send_am(&json!([{
+        "labels": {"alertname": "Annotated"},
+        "annotations": {"summary": "s", "description": "d", "dashboard": "http://g", "value": "0.7"}
+    }]));
+    let a = eventually("stored", || {
+        s.all_alerts()
+            .into_iter()
+            .next()
+            .ok_or_else(|| "none".to_string())
+    });
+    assert_eq!(a["summary"], "s");
+    assert_eq!(a["description"], "d\ndashboard: http://g\nvalue: 0.7");
+}

@@ -679,3 +679,77 @@ fn sigterm_is_not_held_up_by_a_stalled_client() {
     });
     assert_eq!(exited.code(), Some(0));
 }
+
+#[test]
+fn a_lost_event_log_does_not_hide_new_events() {
+    let mut s = spawn_server(None);
+    s.send_events(&json!([
+        {"summary": "one", "dedup_key": "one"},
+        {"summary": "two", "dedup_key": "two"}
+    ]));
+    s.wait_alert("api", "two");
+    s.act(1, "acknowledge", &json!({})).expect(200);
+    assert_eq!(s.terminate().code(), Some(0));
+    // The store has applied everything; the log is gone (a disk mishap, a careless cleanup).
+    std::fs::remove_dir_all(s.data.join("log")).unwrap();
+    s.start();
+    assert_eq!(s.alert_count(), 2);
+    s.send_events(&json!({"summary": "three", "dedup_key": "three"}));
+    let three = s.wait_alert("api", "three");
+    assert_eq!(id(&three), 3);
+    let r = s.act(
+        incident_of(&three),
+        "comment",
+        &json!({"text": "still works"}),
+    );
+    r.expect(200);
+    // And it survives another restart.
+    s.kill9();
+    s.start();
+    assert_eq!(s.alert_count(), 3);
+}
+
+#[test]
+fn an_invalid_config_creates_nothing_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, "colour: blue\n").unwrap();
+    let data = dir.path().join("data");
+    let o = std::process::Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .arg("--data")
+        .arg(&data)
+        .env_remove("TOCSIN_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        !data.join("admin-token").exists(),
+        "no admin token is made for a server that does not start"
+    );
+    assert!(
+        !stderr(&o).contains("generated an admin API token"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn config_tokens_may_not_take_reserved_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "tokens:\n  - {{name: admin, role: viewer, sha256: {0}}}\n  - {{name: loopback, role: viewer, sha256: {0}}}\n",
+            sha256_hex("x")
+        ),
+    )
+    .unwrap();
+    let o = tocsin(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    for p in ["tokens[0].name", "tokens[1].name"] {
+        assert!(stderr(&o).contains(p), "{p}: {}", stderr(&o));
+    }
+}
