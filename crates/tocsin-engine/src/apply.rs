@@ -97,7 +97,7 @@ impl Index {
                 self.leave_incident(config, a.incident_id, at, p);
                 a.ends_at = 0;
                 self.set_expiry(key, current.expect("resolved alerts exist").ends_at, 0);
-                p.alert_resolved(a.id, key, e.occurred_at);
+                p.alert_resolved(a.id, key, e.occurred_at, Some(e.received_at));
                 p.incident(a.incident_id);
                 self.alerts.insert(key, a);
                 return Applied::Changed;
@@ -140,7 +140,7 @@ impl Index {
             let (id, episode, incident_id) = (a.id, a.episode, a.incident_id);
             self.alerts_firing -= 1;
             p.history(id, episode, incident_id, "expired", ends_at);
-            p.alert_resolved(id, key, ends_at);
+            p.alert_resolved(id, key, ends_at, None);
             self.leave_incident(config, incident_id, ends_at, p);
             count += 1;
         }

@@ -19,6 +19,7 @@ pub struct Index {
     pub expiries: BTreeSet<(Millis, u128)>,
     pub next_alert_id: i64,
     pub next_incident_id: i64,
+    pub next_history_seq: i64,
     pub alerts_firing: i64,
 }
 
@@ -44,6 +45,7 @@ impl Index {
         let (alert_max, incident_max) = state::max_ids(conn)?;
         index.next_alert_id = alert_max + 1;
         index.next_incident_id = incident_max + 1;
+        index.next_history_seq = state::next_history_seq(conn)?;
         Ok(index)
     }
 

@@ -14,5 +14,5 @@ mod runner;
 mod stats;
 
 pub use commands::{CommandError, CommandReply};
-pub use runner::{Engine, EngineFeed, Input};
+pub use runner::{Engine, EngineFeed, Input, EXPIRY_GRACE};
 pub use stats::EngineStats;

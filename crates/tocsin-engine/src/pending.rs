@@ -13,6 +13,8 @@ struct AlertWrite<'b> {
     /// changed by itself (timed out), which writes only its state.
     content: Option<(&'b str, &'b Event)>,
     resolved_at: Option<Millis>,
+    /// When a resolve event for it arrived.
+    seen: Option<Millis>,
 }
 
 pub struct TimelineEntry {
@@ -41,16 +43,20 @@ impl<'b> Pending<'b> {
                 key,
                 content: Some((service, event)),
                 resolved_at: None,
+                seen: None,
             },
         );
     }
 
-    /// An alert resolved (by an event or a time-out): only its state is written, so the
-    /// content of the firing event stays what people see.
-    pub fn alert_resolved(&mut self, id: i64, key: u128, at: Millis) {
+    /// An alert resolved (by an event or a time-out, `seen` tells): only its state is
+    /// written, so the content of the firing event stays what people see.
+    pub fn alert_resolved(&mut self, id: i64, key: u128, at: Millis, seen: Option<Millis>) {
         match self.alerts.get_mut(&id) {
             // Touched by an event earlier in this batch: its content is still the latest.
-            Some(w) if w.content.is_some() => w.resolved_at = Some(at),
+            Some(w) if w.content.is_some() => {
+                w.resolved_at = Some(at);
+                w.seen = seen.or(w.seen);
+            }
             _ => {
                 self.alerts.insert(
                     id,
@@ -58,6 +64,7 @@ impl<'b> Pending<'b> {
                         key,
                         content: None,
                         resolved_at: Some(at),
+                        seen,
                     },
                 );
             }
@@ -89,8 +96,9 @@ impl<'b> Pending<'b> {
         self.alerts.is_empty() && self.incidents.is_empty() && self.history.is_empty()
     }
 
-    /// Writes everything, reading the latest state of each row from the index.
-    pub fn flush(self, index: &Index, w: &BatchWriter<'_, '_>) -> rusqlite::Result<()> {
+    /// Writes everything, reading the latest state of each row from the index and
+    /// numbering history entries from `index.next_history_seq`.
+    pub fn flush(self, index: &mut Index, w: &BatchWriter<'_, '_>) -> rusqlite::Result<()> {
         for (_, write) in self.alerts {
             let Some(state) = index.alerts.get(&write.key) else {
                 continue;
@@ -99,10 +107,10 @@ impl<'b> Pending<'b> {
                 Some((service, event)) => {
                     w.upsert_alert(state, service, event)?;
                     if write.resolved_at.is_some() {
-                        w.update_alert_state(state, write.resolved_at)?;
+                        w.update_alert_state(state, write.resolved_at, write.seen)?;
                     }
                 }
-                None => w.update_alert_state(state, write.resolved_at)?,
+                None => w.update_alert_state(state, write.resolved_at, write.seen)?,
             }
         }
         for id in self.incidents {
@@ -111,7 +119,15 @@ impl<'b> Pending<'b> {
             }
         }
         for (alert_id, episode, incident_id, kind, at) in self.history {
-            w.alert_history(alert_id, episode, incident_id, kind, at)?;
+            w.alert_history(
+                alert_id,
+                index.next_history_seq,
+                episode,
+                incident_id,
+                kind,
+                at,
+            )?;
+            index.next_history_seq += 1;
         }
         for t in self.timeline {
             w.timeline(t.incident_id, t.at, &t.actor, t.kind, &t.message)?;

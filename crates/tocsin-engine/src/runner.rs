@@ -18,6 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tocsin_core::clock::Clock;
 use tocsin_core::config::Config;
+use tocsin_core::time::Millis;
 use tocsin_store::log::{self, LogCursor, LogEntry};
 use tocsin_store::sqlite::{self, state};
 
@@ -36,6 +37,10 @@ const MAX_BATCH_EVENTS: usize = 50_000;
 /// The engine waits at least this long between batches, so that under load it applies
 /// fewer, larger transactions (each commit costs the same however many rows it holds).
 const MIN_BATCH_INTERVAL: Duration = Duration::from_millis(10);
+/// Alerts expire this long after their end time. An entry's time is read when intake takes
+/// it, a little before it is in the log; the grace covers that gap, so an alert sent again
+/// just before its end is never expired before the engine has seen the resend.
+pub const EXPIRY_GRACE: Duration = Duration::from_secs(2);
 /// How often the state store is synced so that applied log segments can be deleted.
 const DURABLE_EVERY: Duration = Duration::from_secs(30);
 
@@ -97,6 +102,12 @@ pub struct Engine {
     log_dir: PathBuf,
     applied_lsn: u64,
     last_durable: Instant,
+    /// The latest entry time applied so far: the engine's notion of "now" while it works
+    /// through a backlog, so re-applying the log decides expiries as the live run did.
+    log_time: Millis,
+    /// Whether the batch being applied ends at the durable end of the log; only then may
+    /// expiries use the wall clock.
+    caught_up: bool,
 }
 
 impl Engine {
@@ -122,6 +133,8 @@ impl Engine {
             log_dir: log_dir.to_path_buf(),
             applied_lsn: 0,
             last_durable: Instant::now(),
+            log_time: 0,
+            caught_up: true,
         };
         engine.reload()?;
         let started = Instant::now();
@@ -163,6 +176,7 @@ impl Engine {
                 batch.push(Input { lsn, entry, reply });
             }
             if batch.is_empty() {
+                self.caught_up = true;
                 return Ok(());
             }
             self.process(batch)?;
@@ -216,7 +230,10 @@ impl Engine {
 
     fn until_next_expiry(&self) -> Duration {
         match self.index.expiries.first() {
-            Some(&(at, _)) => Duration::from_millis((at - self.clock.now()).max(0) as u64),
+            Some(&(at, _)) => {
+                let due = at + EXPIRY_GRACE.as_millis() as i64;
+                Duration::from_millis((due - self.clock.now()).max(0) as u64)
+            }
             None => Duration::MAX,
         }
     }
@@ -225,7 +242,7 @@ impl Engine {
     /// are sent only after the commit.
     pub fn process(&mut self, batch: Vec<Input>) -> Result<(), String> {
         let config = self.config.load_full();
-        let now = self.clock.now();
+        let mut log_time = self.log_time;
         let mut outcomes: Vec<Option<Result<(), CommandError>>> = Vec::with_capacity(batch.len());
         let (mut applied, mut ignored) = (0u64, 0u64);
         let mut max_lsn = self.applied_lsn;
@@ -241,6 +258,7 @@ impl Engine {
                 match &input.entry {
                     LogEntry::Events(events) => {
                         for e in events {
+                            log_time = log_time.max(e.received_at);
                             match self.index.apply_event(&config, e, &mut p) {
                                 Applied::Changed => applied += 1,
                                 Applied::Ignored => ignored += 1,
@@ -249,24 +267,32 @@ impl Engine {
                         outcomes.push(None);
                     }
                     LogEntry::Command(c) => {
+                        log_time = log_time.max(c.at);
                         outcomes.push(Some(self.index.apply_command(&config, c, &mut p)));
                     }
                 }
             }
-            self.index.expire(&config, now, &mut p);
+            let horizon = if self.caught_up {
+                self.clock.now().max(log_time)
+            } else {
+                log_time
+            };
+            self.index
+                .expire(&config, horizon - EXPIRY_GRACE.as_millis() as i64, &mut p);
             if p.is_empty() && max_lsn == self.applied_lsn {
                 return Ok(false);
             }
             let states_changed = p.states_changed;
             let w = state::BatchWriter::new(&tx);
-            p.flush(&self.index, &w)?;
-            w.set_applied_lsn(max_lsn)?;
+            p.flush(&mut self.index, &w)?;
+            w.set_progress(max_lsn, self.index.next_history_seq)?;
             tx.commit()?;
             Ok(states_changed)
         })();
         match result {
             Ok(states_changed) => {
                 self.applied_lsn = max_lsn;
+                self.log_time = log_time;
                 self.stats
                     .events_applied
                     .fetch_add(applied, Ordering::Relaxed);

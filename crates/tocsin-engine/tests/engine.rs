@@ -331,7 +331,8 @@ fn alerts_with_an_end_time_resolve_by_themselves() {
     let mut e = firing("Latency", "a");
     e.ends_at = Some(T0 + 300_000);
     h.send(vec![e.clone()]);
-    h.clock.set(T0 + 299_000);
+    let grace = tocsin_engine::EXPIRY_GRACE.as_millis() as i64;
+    h.clock.set(T0 + 299_000 + grace);
     h.tick();
     assert_eq!(h.alerts()[0].status, "firing");
     // Sent again: the end moves out.
@@ -341,7 +342,10 @@ fn alerts_with_an_end_time_resolve_by_themselves() {
     h.clock.set(T0 + 400_000);
     h.tick();
     assert_eq!(h.alerts()[0].status, "firing");
-    h.clock.set(T0 + 500_000);
+    h.clock.set(T0 + 500_000 + grace - 1);
+    h.tick();
+    assert_eq!(h.alerts()[0].status, "firing", "within the grace");
+    h.clock.set(T0 + 500_000 + grace);
     h.tick();
     let a = &h.alerts()[0];
     assert_eq!(a.status, "resolved");

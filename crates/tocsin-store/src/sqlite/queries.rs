@@ -140,7 +140,7 @@ pub fn get_alert(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertDet
         return Ok(None);
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT at, kind, episode, incident_id FROM alert_history WHERE alert_id = ?1 ORDER BY id",
+        "SELECT at, kind, episode, incident_id FROM alert_history WHERE alert_id = ?1 ORDER BY seq",
     )?;
     let history = stmt
         .query_map([id], |r| {
@@ -237,7 +237,7 @@ pub fn get_incident(
          SELECT h.at, 'tocsin', 'alert_' || h.kind,
                 a.name || ' (' || a.dedup_key || ')' || CASE WHEN h.episode > 1
                     THEN ', episode ' || h.episode ELSE '' END,
-                h.alert_id, h.id, 1
+                h.alert_id, h.seq, 1
            FROM alert_history h JOIN alerts a ON a.id = h.alert_id
           WHERE h.incident_id = ?1
          ORDER BY 1, 7, 6

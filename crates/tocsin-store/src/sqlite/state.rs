@@ -68,15 +68,21 @@ pub(crate) fn level_parse(text: &str) -> Option<Level> {
         .find(|l| l.as_str() == text)
 }
 
-pub fn applied_lsn(conn: &Connection) -> rusqlite::Result<u64> {
+fn meta(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
     let v: Option<i64> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'applied_lsn'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()?;
-    Ok(v.unwrap_or(0) as u64)
+    Ok(v.unwrap_or(0))
+}
+
+/// The last log entry applied to the store.
+pub fn applied_lsn(conn: &Connection) -> rusqlite::Result<u64> {
+    Ok(meta(conn, "applied_lsn")? as u64)
+}
+
+/// The number the next alert history entry gets.
+pub fn next_history_seq(conn: &Connection) -> rusqlite::Result<i64> {
+    Ok(meta(conn, "history_seq")?.max(1))
 }
 
 /// Calls `f` with the identity and state of every stored alert.
@@ -219,14 +225,16 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
     }
 
     /// Updates only the state of an alert that resolved (by an event or a time-out).
+    /// `seen` is when a resolve event arrived; a time-out leaves `last_seen` alone.
     pub fn update_alert_state(
         &self,
         a: &AlertState,
         resolved_at: Option<Millis>,
+        seen: Option<Millis>,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5,
-                 occurrences = ?6
+                 occurrences = ?6, last_seen = max(last_seen, coalesce(?7, last_seen))
              WHERE id = ?1",
         )?;
         stmt.execute(params![
@@ -235,7 +243,8 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             resolved_at,
             (a.ends_at != 0).then_some(a.ends_at),
             a.incident_id,
-            a.occurrences
+            a.occurrences,
+            seen
         ])?;
         Ok(())
     }
@@ -243,16 +252,17 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
     pub fn alert_history(
         &self,
         alert_id: i64,
+        seq: i64,
         episode: u32,
         incident_id: i64,
         kind: &str,
         at: Millis,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO alert_history (alert_id, episode, incident_id, kind, at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO alert_history (alert_id, seq, episode, incident_id, kind, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        stmt.execute(params![alert_id, episode, incident_id, kind, at])?;
+        stmt.execute(params![alert_id, seq, episode, incident_id, kind, at])?;
         Ok(())
     }
 
@@ -305,12 +315,13 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
         Ok(())
     }
 
-    pub fn set_applied_lsn(&self, lsn: u64) -> rusqlite::Result<()> {
+    /// Records how far the log is applied and the next history number, with the batch.
+    pub fn set_progress(&self, lsn: u64, history_seq: i64) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO meta (key, value) VALUES ('applied_lsn', ?1)
+            "INSERT INTO meta (key, value) VALUES ('applied_lsn', ?1), ('history_seq', ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )?;
-        stmt.execute([lsn as i64])?;
+        stmt.execute(params![lsn as i64, history_seq])?;
         Ok(())
     }
 }
