@@ -369,4 +369,4 @@ fn lower_priority() {
     }
 }
 
-const ENGINE_NICE: libc::c_int = 5;
+const ENGINE_NICE: libc::c_int = 10;

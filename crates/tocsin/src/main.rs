@@ -7,6 +7,11 @@ mod send;
 mod serve;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc instead of the system allocator: intake allocates and frees many small strings
+/// per alert, and glibc malloc took about a third of the request threads' time under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// tocsin: every monitoring tool reports to one place; duplicates and storms fold into
