@@ -139,7 +139,7 @@ impl Engine {
         engine.reload()?;
         let started = Instant::now();
         let from = engine.applied_lsn;
-        engine.catch_up(durable_lsn, None)?;
+        while engine.step(durable_lsn, None)? {}
         if engine.applied_lsn > from {
             tracing::info!(entries = engine.applied_lsn - from, took = ?started.elapsed(), "re-applied the event log");
         }
@@ -156,31 +156,34 @@ impl Engine {
         Ok(())
     }
 
-    /// Applies the log up to `upto`, in batches.
-    fn catch_up(&mut self, upto: u64, feed: Option<&EngineFeed>) -> Result<(), String> {
-        loop {
-            let mut batch = Vec::new();
-            let mut events = 0;
-            while batch.len() < MAX_BATCH_ENTRIES && events < MAX_BATCH_EVENTS {
-                let Some((lsn, entry)) = self
-                    .cursor
-                    .next(upto)
-                    .map_err(|e| format!("reading the event log: {e}"))?
-                else {
-                    break;
-                };
-                if let LogEntry::Events(e) = &entry {
-                    events += e.len();
+    /// Applies the next batch of the log up to `upto` (and the expiries due); tells whether
+    /// more is waiting.
+    fn step(&mut self, upto: u64, feed: Option<&EngineFeed>) -> Result<bool, String> {
+        let mut batch = Vec::new();
+        let mut events = 0;
+        let mut more = true;
+        while more {
+            if batch.len() >= MAX_BATCH_ENTRIES || events >= MAX_BATCH_EVENTS {
+                break;
+            }
+            let next = self
+                .cursor
+                .next(upto)
+                .map_err(|e| format!("reading the event log: {e}"))?;
+            match next {
+                Some((lsn, entry)) => {
+                    if let LogEntry::Events(e) = &entry {
+                        events += e.len();
+                    }
+                    let reply = feed.and_then(|f| f.take_reply(lsn));
+                    batch.push(Input { lsn, entry, reply });
                 }
-                let reply = feed.and_then(|f| f.take_reply(lsn));
-                batch.push(Input { lsn, entry, reply });
+                None => more = false,
             }
-            if batch.is_empty() {
-                self.caught_up = true;
-                return Ok(());
-            }
-            self.process(batch)?;
         }
+        self.caught_up = !more;
+        self.process(batch)?;
+        Ok(more)
     }
 
     /// The LSN the store has reached.
@@ -197,32 +200,40 @@ impl Engine {
     fn run(mut self, feed: Arc<EngineFeed>) {
         lower_priority();
         let mut last_batch = Instant::now();
+        let mut more = false;
         loop {
-            let wait = self.until_next_expiry().min(Duration::from_secs(1));
-            let _ = feed.wake_rx.recv_timeout(wait);
+            // Behind the log: go on at once. Caught up: wait for news or the next expiry.
+            if !more {
+                let wait = self.until_next_expiry().min(Duration::from_secs(1));
+                let _ = feed.wake_rx.recv_timeout(wait);
+            }
             let stopping = feed.stop.load(Ordering::SeqCst);
             let since = last_batch.elapsed();
-            if !stopping && since < MIN_BATCH_INTERVAL {
+            if !stopping && !more && since < MIN_BATCH_INTERVAL {
                 std::thread::sleep(MIN_BATCH_INTERVAL - since);
             }
             last_batch = Instant::now();
-            let applied = self
-                .catch_up(feed.durable_lsn(), Some(&feed))
-                .and_then(|_| self.process(Vec::new()));
-            if let Err(e) = applied {
-                tracing::error!(error = %e, "applying the log failed; rebuilding from the store and the log");
-                std::thread::sleep(Duration::from_millis(200));
-                while let Err(e) = self.reload() {
-                    tracing::error!(error = %e, "reloading failed; retrying in 1s");
-                    std::thread::sleep(Duration::from_secs(1));
+            match self.step(feed.durable_lsn(), Some(&feed)) {
+                Ok(m) => more = m,
+                Err(e) => {
+                    tracing::error!(error = %e, "applying the log failed; rebuilding from the store and the log");
+                    std::thread::sleep(Duration::from_millis(200));
+                    while let Err(e) = self.reload() {
+                        tracing::error!(error = %e, "reloading failed; retrying in 1s");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                    more = true;
+                    continue;
                 }
-                continue;
             }
             if stopping || self.last_durable.elapsed() >= DURABLE_EVERY {
                 self.make_durable_and_prune();
             }
+            // A stop does not wait for a backlog: it is in the log, and the next start
+            // applies it.
             if stopping {
-                tracing::info!(applied_lsn = self.applied_lsn, "engine stopped");
+                let behind = feed.durable_lsn().saturating_sub(self.applied_lsn);
+                tracing::info!(applied_lsn = self.applied_lsn, behind, "engine stopped");
                 return;
             }
         }

@@ -108,7 +108,9 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
     }
     check_labels(path, &a.labels)?;
     for (k, v) in &a.annotations {
-        check_len(&format!("{path}.annotations"), k, v, MAX_DESCRIPTION)?;
+        if v.len() > MAX_DESCRIPTION {
+            check_len(&format!("{path}.annotations"), k, v, MAX_DESCRIPTION)?;
+        }
     }
     let starts_at = time(path, "startsAt", &a.starts_at)?;
     let ends_at = time(path, "endsAt", &a.ends_at)?;
