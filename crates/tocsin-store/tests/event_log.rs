@@ -1,6 +1,5 @@
 //! The event log survives restarts, cuts torn tails, and prunes only what is applied.
 
-use std::io::Write;
 use std::sync::mpsc;
 use std::time::Duration;
 use tocsin_core::command::{Command, IncidentAction};
@@ -52,7 +51,10 @@ fn entries_come_back_in_order_after_restart() {
     assert_eq!(lsns, (1..=60).collect::<Vec<_>>());
 
     let mut seen = Vec::new();
-    log::read_from(dir.path(), 10, |lsn, e| seen.push((lsn, e))).unwrap();
+    let mut cursor = log::LogCursor::open(dir.path().to_path_buf(), 10);
+    while let Some(item) = cursor.next(60).unwrap() {
+        seen.push(item);
+    }
     assert_eq!(seen.len(), 50);
     assert_eq!(seen[0].0, 11);
     let by_lsn: std::collections::HashMap<u64, u32> = first.into_iter().chain(second).collect();
@@ -71,21 +73,31 @@ fn a_torn_tail_is_cut_and_writing_continues() {
         .unwrap()
         .unwrap()
         .path();
-    let good_len = std::fs::metadata(&segment).unwrap().len();
-    // A crash in the middle of a write leaves part of a record behind.
-    std::fs::OpenOptions::new()
-        .append(true)
+    let good_len = log::recover(dir.path()).unwrap().segment_len;
+    // A crash in the middle of a write leaves part of a record behind, where the writer had
+    // preallocated zeros.
+    let torn = [200, 0, 0, 0, 1, 2, 3, 4, 6, 0, 0, 0, 0, 0, 0, 0, 9, 9];
+    let f = std::fs::OpenOptions::new()
+        .write(true)
         .open(&segment)
-        .unwrap()
-        .write_all(&[200, 0, 0, 0, 1, 2, 3, 4, 6, 0, 0, 0, 0, 0, 0, 0, 9, 9])
         .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, &torn, good_len).unwrap();
     let recovered = log::recover(dir.path()).unwrap();
     assert_eq!(recovered.next_lsn, 6);
-    assert_eq!(std::fs::metadata(&segment).unwrap().len(), good_len);
+    assert_eq!(recovered.segment_len, good_len);
+    let data = std::fs::read(&segment).unwrap();
+    assert!(
+        data[good_len as usize..].iter().all(|&b| b == 0),
+        "the torn record is cleared"
+    );
     let more = write(dir.path(), 5..7);
     assert_eq!(more.iter().map(|(l, _)| *l).min(), Some(6));
     let mut count = 0;
-    log::read_from(dir.path(), 0, |_, _| count += 1).unwrap();
+    let mut cursor = log::LogCursor::open(dir.path().to_path_buf(), 0);
+    while cursor.next(7).unwrap().is_some() {
+        count += 1;
+    }
+    assert!(cursor.next(8).is_err(), "record 8 was never written");
     assert_eq!(count, 7);
 }
 

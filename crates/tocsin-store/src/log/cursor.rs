@@ -4,7 +4,7 @@
 //! in a queue.
 
 use super::entry::{decode_entry, LogEntry};
-use super::segment::{checksum, list_segments, HEADER_LEN, MAX_RECORD_BYTES};
+use super::segment::{checksum, is_unwritten, list_segments, HEADER_LEN, MAX_RECORD_BYTES};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
@@ -45,10 +45,15 @@ impl LogCursor {
                 self.open_segment()?;
             }
             let reader = self.reader.as_mut().expect("a segment is open");
-            match reader.read_exact(&mut self.header) {
+            let read = match reader.read_exact(&mut self.header) {
+                Ok(()) if is_unwritten(&self.header) => Err(io::ErrorKind::UnexpectedEof.into()),
+                other => other,
+            };
+            match read {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    // The record is in the next segment: the writer rotated.
+                    // The rest of this segment is unwritten: the record is in the next
+                    // segment (the writer rotated).
                     if self.searched_for == Some(self.next_lsn) {
                         return Err(corrupt(format!("log record {} is missing", self.next_lsn)));
                     }
@@ -62,15 +67,19 @@ impl LogCursor {
             let len = u32::from_le_bytes(self.header[0..4].try_into().unwrap()) as usize;
             let crc = u32::from_le_bytes(self.header[4..8].try_into().unwrap());
             let lsn = u64::from_le_bytes(self.header[8..16].try_into().unwrap());
-            if len > MAX_RECORD_BYTES {
-                return Err(corrupt(format!(
-                    "log record {lsn}: impossible length {len}"
-                )));
-            }
-            self.payload.resize(len, 0);
-            reader.read_exact(&mut self.payload)?;
-            if checksum(lsn, &self.payload) != crc {
-                return Err(corrupt(format!("log record {lsn}: checksum mismatch")));
+            let valid = len <= MAX_RECORD_BYTES && {
+                self.payload.resize(len, 0);
+                reader.read_exact(&mut self.payload).is_ok() && checksum(lsn, &self.payload) == crc
+            };
+            if !valid {
+                // What a failed write left behind; the writer went on in a new segment that
+                // starts with the record we want.
+                if self.searched_for != Some(self.next_lsn) && self.segment_starts(self.next_lsn)? {
+                    self.searched_for = Some(self.next_lsn);
+                    self.reader = None;
+                    continue;
+                }
+                return Err(corrupt(format!("log record {}: damaged", self.next_lsn)));
             }
             if lsn < self.next_lsn {
                 continue; // before the starting point, in the first segment read
@@ -87,6 +96,12 @@ impl LogCursor {
             return Ok(Some((lsn, entry)));
         }
         Ok(None)
+    }
+
+    fn segment_starts(&self, lsn: u64) -> io::Result<bool> {
+        Ok(list_segments(&self.dir)?
+            .iter()
+            .any(|(first, _)| *first == lsn))
     }
 
     /// Opens the segment that holds `next_lsn`: the last one starting at or before it.

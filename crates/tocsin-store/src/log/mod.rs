@@ -13,6 +13,6 @@ mod writer;
 
 pub use cursor::LogCursor;
 pub use entry::{decode_entry, encode_entry, LogEntry};
-pub use reader::{read_from, recover, Recovered};
+pub use reader::{recover, Recovered};
 pub use segment::prune_below;
 pub use writer::{AppendError, LogWriter, Sink};

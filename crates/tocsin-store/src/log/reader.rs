@@ -1,6 +1,5 @@
 //! Reading the log back: recovery after a crash, and replay into the engine.
 
-use super::entry::{decode_entry, LogEntry};
 use super::segment::{checksum, list_segments, segment_path, HEADER_LEN, MAX_RECORD_BYTES};
 use std::fs::{self, OpenOptions};
 use std::io;
@@ -17,12 +16,13 @@ pub struct Recovered {
 }
 
 /// One parsed record, or where the valid data ends.
-enum Next<'a> {
-    Record(u64, &'a [u8], usize),
+enum Next {
+    /// The record's LSN and where the next one starts.
+    Record(u64, usize),
     End,
 }
 
-fn next_record(data: &[u8], at: usize) -> Next<'_> {
+fn next_record(data: &[u8], at: usize) -> Next {
     let rest = &data[at..];
     if rest.len() < HEADER_LEN {
         return Next::End;
@@ -37,10 +37,10 @@ fn next_record(data: &[u8], at: usize) -> Next<'_> {
     if checksum(lsn, payload) != crc {
         return Next::End;
     }
-    Next::Record(lsn, payload, at + HEADER_LEN + len)
+    Next::Record(lsn, at + HEADER_LEN + len)
 }
 
-/// Opens (or creates) the log in `dir`, cuts off a torn record at the tail of the newest
+/// Opens (or creates) the log in `dir`, clears a torn record at the tail of the newest
 /// segment (a write that was never acknowledged), and tells where to continue.
 pub fn recover(dir: &Path) -> io::Result<Recovered> {
     fs::create_dir_all(dir)?;
@@ -58,19 +58,26 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
     let data = fs::read(&path)?;
     let mut at = 0;
     let mut next_lsn = first;
-    while let Next::Record(lsn, _, end) = next_record(&data, at) {
+    while let Next::Record(lsn, end) = next_record(&data, at) {
+        // Records run on without gaps; anything else is the end of what was written.
+        if at > 0 && lsn != next_lsn {
+            break;
+        }
         next_lsn = lsn + 1;
         at = end;
     }
-    if at < data.len() {
+    // Past the end there should be only the zeros the writer preallocated. Anything else is
+    // a write that never completed (never acknowledged): zero it, so it can never be read
+    // as a record later.
+    if data[at..].iter().any(|&b| b != 0) {
         tracing::warn!(
             segment = %path.display(),
             valid = at,
             total = data.len(),
-            "cutting off an incomplete record at the end of the event log"
+            "clearing an incomplete record at the end of the event log"
         );
         let f = OpenOptions::new().write(true).open(&path)?;
-        f.set_len(at as u64)?;
+        std::os::unix::fs::FileExt::write_all_at(&f, &vec![0; data.len() - at], at as u64)?;
         f.sync_all()?;
     }
     Ok(Recovered {
@@ -78,37 +85,6 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
         segment: path,
         segment_len: at as u64,
     })
-}
-
-/// Calls `f` with every entry whose LSN is above `after`, in order.
-pub fn read_from(dir: &Path, after: u64, mut f: impl FnMut(u64, LogEntry)) -> io::Result<u64> {
-    let segments = list_segments(dir)?;
-    let mut count = 0;
-    for (i, (_, path)) in segments.iter().enumerate() {
-        // Skip segments that end before `after`: the next one starts at or below it.
-        if let Some((next_first, _)) = segments.get(i + 1) {
-            if *next_first <= after + 1 {
-                continue;
-            }
-        }
-        let data = fs::read(path)?;
-        let mut at = 0;
-        while let Next::Record(lsn, payload, end) = next_record(&data, at) {
-            at = end;
-            if lsn <= after {
-                continue;
-            }
-            let entry = decode_entry(payload).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("event log record {lsn} in {}: {e}", path.display()),
-                )
-            })?;
-            f(lsn, entry);
-            count += 1;
-        }
-    }
-    Ok(count)
 }
 
 impl Recovered {

@@ -2,10 +2,11 @@
 //! is in progress queue up and share the next write and `fdatasync`.
 
 use super::reader::Recovered;
-use super::segment::{frame, segment_path, sync_dir, SEGMENT_BYTES};
+use super::segment::{frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -71,12 +72,14 @@ impl<T: Send + 'static> LogWriter<T> {
         recovered: Recovered,
         sink: impl Sink<T>,
     ) -> io::Result<(LogWriter<T>, std::thread::JoinHandle<()>)> {
-        let file = OpenOptions::new().append(true).open(&recovered.segment)?;
+        let file = OpenOptions::new().write(true).open(&recovered.segment)?;
+        let allocated = file.metadata()?.len();
         let (tx, rx) = crossbeam_channel::unbounded();
         let state = WriterThread {
             dir,
             file,
             len: recovered.segment_len,
+            allocated,
             next_lsn: recovered.next_lsn,
             rx,
             sink,
@@ -125,7 +128,10 @@ type Pending = oneshot::Receiver<Result<u64, AppendError>>;
 struct WriterThread<T, S> {
     dir: PathBuf,
     file: File,
+    /// Where the records end.
     len: u64,
+    /// How far the file is filled (records, then preallocated zeros).
+    allocated: u64,
     next_lsn: u64,
     rx: Receiver<Message<T>>,
     sink: S,
@@ -178,8 +184,8 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
         }
     }
 
-    /// Writes and syncs a group; on failure the file is cut back so no half-written group
-    /// stays behind, and the LSNs are reused.
+    /// Writes and syncs a group; on failure the group's bytes are cleared and writing goes
+    /// on in a new segment, so no half-written group stays behind, and the LSNs are reused.
     fn write_group(&mut self, group: &[Request<T>]) -> io::Result<u64> {
         if self.len >= SEGMENT_BYTES {
             self.rotate()?;
@@ -189,18 +195,19 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
         for (i, r) in group.iter().enumerate() {
             frame(&mut self.buf, first_lsn + i as u64, &r.payload);
         }
+        let end = self.len + self.buf.len() as u64;
         let result = self
-            .file
-            .write_all(&self.buf)
+            .preallocate(end)
+            .and_then(|_| self.file.write_all_at(&self.buf, self.len))
             .and_then(|_| self.file.sync_data());
         if let Err(e) = result {
             // A failed fdatasync may have dropped dirty pages; start over in a new segment
             // rather than trusting this file's tail.
-            let _ = self.file.set_len(self.len);
+            let _ = write_zeros(&self.file, self.len, end);
             let _ = self.rotate();
             return Err(e);
         }
-        self.len += self.buf.len() as u64;
+        self.len = end;
         self.next_lsn += group.len() as u64;
         if self.buf.capacity() > 8 << 20 {
             self.buf = Vec::with_capacity(1 << 20);
@@ -208,11 +215,38 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
         Ok(first_lsn)
     }
 
+    /// Makes sure zero-filled space reaches past `end`, a chunk at a time; the sync that
+    /// follows makes the new size durable along with the records.
+    fn preallocate(&mut self, end: u64) -> io::Result<()> {
+        if end <= self.allocated {
+            return Ok(());
+        }
+        let target = end + PREALLOCATE_BYTES;
+        write_zeros(&self.file, self.allocated, target)?;
+        self.allocated = target;
+        Ok(())
+    }
+
     fn rotate(&mut self) -> io::Result<()> {
         let path = segment_path(&self.dir, self.next_lsn);
-        self.file = OpenOptions::new().create(true).append(true).open(&path)?;
-        self.len = self.file.metadata()?.len();
+        let fresh = !path.exists();
+        self.file = OpenOptions::new().create(true).write(true).open(&path)?;
+        self.allocated = self.file.metadata()?.len();
+        if fresh {
+            self.len = 0;
+        }
         sync_dir(&self.dir)?;
         Ok(())
     }
+}
+
+fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
+    const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(ZEROS.len() as u64) as usize;
+        file.write_all_at(&ZEROS[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
 }
