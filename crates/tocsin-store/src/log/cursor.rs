@@ -6,23 +6,35 @@
 use super::entry::{decode_entry, LogEntry};
 use super::segment::{checksum, is_unwritten, list_segments, HEADER_LEN, MAX_RECORD_BYTES};
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 pub struct LogCursor {
     dir: PathBuf,
-    reader: Option<BufReader<File>>,
+    /// The open segment: its first LSN and a reader positioned at `pos`.
+    reader: Option<(u64, BufReader<File>)>,
+    pos: u64,
     /// The LSN of the next record to return.
     next_lsn: u64,
     header: [u8; HEADER_LEN],
     payload: Vec<u8>,
-    /// The LSN for which the segments were searched again after an end of file, so a
-    /// missing record is an error instead of an endless search.
-    searched_for: Option<u64>,
+    /// The position already read again from disk after finding nothing there, so a stale
+    /// buffer is refreshed once, and a record that is really missing is an error.
+    refreshed_at: Option<u64>,
 }
 
 fn corrupt(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// What is at the cursor's position.
+enum Found {
+    Record {
+        lsn: u64,
+        size: u64,
+    },
+    /// Nothing valid: preallocated zeros, the end of the file, or what a failed write left.
+    Gap,
 }
 
 impl LogCursor {
@@ -31,10 +43,11 @@ impl LogCursor {
         LogCursor {
             dir,
             reader: None,
+            pos: 0,
             next_lsn: after + 1,
             header: [0; HEADER_LEN],
             payload: Vec::new(),
-            searched_for: None,
+            refreshed_at: None,
         }
     }
 
@@ -42,79 +55,103 @@ impl LogCursor {
     pub fn next(&mut self, upto: u64) -> io::Result<Option<(u64, LogEntry)>> {
         while self.next_lsn <= upto {
             if self.reader.is_none() {
-                self.open_segment()?;
+                self.open_segment(None)?;
             }
-            let reader = self.reader.as_mut().expect("a segment is open");
-            let read = match reader.read_exact(&mut self.header) {
-                Ok(()) if is_unwritten(&self.header) => Err(io::ErrorKind::UnexpectedEof.into()),
-                other => other,
-            };
-            match read {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    // The rest of this segment is unwritten: the record is in the next
-                    // segment (the writer rotated).
-                    if self.searched_for == Some(self.next_lsn) {
+            match self.read_record()? {
+                Found::Record { lsn, size } => {
+                    self.pos += size;
+                    if lsn < self.next_lsn {
+                        continue; // before the starting point, in the first segment read
+                    }
+                    if lsn != self.next_lsn {
+                        return Err(corrupt(format!(
+                            "log record {lsn} found where {} was expected",
+                            self.next_lsn
+                        )));
+                    }
+                    self.next_lsn += 1;
+                    let entry = decode_entry(&self.payload)
+                        .map_err(|e| corrupt(format!("log record {lsn}: {e}")))?;
+                    return Ok(Some((lsn, entry)));
+                }
+                Found::Gap if self.refreshed_at != Some(self.pos) => {
+                    // The buffer may hold what was there before the writer wrote: read again.
+                    self.refreshed_at = Some(self.pos);
+                    let (_, reader) = self.reader.as_mut().expect("a segment is open");
+                    reader.seek(SeekFrom::Start(self.pos))?;
+                }
+                Found::Gap => {
+                    // The record is not in this segment: the writer went on in a new one
+                    // that starts with it (rotation, or after a failed write).
+                    let current = self.reader.as_ref().map(|(first, _)| *first);
+                    if current == Some(self.next_lsn) || !self.open_segment(Some(self.next_lsn))? {
                         return Err(corrupt(format!("log record {} is missing", self.next_lsn)));
                     }
-                    self.searched_for = Some(self.next_lsn);
-                    self.reader = None;
-                    self.open_segment()?;
-                    continue;
                 }
-                Err(e) => return Err(e),
             }
-            let len = u32::from_le_bytes(self.header[0..4].try_into().unwrap()) as usize;
-            let crc = u32::from_le_bytes(self.header[4..8].try_into().unwrap());
-            let lsn = u64::from_le_bytes(self.header[8..16].try_into().unwrap());
-            let valid = len <= MAX_RECORD_BYTES && {
-                self.payload.resize(len, 0);
-                reader.read_exact(&mut self.payload).is_ok() && checksum(lsn, &self.payload) == crc
-            };
-            if !valid {
-                // What a failed write left behind; the writer went on in a new segment that
-                // starts with the record we want.
-                if self.searched_for != Some(self.next_lsn) && self.segment_starts(self.next_lsn)? {
-                    self.searched_for = Some(self.next_lsn);
-                    self.reader = None;
-                    continue;
-                }
-                return Err(corrupt(format!("log record {}: damaged", self.next_lsn)));
-            }
-            if lsn < self.next_lsn {
-                continue; // before the starting point, in the first segment read
-            }
-            if lsn != self.next_lsn {
-                return Err(corrupt(format!(
-                    "log record {lsn} found where {} was expected",
-                    self.next_lsn
-                )));
-            }
-            self.next_lsn += 1;
-            let entry = decode_entry(&self.payload)
-                .map_err(|e| corrupt(format!("log record {lsn}: {e}")))?;
-            return Ok(Some((lsn, entry)));
         }
         Ok(None)
     }
 
-    fn segment_starts(&self, lsn: u64) -> io::Result<bool> {
-        Ok(list_segments(&self.dir)?
-            .iter()
-            .any(|(first, _)| *first == lsn))
+    /// Reads the record at the position into `payload`.
+    fn read_record(&mut self) -> io::Result<Found> {
+        let (_, reader) = self.reader.as_mut().expect("a segment is open");
+        if let Err(e) = reader.read_exact(&mut self.header) {
+            return if e.kind() == io::ErrorKind::UnexpectedEof {
+                Ok(Found::Gap)
+            } else {
+                Err(e)
+            };
+        }
+        if is_unwritten(&self.header) {
+            return Ok(Found::Gap);
+        }
+        let len = u32::from_le_bytes(self.header[0..4].try_into().unwrap()) as usize;
+        let crc = u32::from_le_bytes(self.header[4..8].try_into().unwrap());
+        let lsn = u64::from_le_bytes(self.header[8..16].try_into().unwrap());
+        if len > MAX_RECORD_BYTES {
+            return Ok(Found::Gap);
+        }
+        self.payload.resize(len, 0);
+        if let Err(e) = reader.read_exact(&mut self.payload) {
+            return if e.kind() == io::ErrorKind::UnexpectedEof {
+                Ok(Found::Gap)
+            } else {
+                Err(e)
+            };
+        }
+        if checksum(lsn, &self.payload) != crc {
+            return Ok(Found::Gap);
+        }
+        Ok(Found::Record {
+            lsn,
+            size: (HEADER_LEN + len) as u64,
+        })
     }
 
-    /// Opens the segment that holds `next_lsn`: the last one starting at or before it.
-    fn open_segment(&mut self) -> io::Result<()> {
+    /// Opens the segment starting exactly at `exactly`, or (`None`) the last one starting at
+    /// or before `next_lsn`. Returns false when there is no such segment to open.
+    fn open_segment(&mut self, exactly: Option<u64>) -> io::Result<bool> {
         let segments = list_segments(&self.dir)?;
-        let (_, path) = segments
-            .iter()
-            .rev()
-            .find(|(first, _)| *first <= self.next_lsn)
-            .ok_or_else(|| corrupt(format!("no log segment holds record {}", self.next_lsn)))?;
-        // A segment that ends before next_lsn is skipped by reading; rotation means the
-        // wanted record starts a later segment, which the search above already prefers.
-        self.reader = Some(BufReader::with_capacity(1 << 20, File::open(path)?));
-        Ok(())
+        let found = match exactly {
+            Some(lsn) => segments.iter().find(|(first, _)| *first == lsn),
+            None => segments
+                .iter()
+                .rev()
+                .find(|(first, _)| *first <= self.next_lsn),
+        };
+        let Some((first, path)) = found else {
+            if exactly.is_some() {
+                return Ok(false);
+            }
+            return Err(corrupt(format!(
+                "no log segment holds record {}",
+                self.next_lsn
+            )));
+        };
+        self.reader = Some((*first, BufReader::with_capacity(1 << 20, File::open(path)?)));
+        self.pos = 0;
+        self.refreshed_at = None;
+        Ok(true)
     }
 }
