@@ -230,7 +230,11 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
     fn rotate(&mut self) -> io::Result<()> {
         let path = segment_path(&self.dir, self.next_lsn);
         let fresh = !path.exists();
-        self.file = OpenOptions::new().create(true).write(true).open(&path)?;
+        self.file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
         self.allocated = self.file.metadata()?.len();
         if fresh {
             self.len = 0;
@@ -241,7 +245,7 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
 }
 
 fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
-    const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
     let mut at = from;
     while at < to {
         let n = (to - at).min(ZEROS.len() as u64) as usize;
