@@ -62,7 +62,7 @@ QUERY_RUNS_AM = int(env("QUERY_RUNS_AM", "3"))
 QUERY_TIMEOUT = float(env("QUERY_TIMEOUT", "900"))
 CATCHUP_TIMEOUT = float(env("CATCHUP_TIMEOUT", "900"))
 QUIET_CORES = float(env("QUIET_CORES", "0.3"))
-QUIET_MAX = float(env("QUIET_MAX", "180"))
+QUIET_MAX = float(env("QUIET_MAX", "60"))
 RETRIES = int(env("RETRIES", "2"))
 AM_RECEIVER = env("AM_RECEIVER", "webhook")
 PHASES = env("PHASES", "throughput memory profile").split()
@@ -464,7 +464,7 @@ def measured_run(kind, batch, conns, tag):
                 at_end = tocsin_progress(s.base)
                 caught, after = wait_engine(s.base)
                 r["engine"] = {
-                    "lag_lsn_at_end": at_end["log_lsn"] - at_end["applied_lsn"],
+                    "lag_entries_at_end": at_end["log_lsn"] - at_end["applied_lsn"],
                     "catch_up_s": None if caught is None else round(caught, 3),
                     "log_lsn": after["log_lsn"], "alerts": after["alerts"],
                     "commits": after["commits"],
@@ -504,7 +504,7 @@ def throughput_phase(results):
                         f"  p50 {r['latency_ms']['p50']:.2f} p99 {r['latency_ms']['p99']:.2f} ms"
                         f"  errors {r['errors']}  server {r['cpu']['server_cores']:.2f} cores,"
                         f" wrk {r['cpu']['wrk_cores']:.2f}, other {r['cpu']['other_cores']:.2f}"
-                        + (f"  engine lag {r['engine']['lag_lsn_at_end']} caught up in"
+                        + (f"  engine behind by {r['engine']['lag_entries_at_end']} log entries, caught up in"
                            f" {r['engine']['catch_up_s']} s" if kind == "tocsin" else ""))
                     save(results)
 
@@ -601,7 +601,7 @@ def memory_phase(results):
             time.sleep(1.0)
             base_st = proc_status(s.pid)
             log(f"[memory] {kind}: idle RSS {base_st['VmRSS'] / 1024:.1f} MiB; loading {MEM_ALERTS} alerts ...")
-            cpu0 = cpu_snapshot(s.pid)
+            cpu0, t_load = cpu_snapshot(s.pid), time.perf_counter()
             load_s, nreq = load(s, MEM_ALERTS, MEM_BATCH, LOAD_CONC)
             r = {"baseline": base_st, "alerts": MEM_ALERTS, "requests": nreq,
                  "load_s": round(load_s, 3), "load_alerts_per_s": round(MEM_ALERTS / load_s, 1)}
@@ -622,8 +622,10 @@ def memory_phase(results):
                         break
                     time.sleep(0.2)
                 r["known_alerts"] = n
+                r["count_wait_s"] = round(time.perf_counter() - t0, 3)
                 log(f"    loaded in {load_s:.1f} s; active alerts={n}")
-            r["load_cpu"] = cpu_delta(cpu0, cpu_snapshot(s.pid), load_s + r.get("engine_catch_up_s", 0))
+            # CPU of the server from the first request until it held every alert
+            r["load_cpu"] = cpu_delta(cpu0, cpu_snapshot(s.pid), time.perf_counter() - t_load)
             time.sleep(2.0)
             st = proc_status(s.pid)
             r["loaded"] = st
@@ -653,6 +655,17 @@ def perf_works():
     return r.returncode == 0
 
 
+# Frames that say nothing about where tocsin spends its time (runtime, HTTP plumbing).
+PLUMBING = re.compile(r"tokio::runtime|std::sys|start_thread|clone3|core::ops::function|hyper::|axum::|"
+                      r"tower::|Harness|call_once|__rust_begin|catch_unwind|Pin<P>|hyper_util|PollFn|"
+                      r"futures_util::future|entry_SYSCALL|thread_start")
+
+
+def perf_report(data, *args):
+    r = subprocess.run(["perf", "report", "-i", data, "--stdio", *args], capture_output=True, text=True)
+    return r.stdout
+
+
 def profile_phase(results):
     if "tocsin" not in SERVERS:
         return
@@ -667,26 +680,34 @@ def profile_phase(results):
         try:
             tag = f"b{batch}-c{conns}"
             data = os.path.join(RAW, f"perf-{tag}.data")
-            log(f"[profile] tocsin {tag} under perf record ...")
-            rec = subprocess.Popen(["perf", "record", "-F", "499", "-p", str(s.pid), "-o", data],
+            log(f"[profile] tocsin {tag} under perf record (DWARF call graphs) ...")
+            rec = subprocess.Popen(["perf", "record", "-F", env("PERF_FREQ", "199"), "--call-graph", "dwarf,32768",
+                                    "-p", str(s.pid), "-o", data],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
             r = run_wrk(s, batch, conns, f"profile-{tag}")
             rec.send_signal(signal.SIGINT)
-            rec.wait(timeout=60)
-            rep = {}
-            for sort in ("comm", "comm,dso", "sym", "comm,sym"):
-                out = subprocess.run(
-                    ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", sort,
-                     "--percent-limit", "0.7"], capture_output=True, text=True).stdout
-                lines = [l for l in out.splitlines() if l.strip() and not l.startswith("#")]
-                rep[sort] = lines[:60]
-                with open(os.path.join(RAW, f"perf-{tag}-{sort.replace(',', '-')}.txt"), "w") as f:
-                    f.write(out)
-            prof[tag] = {"wrk": {k: r[k] for k in ("alerts_per_s", "requests_per_s", "latency_ms")},
-                         "cpu": r["cpu"], "report": rep}
+            rec.wait(timeout=120)
         finally:
             s.stop()
+        rep = {}
+        # self time per thread, and per thread and function
+        for sort in ("comm", "comm,sym"):
+            out = perf_report(data, "--no-children", "--sort", sort, "-g", "none", "--percent-limit", "0.5")
+            rep["self " + sort] = [l.rstrip() for l in out.splitlines() if l.strip() and not l.startswith("#")][:50]
+        # time including callees: which of tocsin's functions the time is spent under
+        out = perf_report(data, "--children", "--no-inline", "--sort", "comm,sym", "-g", "none",
+                          "--percent-limit", "1")
+        lines = [l.rstrip()[:220] for l in out.splitlines()
+                 if l.strip() and not l.startswith("#") and not PLUMBING.search(l)]
+        rep["with callees"] = lines[:90]
+        for k, v in rep.items():
+            with open(os.path.join(RAW, f"perf-{tag}-{k.replace(' ', '-').replace(',', '-')}.txt"), "w") as f:
+                f.write("\n".join(v) + "\n")
+        if not KEEP_DATA:
+            os.unlink(data)
+        prof[tag] = {"wrk": {k: r[k] for k in ("alerts_per_s", "requests_per_s", "latency_ms")},
+                     "cpu": r["cpu"], "report": rep}
         save(results)
 
 
@@ -791,7 +812,11 @@ def fmt_num(x, nd=0):
 
 
 def fmt_ratio(x):
-    return "–" if x is None else (f"{x:.2f}×" if x < 10 else f"{x:.1f}×")
+    if x is None:
+        return "–"
+    if x < 0.01:
+        return f"{x:.4f}× (1/{1 / x:,.0f})"
+    return f"{x:.2f}×" if x < 10 else f"{x:.1f}×"
 
 
 def table(results):
@@ -800,13 +825,13 @@ def table(results):
     lines = ["| measure | tocsin | Alertmanager 0.25 | tocsin/AM | target | met? |",
              "|---|---:|---:|---:|---|---|"]
 
-    def row(label, t, a, nd=0, target=None, check=None, rat=True):
+    def row(label, t, a, nd=0, target=None, check=None, rat=True, needs_peer=True):
         rv = ratio(t, a) if rat else None
-        ok = "–" if check is None or t is None else ("yes" if check(t, a, rv) else "**no**")
+        ok = "–" if check is None or t is None or (needs_peer and a is None) else ("yes" if check(t, a, rv) else "**no**")
         lines.append(f"| {label} | {fmt_num(t, nd)} | {fmt_num(a, nd)} | {fmt_ratio(rv) if rat else '–'} "
                      f"| {target or ''} | {ok} |")
 
-    for batch in BATCHES:
+    for batch in BATCHES if s else []:
         for conns in CONNS:
             k = f"b{batch}-c{conns}"
             t, a = s.get(k, {}).get("tocsin", {}), s.get(k, {}).get("am", {})
@@ -836,12 +861,12 @@ def table(results):
             (t.get("load_s") or 0) + (t.get("engine_catch_up_s") or 0) if t else None, a.get("load_s"), nd=1)
         tq, aq = t.get("query", {}), a.get("query", {})
         row("filtered first page, service=svc-1 (ms, median)", tq.get("median_ms"), aq.get("median_ms"), nd=1,
-            target="< 100 ms", check=lambda t_, a_, r: t_ < 100)
+            target="< 100 ms", check=lambda t_, a_, r: t_ < 100, needs_peer=False)
         lines.append(f"| alerts returned / response bytes | {tq.get('alerts_returned', '–')} / "
                      f"{fmt_num(tq.get('response_bytes'))} | {aq.get('alerts_returned', '–')} / "
                      f"{fmt_num(aq.get('response_bytes'))} | | | |")
     lines.append("| durable when the sender gets 200 | yes: event log fdatasync'ed | "
-                 "no: memory only, snapshot every 15 min | | | |")
+                 "no: alerts live in memory only (its snapshots hold silences and the notification log) | | | |")
     return "\n".join(lines)
 
 
@@ -854,6 +879,8 @@ def thread_table(results):
         groups.setdefault((r["batch"], r["conns"]), []).append(r)
         for k, v in r["cpu"]["server_threads"].items():
             names[k] = names.get(k, 0) + v["cores"]
+    if not groups:
+        return "(no throughput runs)"
     cols = [k for k, v in sorted(names.items(), key=lambda kv: -kv[1]) if v > 0.005]
     out = ["| load | tocsin total | " + " | ".join(cols) + " | wrk | other processes |",
            "|---|" + "---:|" * (len(cols) + 3)]
@@ -915,6 +942,13 @@ def main():
             f"{results['machine'].get('cpu_model')}; wrk -t{THREADS} -d{DURATION}, medians of {REPEAT} "
             f"run(s), fresh instance per run; AM receiver: {AM_RECEIVER}\n\n{t}\n\n"
             f"tocsin CPU by thread (cores, medians):\n\n{th}\n")
+    for tag, p in results.get("profile", {}).items():
+        if not isinstance(p, dict) or "report" not in p:
+            continue
+        text += (f"\nperf profile, tocsin {tag} ({p['wrk']['alerts_per_s']:,.0f} alerts/s under perf): "
+                 "share of samples by thread\n" + "\n".join(p["report"]["self comm"])
+                 + "\n\nincluding callees (top of " + os.path.join(RAW, f"perf-{tag}-with-callees.txt") + ")\n"
+                 + "\n".join(p["report"]["with callees"][:30]) + "\n")
     with open(os.path.join(OUT, f"summary-{STAMP}.md"), "w") as f:
         f.write(text)
     print(text)

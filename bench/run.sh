@@ -14,6 +14,9 @@
 #   MEM_ALERTS=300000 MEM_BATCH=100 LOAD_CONC=8 QUERY_RUNS=5 QUERY_RUNS_AM=3
 #   AM_RECEIVER=webhook (or null: Alertmanager notifies nobody)
 #   PHASES="throughput memory profile" SERVERS="tocsin am"
+#   QUIET_CORES=0.3 QUIET_MAX=60 RETRIES=2: before each run wait (at most QUIET_MAX s) until
+#     other processes use < QUIET_CORES cores; rerun a run they disturbed (keep the least
+#     disturbed attempt). PERF_FREQ=199 (profile sampling rate).
 #   TOCSIN_REV=<commit> (build that commit, not the working tree), SKIP_BUILD=1,
 #   CARGO_TARGET_DIR=/work/target-bench (where the release build goes),
 #   TOCSIN_BIN, AM_BIN, AM_PORT=19193, SINK_PORT=19194, OUT=bench/out, KEEP_DATA=1
