@@ -194,7 +194,15 @@ impl Engine {
     pub fn spawn(self, feed: Arc<EngineFeed>) -> std::io::Result<std::thread::JoinHandle<()>> {
         std::thread::Builder::new()
             .name("tocsin-engine".into())
-            .spawn(move || self.run(feed))
+            .spawn(move || {
+                // A panic here is a bug; a server whose engine is gone would go on taking
+                // events that nobody applies. Exit instead: the next start re-applies the log.
+                let run = std::panic::AssertUnwindSafe(|| self.run(feed));
+                if std::panic::catch_unwind(run).is_err() {
+                    tracing::error!("the engine failed; exiting so that a restart recovers");
+                    std::process::exit(70);
+                }
+            })
     }
 
     fn run(mut self, feed: Arc<EngineFeed>) {

@@ -68,6 +68,7 @@ async fn fetch(s: &SharedState, id: i64) -> ApiResult<IncidentDetail> {
 }
 
 const MAX_TEXT: usize = 16 * 1024;
+const COMMAND_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,7 +169,14 @@ pub async fn act(
         .append(payload, Some(reply))
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
-    match outcome.await {
+    // The engine answers within a batch; a long wait means it is far behind the log (a
+    // storm): the action is durable and will be applied, so say so rather than hang.
+    let outcome = tokio::time::timeout(COMMAND_WAIT, outcome)
+        .await
+        .map_err(|_| ApiError::unavailable(format!(
+            "the action is logged but not applied within {COMMAND_WAIT:?}; the engine is behind and will apply it"
+        )))?;
+    match outcome {
         Ok(Ok(())) => fetch(&s, id).await.map(Json),
         Ok(Err(CommandError::NotFound(id))) => Err(ApiError::not_found(format!("no incident {id}"))),
         Ok(Err(CommandError::Conflict(m))) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", m)),
