@@ -224,3 +224,37 @@ mod tests {
         assert!(Native.parse(b"{\"summary\": \"\xff\xfe\"}", &CTX).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const CTX: IntakeContext = IntakeContext {
+        now: 1_700_000_000_000,
+        resolve_timeout: 300_000,
+        max_events: 100,
+    };
+
+    proptest! {
+        /// Whatever a client sends, intake answers with events or an error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = Native.parse(&body, &CTX);
+            let _ = crate::alertmanager_v2::AlertmanagerV2.parse(&body, &CTX);
+        }
+
+        /// Any summary and labels in any script round-trip into the event unchanged.
+        #[test]
+        fn text_in_any_language_is_kept(
+            summary in "\\PC{1,40}",
+            labels in proptest::collection::btree_map("[a-z_]{1,10}", "\\PC{0,20}", 0..6),
+        ) {
+            prop_assume!(!summary.trim().is_empty());
+            let body = serde_json::json!({"summary": summary, "labels": labels}).to_string();
+            let events = Native.parse(body.as_bytes(), &CTX).unwrap();
+            prop_assert_eq!(&events[0].summary, &summary);
+            prop_assert_eq!(&events[0].labels, &labels);
+        }
+    }
+}
