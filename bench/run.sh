@@ -11,7 +11,7 @@
 #
 # Knobs (environment), with defaults:
 #   DURATION=10s THREADS=2 CONNS="8 64" BATCHES="100 1" REPEAT=3
-#   MEM_ALERTS=300000 MEM_BATCH=100 LOAD_CONC=8 QUERY_RUNS=5 QUERY_RUNS_AM=3
+#   MEM_ALERTS=300000 MEM_BATCH=100 LOAD_CONC=8 QUERY_RUNS=5 QUERY_RUNS_AM=3 QUERY_RUNS_RARE_AM=1
 #   AM_RECEIVER=webhook (or null: Alertmanager notifies nobody)
 #   PHASES="throughput memory profile" SERVERS="tocsin am"
 #   QUIET_CORES=0.3 QUIET_MAX=60 RETRIES=2: before each run wait (at most QUIET_MAX s) until
