@@ -1,6 +1,6 @@
 //! The engine's in-memory index of alerts and incidents, rebuilt from SQLite at start.
 //!
-//! Memory per alert is what decides how many alerts one node holds, so an alert is a 16-byte
+//! Memory per alert is what decides how many alerts one node holds, so an alert is an 8-byte
 //! key and a 40-byte [`AlertState`]; everything textual stays in SQLite.
 
 use std::collections::{BTreeSet, HashMap};
@@ -11,12 +11,12 @@ use tocsin_store::sqlite::state::{self, AlertState, IncidentRecord};
 
 #[derive(Default)]
 pub struct Index {
-    pub alerts: HashMap<u128, AlertState>,
+    pub alerts: HashMap<u64, AlertState>,
     pub incidents: HashMap<i64, IncidentRecord>,
     /// Group key -> the open incident alerts of that group join.
     pub open_groups: HashMap<String, i64>,
     /// Alerts that resolve by themselves, by when.
-    pub expiries: BTreeSet<(Millis, u128)>,
+    pub expiries: BTreeSet<(Millis, u64)>,
     pub next_alert_id: i64,
     pub next_incident_id: i64,
     pub next_history_seq: i64,
@@ -50,7 +50,7 @@ impl Index {
     }
 
     /// Moves an alert's expiry; `0` means none.
-    pub fn set_expiry(&mut self, key: u128, old: Millis, new: Millis) {
+    pub fn set_expiry(&mut self, key: u64, old: Millis, new: Millis) {
         if old == new {
             return;
         }

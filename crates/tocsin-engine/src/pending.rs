@@ -8,7 +8,7 @@ use tocsin_core::time::Millis;
 use tocsin_store::sqlite::state::BatchWriter;
 
 struct AlertWrite<'b> {
-    key: u128,
+    key: u64,
     /// The catalog service it maps to, and the event that last touched it; `None` when it
     /// changed by itself (timed out), which writes only its state.
     content: Option<(&'b str, &'b Event)>,
@@ -36,7 +36,7 @@ pub struct Pending<'b> {
 }
 
 impl<'b> Pending<'b> {
-    pub fn alert_from_event(&mut self, id: i64, key: u128, service: &'b str, event: &'b Event) {
+    pub fn alert_from_event(&mut self, id: i64, key: u64, service: &'b str, event: &'b Event) {
         self.alerts.insert(
             id,
             AlertWrite {
@@ -50,7 +50,7 @@ impl<'b> Pending<'b> {
 
     /// An alert resolved (by an event or a time-out, `seen` tells): only its state is
     /// written, so the content of the firing event stays what people see.
-    pub fn alert_resolved(&mut self, id: i64, key: u128, at: Millis, seen: Option<Millis>) {
+    pub fn alert_resolved(&mut self, id: i64, key: u64, at: Millis, seen: Option<Millis>) {
         match self.alerts.get_mut(&id) {
             // Touched by an event earlier in this batch: its content is still the latest.
             Some(w) if w.content.is_some() => {

@@ -33,7 +33,7 @@ pub struct Input {
 /// A transaction holds at most this many entries, or about this many events, so replies
 /// never wait long and a batch's memory stays small.
 const MAX_BATCH_ENTRIES: usize = 20_000;
-const MAX_BATCH_EVENTS: usize = 50_000;
+const MAX_BATCH_EVENTS: usize = 5_000;
 /// The engine waits at least this long between batches, so that under load it applies
 /// fewer, larger transactions (each commit costs the same however many rows it holds).
 const MIN_BATCH_INTERVAL: Duration = Duration::from_millis(10);
