@@ -14,6 +14,9 @@ does the measuring. Phases:
   profile     (tocsin only, when `perf` works) a further, unmeasured wrk run under
               `perf record`, summarised by thread and symbol.
 
+Runs alternate the order of the servers (tocsin, AM; then AM, tocsin; ...), wait until other
+processes are quiet, and are repeated when other processes took CPU during them.
+
 Knobs (environment): DURATION=10s THREADS=2 CONNS="8 64" BATCHES="100 1" REPEAT=3
 MEM_ALERTS=300000 MEM_BATCH=100 LOAD_CONC=8 QUERY_RUNS=5 QUERY_RUNS_AM=3 QUERY_RUNS_RARE_AM=1 QUERY_TIMEOUT=900
 AM_RECEIVER=webhook|null PHASES="throughput memory profile" SERVERS="tocsin am"
@@ -238,6 +241,7 @@ class Server:
                 self.proc.wait()
         if not KEEP_DATA:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        os.sync()  # the next run should not pay for this one's writeback
 
     def disk_bytes(self):
         total = 0
@@ -494,7 +498,9 @@ def throughput_phase(results):
     for rep in range(REPEAT):
         for batch in BATCHES:
             for conns in CONNS:
-                for kind in SERVERS:
+                # ABBA order: whatever one server's run leaves behind (page cache, writeback)
+                # precedes the other's run as often as its own.
+                for kind in (SERVERS if rep % 2 == 0 else SERVERS[::-1]):
                     n += 1
                     tag = f"{kind}-b{batch}-c{conns}-r{rep + 1}"
                     log(f"[{n}/{total}] {tag} ...")
