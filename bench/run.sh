@@ -51,7 +51,7 @@ src=.
 if [ -n "${TOCSIN_REV:-}" ]; then
   # Build a committed revision, untouched by uncommitted edits in the working tree.
   sha=$(git rev-parse --verify "${TOCSIN_REV}^{commit}")
-  src="${OUT:-bench/out}/src-${sha:0:12}"
+  src="$CARGO_TARGET_DIR/bench-src/${sha:0:12}"  # outside the repo, so no tool sees a second copy
   if [ ! -f "$src/Cargo.toml" ]; then
     rm -rf "$src" && mkdir -p "$src"
     git archive "$sha" | tar -x -C "$src"
