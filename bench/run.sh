@@ -62,7 +62,17 @@ else
 fi
 if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${TOCSIN_BIN:-}" ]; then
   echo "bench: building tocsin (release) from $TOCSIN_SOURCE in $CARGO_TARGET_DIR" >&2
+  # Cargo decides freshness by file times, not by where the sources are: when this target dir
+  # last built another tree, clean the workspace's own crates so they are built from this one.
+  here=$(cd "$src" && pwd)
+  stamp="$CARGO_TARGET_DIR/bench-last-source"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$here" ]; then
+    pkgs=$(cd "$src" && cargo metadata --no-deps --format-version 1 \
+      | python3 -c 'import json,sys; print(" ".join("-p " + p["name"] for p in json.load(sys.stdin)["packages"]))')
+    (cd "$src" && cargo clean --release $pkgs >&2)
+  fi
   (cd "$src" && cargo build --release --locked -p tocsin >&2)
+  mkdir -p "$CARGO_TARGET_DIR" && echo "$here" > "$stamp"
 fi
 export TOCSIN_BIN="${TOCSIN_BIN:-$CARGO_TARGET_DIR/release/tocsin}"
 
