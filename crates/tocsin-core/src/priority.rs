@@ -22,6 +22,11 @@ impl Level {
             Level::High => "high",
         }
     }
+    pub fn parse(text: &str) -> Option<Self> {
+        [Level::Low, Level::Medium, Level::High]
+            .into_iter()
+            .find(|l| l.as_str() == text)
+    }
     fn index(self) -> usize {
         match self {
             Level::High => 0,

@@ -22,7 +22,7 @@ pub struct AlertRow {
     pub summary: String,
     pub description: String,
     pub labels: BTreeMap<String, String>,
-    pub links: Vec<LinkRow>,
+    pub links: Vec<Link>,
     pub episode: u32,
     pub occurrences: u32,
     pub first_seen: String,
@@ -31,21 +31,6 @@ pub struct AlertRow {
     pub resolved_at: Option<String>,
     pub ends_at: Option<String>,
     pub incident_id: i64,
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct LinkRow {
-    pub href: String,
-    pub text: String,
-}
-
-impl From<Link> for LinkRow {
-    fn from(l: Link) -> Self {
-        LinkRow {
-            href: l.href,
-            text: l.text,
-        }
-    }
 }
 
 pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id";

@@ -48,24 +48,18 @@ pub struct IncidentRecord {
 }
 
 /// Text form of enums in the store.
-pub(crate) fn parse_or<T>(
-    text: &str,
-    parse: impl Fn(&str) -> Option<T>,
+pub(crate) fn parse_or<V: std::fmt::Debug + Copy, T>(
+    value: V,
+    parse: impl Fn(V) -> Option<T>,
     what: &str,
 ) -> rusqlite::Result<T> {
-    parse(text).ok_or_else(|| {
+    parse(value).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
             0,
             rusqlite::types::Type::Text,
-            format!("unknown {what} {text:?} in the store").into(),
+            format!("unknown {what} {value:?} in the store").into(),
         )
     })
-}
-
-pub(crate) fn level_parse(text: &str) -> Option<Level> {
-    [Level::Low, Level::Medium, Level::High]
-        .into_iter()
-        .find(|l| l.as_str() == text)
 }
 
 fn meta(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
@@ -102,8 +96,8 @@ pub fn load_alerts(
         let severity: String = r.get(4)?;
         let state = AlertState {
             id: r.get(0)?,
-            status: parse_or(&status, Status::parse, "status")?,
-            severity: parse_or(&severity, Severity::parse, "severity")?,
+            status: parse_or(status.as_str(), Status::parse, "status")?,
+            severity: parse_or(severity.as_str(), Severity::parse, "severity")?,
             episode: r.get(5)?,
             occurrences: r.get(6)?,
             ends_at: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
@@ -135,15 +129,11 @@ pub fn load_incidents(
             title: r.get(1)?,
             service: r.get(2)?,
             team: r.get(3)?,
-            state: parse_or(&state, IncidentState::parse, "incident state")?,
-            priority: parse_or(
-                &priority.to_string(),
-                |t| t.parse().ok().and_then(Priority::new),
-                "priority",
-            )?,
+            state: parse_or(state.as_str(), IncidentState::parse, "incident state")?,
+            priority: parse_or(priority, Priority::new, "priority")?,
             priority_manual: r.get(6)?,
-            impact: parse_or(&impact, level_parse, "impact")?,
-            severity: parse_or(&severity, Severity::parse, "severity")?,
+            impact: parse_or(impact.as_str(), Level::parse, "impact")?,
+            severity: parse_or(severity.as_str(), Severity::parse, "severity")?,
             group_key: r.get(9)?,
             assignee: r.get(10)?,
             alert_count: r.get(11)?,

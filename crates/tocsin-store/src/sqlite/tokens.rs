@@ -25,7 +25,7 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<TokenRow>> {
             let role: String = r.get(1)?;
             Ok(TokenRow {
                 name: r.get(0)?,
-                role: super::state::parse_or(&role, Role::parse, "role")?,
+                role: super::state::parse_or(role.as_str(), Role::parse, "role")?,
                 sha256: r.get(2)?,
                 created_at: to_rfc3339(r.get(3)?),
                 created_by: r.get(4)?,
