@@ -13,8 +13,12 @@ pub enum AlertChange {
     Resolved,
     /// Firing after it had resolved: a new episode of the same alert.
     Refired,
-    /// A resolve for an alert that is not firing (unknown or already resolved): recorded in
-    /// the event log, no state changes.
+    /// Acknowledged in the source tool while firing: its incident is acknowledged.
+    Acknowledged,
+    /// A note about a known alert: a line in its incident's timeline, no state changes.
+    Noted,
+    /// A resolve or acknowledgement for an alert that is not firing, or a note about an
+    /// unknown one: recorded in the event log, no state changes.
     Ignored,
 }
 
@@ -26,7 +30,12 @@ pub fn decide(current: Option<Status>, incoming: Status) -> AlertChange {
         (Some(Status::Firing), Status::Firing) => AlertChange::Repeated,
         (Some(Status::Firing), Status::Resolved) => AlertChange::Resolved,
         (Some(Status::Resolved), Status::Firing) => AlertChange::Refired,
-        (None | Some(Status::Resolved), Status::Resolved) => AlertChange::Ignored,
+        (Some(Status::Firing), Status::Acknowledged) => AlertChange::Acknowledged,
+        (Some(_), Status::Note) => AlertChange::Noted,
+        (None | Some(Status::Resolved), Status::Resolved | Status::Acknowledged)
+        | (None, Status::Note) => AlertChange::Ignored,
+        // An alert's own state is only ever firing or resolved.
+        (Some(Status::Acknowledged | Status::Note), _) => AlertChange::Ignored,
     }
 }
 
@@ -54,5 +63,27 @@ mod tests {
             decide(Some(Status::Resolved), Status::Resolved),
             AlertChange::Ignored
         );
+    }
+
+    #[test]
+    fn acknowledgements_and_notes() {
+        assert_eq!(
+            decide(Some(Status::Firing), Status::Acknowledged),
+            AlertChange::Acknowledged
+        );
+        assert_eq!(
+            decide(Some(Status::Resolved), Status::Acknowledged),
+            AlertChange::Ignored
+        );
+        assert_eq!(decide(None, Status::Acknowledged), AlertChange::Ignored);
+        assert_eq!(
+            decide(Some(Status::Firing), Status::Note),
+            AlertChange::Noted
+        );
+        assert_eq!(
+            decide(Some(Status::Resolved), Status::Note),
+            AlertChange::Noted
+        );
+        assert_eq!(decide(None, Status::Note), AlertChange::Ignored);
     }
 }

@@ -32,6 +32,19 @@ impl Role {
     }
 }
 
+/// Lower-case hex SHA-256 of a secret: how tokens and integration keys are kept and looked
+/// up, so none is ever stored in the clear.
+pub fn sha256_hex(secret: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,12 +8,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Whether the condition an event reports is happening or over.
+/// What an event says about its alert: the condition is happening or over (the two states an
+/// alert can be in), or a person acknowledged it in the source tool, or the tool only reports
+/// something worth a line in the timeline (Nagios' downtime and flapping notices).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Firing,
     Resolved,
+    /// Acknowledged in the source tool: acknowledges the alert's incident; never an alert
+    /// state.
+    Acknowledged,
+    /// Informational: recorded in the alert's incident timeline; never an alert state.
+    Note,
 }
 
 impl Status {
@@ -21,12 +28,16 @@ impl Status {
         match self {
             Status::Firing => "firing",
             Status::Resolved => "resolved",
+            Status::Acknowledged => "acknowledged",
+            Status::Note => "note",
         }
     }
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "firing" => Some(Status::Firing),
             "resolved" => Some(Status::Resolved),
+            "acknowledged" => Some(Status::Acknowledged),
+            "note" => Some(Status::Note),
             _ => None,
         }
     }
@@ -78,8 +89,12 @@ pub struct Link {
 /// One notification as a tool sent it, normalised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    /// Which integration produced it (`api`, `prometheus`, ...).
+    /// Which tool produced it (`api`, `prometheus`, `zabbix`, ...): with `dedup_key`, the
+    /// alert identity.
     pub source: String,
+    /// The name of the configured integration it came through; empty for the API and the
+    /// built-in endpoints. Decides the fallback service.
+    pub integration: String,
     /// The alert identity within the source: equal keys are the same alert.
     pub dedup_key: String,
     pub status: Status,

@@ -56,6 +56,7 @@ mod tests {
     fn event(name: &str, host: &str) -> Event {
         Event {
             source: "api".into(),
+            integration: String::new(),
             dedup_key: format!("{name}{host}"),
             status: Status::Firing,
             severity: Severity::High,

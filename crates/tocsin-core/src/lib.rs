@@ -13,5 +13,7 @@ pub mod event;
 pub mod fingerprint;
 pub mod grouping;
 pub mod incident;
+pub mod integration;
+pub mod placement;
 pub mod priority;
 pub mod time;

@@ -20,6 +20,7 @@ fn alert(i: usize) -> Event {
     ];
     Event {
         source: "prometheus".into(),
+        integration: String::new(),
         dedup_key: format!("{i:032x}"),
         status: Status::Firing,
         severity: Severity::Critical,

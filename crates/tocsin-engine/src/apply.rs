@@ -7,12 +7,24 @@ use tocsin_core::config::{Config, Service};
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::grouping::group_key;
-use tocsin_core::incident::IncidentState;
+use tocsin_core::incident::{transition, IncidentState, StateAction};
 use tocsin_core::time::Millis;
 use tocsin_store::sqlite::state::{AlertState, IncidentRecord};
 
+/// The `source` of heartbeat events (`tocsin-integrations`' heartbeat adapter).
+pub const HEARTBEAT: &str = "heartbeat";
+
 /// The engine actor in timeline entries it writes itself.
 pub const ENGINE: &str = "tocsin";
+
+/// Who did it, in the timeline, when a source tool reports a person's action.
+fn source_actor(e: &Event) -> String {
+    if e.integration.is_empty() {
+        e.source.clone()
+    } else {
+        format!("{} ({})", e.integration, e.source)
+    }
+}
 
 /// What applying one event did, for counters.
 #[derive(Debug, PartialEq, Eq)]
@@ -28,16 +40,32 @@ impl Index {
         e: &'b Event,
         p: &mut Pending<'b>,
     ) -> Applied {
-        let requested = e
-            .service
-            .as_deref()
-            .or_else(|| e.labels.get("service").map(String::as_str));
-        let service = config.service_for(requested);
+        let placement = config.place(e);
+        let service = placement.service;
         let key = alert_key(&e.source, &e.dedup_key);
         let current = self.alerts.get(&key).copied();
         let at = e.received_at;
+        let pinged = e.source == HEARTBEAT && self.heartbeat_ping(e, p);
         match decide(current.map(|a| a.status), e.status) {
+            AlertChange::Ignored if pinged => return Applied::Changed,
             AlertChange::Ignored => return Applied::Ignored,
+            AlertChange::Acknowledged => {
+                let a = current.expect("acknowledged alerts exist");
+                self.acknowledge_from_source(a.incident_id, e, p);
+                p.history(a.id, a.episode, a.incident_id, "acknowledged", at);
+                return Applied::Changed;
+            }
+            AlertChange::Noted => {
+                let a = current.expect("noted alerts exist");
+                p.timeline(TimelineEntry {
+                    incident_id: a.incident_id,
+                    at,
+                    actor: source_actor(e),
+                    kind: "note",
+                    message: e.summary.clone(),
+                });
+                return Applied::Changed;
+            }
             AlertChange::Opened => {
                 let id = self.next_alert_id;
                 self.next_alert_id += 1;
@@ -116,7 +144,7 @@ impl Index {
         a.ends_at = new;
         let (id, incident_id) = (a.id, a.incident_id);
         self.set_expiry(key, old, new);
-        p.alert_from_event(id, key, &service.id, e);
+        p.alert_from_event(id, key, &service.id, placement.host, e);
         p.incident(incident_id);
         Applied::Changed
     }
@@ -145,6 +173,28 @@ impl Index {
             count += 1;
         }
         count
+    }
+
+    /// A person acknowledged the alert in its source tool: its incident is acknowledged too,
+    /// if nobody has yet.
+    fn acknowledge_from_source(&mut self, incident_id: i64, e: &Event, p: &mut Pending<'_>) {
+        let Some(i) = self.incidents.get_mut(&incident_id) else {
+            return;
+        };
+        let Ok(to) = transition(i.state, StateAction::Acknowledge) else {
+            return;
+        };
+        i.state = to;
+        i.acknowledged_at = Some(e.received_at);
+        i.updated_at = i.updated_at.max(e.received_at);
+        p.states_changed = true;
+        p.timeline(TimelineEntry {
+            incident_id,
+            at: e.received_at,
+            actor: source_actor(e),
+            kind: "acknowledged",
+            message: format!("acknowledged in {}: {}", e.source, e.summary),
+        });
     }
 
     /// The open incident of the event's group, or a new one. `previous` is the incident the

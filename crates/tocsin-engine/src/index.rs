@@ -21,6 +21,8 @@ pub struct Index {
     pub next_incident_id: i64,
     pub next_history_seq: i64,
     pub alerts_firing: i64,
+    /// Heartbeat integration -> its last ping.
+    pub heartbeats: HashMap<String, Millis>,
 }
 
 impl Index {
@@ -46,6 +48,7 @@ impl Index {
         index.next_alert_id = alert_max + 1;
         index.next_incident_id = incident_max + 1;
         index.next_history_seq = state::next_history_seq(conn)?;
+        index.heartbeats = state::load_heartbeats(conn)?.into_iter().collect();
         Ok(index)
     }
 

@@ -8,6 +8,7 @@
 
 mod apply;
 mod commands;
+mod heartbeats;
 mod index;
 mod pending;
 mod runner;

@@ -9,9 +9,9 @@ use tocsin_store::sqlite::state::BatchWriter;
 
 struct AlertWrite<'b> {
     key: u64,
-    /// The catalog service it maps to, and the event that last touched it; `None` when it
-    /// changed by itself (timed out), which writes only its state.
-    content: Option<(&'b str, &'b Event)>,
+    /// The catalog service and host it maps to, and the event that last touched it; `None`
+    /// when it changed by itself (timed out), which writes only its state.
+    content: Option<(&'b str, Option<String>, &'b Event)>,
     resolved_at: Option<Millis>,
     /// When a resolve event for it arrived.
     seen: Option<Millis>,
@@ -31,17 +31,25 @@ pub struct Pending<'b> {
     incidents: HashSet<i64>,
     history: Vec<(i64, u32, i64, &'static str, Millis)>,
     timeline: Vec<TimelineEntry>,
+    heartbeats: Vec<(&'b str, Millis)>,
     /// Set when an incident changed state, so the per-state counts are recomputed.
     pub states_changed: bool,
 }
 
 impl<'b> Pending<'b> {
-    pub fn alert_from_event(&mut self, id: i64, key: u64, service: &'b str, event: &'b Event) {
+    pub fn alert_from_event(
+        &mut self,
+        id: i64,
+        key: u64,
+        service: &'b str,
+        host: Option<String>,
+        event: &'b Event,
+    ) {
         self.alerts.insert(
             id,
             AlertWrite {
                 key,
-                content: Some((service, event)),
+                content: Some((service, host, event)),
                 resolved_at: None,
                 seen: None,
             },
@@ -92,8 +100,15 @@ impl<'b> Pending<'b> {
         self.timeline.push(entry);
     }
 
+    pub fn heartbeat(&mut self, name: &'b str, at: Millis) {
+        self.heartbeats.push((name, at));
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty() && self.incidents.is_empty() && self.history.is_empty()
+        self.alerts.is_empty()
+            && self.incidents.is_empty()
+            && self.history.is_empty()
+            && self.heartbeats.is_empty()
     }
 
     /// Writes everything, reading the latest state of each row from the index and
@@ -104,8 +119,8 @@ impl<'b> Pending<'b> {
                 continue;
             };
             match write.content {
-                Some((service, event)) => {
-                    w.upsert_alert(state, service, event)?;
+                Some((service, host, event)) => {
+                    w.upsert_alert(state, service, host.as_deref(), event)?;
                     if write.resolved_at.is_some() {
                         w.update_alert_state(state, write.resolved_at, write.seen)?;
                     }
@@ -128,6 +143,9 @@ impl<'b> Pending<'b> {
                 at,
             )?;
             index.next_history_seq += 1;
+        }
+        for (name, at) in self.heartbeats {
+            w.heartbeat(name, at)?;
         }
         for t in self.timeline {
             w.timeline(t.incident_id, t.at, &t.actor, t.kind, &t.message)?;

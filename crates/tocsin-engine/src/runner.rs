@@ -248,8 +248,11 @@ impl Engine {
     }
 
     fn until_next_expiry(&self) -> Duration {
-        match self.index.expiries.first() {
-            Some(&(at, _)) => {
+        let config = self.config.load();
+        let alert = self.index.expiries.first().map(|&(at, _)| at);
+        let heartbeat = self.index.next_heartbeat_due(&config);
+        match alert.into_iter().chain(heartbeat).min() {
+            Some(at) => {
                 let due = at + EXPIRY_GRACE.as_millis() as i64;
                 Duration::from_millis((due - self.clock.now()).max(0) as u64)
             }
@@ -265,6 +268,8 @@ impl Engine {
         let mut outcomes: Vec<Option<Result<(), CommandError>>> = Vec::with_capacity(batch.len());
         let (mut applied, mut ignored) = (0u64, 0u64);
         let mut max_lsn = self.applied_lsn;
+        // Declared before the batch's pending writes, which borrow from it.
+        let mut missed_heartbeats = Vec::new();
         let result = (|| -> rusqlite::Result<bool> {
             let tx = self.conn.transaction()?;
             let mut p = Pending::default();
@@ -296,8 +301,12 @@ impl Engine {
             } else {
                 log_time
             };
-            self.index
-                .expire(&config, horizon - EXPIRY_GRACE.as_millis() as i64, &mut p);
+            let due = horizon - EXPIRY_GRACE.as_millis() as i64;
+            self.index.expire(&config, due, &mut p);
+            missed_heartbeats = self.index.missed_heartbeats(&config, due);
+            for e in &missed_heartbeats {
+                self.index.apply_event(&config, e, &mut p);
+            }
             if p.is_empty() && max_lsn == self.applied_lsn {
                 return Ok(false);
             }

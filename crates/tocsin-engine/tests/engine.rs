@@ -24,6 +24,7 @@ struct Harness {
 fn event(name: &str, host: &str, status: Status, severity: Severity) -> Event {
     Event {
         source: "test".into(),
+        integration: String::new(),
         dedup_key: format!("{name}/{host}"),
         status,
         severity,

@@ -7,7 +7,7 @@
 //! `resolve_timeout`.
 
 use crate::limits::*;
-use crate::{convert_all, one_or_many, Adapter, IntakeContext, IntakeError};
+use crate::{convert_all, one_or_many, Adapter, Inbound, IntakeContext, IntakeError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Link, Severity, Status};
@@ -37,7 +37,16 @@ impl Adapter for AlertmanagerV2 {
         SOURCE
     }
 
-    fn parse(&self, body: &[u8], ctx: &IntakeContext) -> Result<Vec<Event>, IntakeError> {
+    /// Alertmanager answers 200 with an empty body.
+    fn reply(&self, _events: &[Event]) -> crate::Reply {
+        crate::Reply {
+            status: 200,
+            body: None,
+        }
+    }
+
+    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+        let body = req.body;
         let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
         if first != Some(b'[') {
             return Err(IntakeError(
@@ -151,6 +160,7 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
     }
     Ok(Event {
         source: SOURCE.into(),
+        integration: ctx.integration.to_string(),
         dedup_key: label_fingerprint("", &a.labels),
         status: if resolved {
             Status::Resolved
@@ -183,14 +193,14 @@ mod tests {
     use super::*;
 
     const NOW: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-    const CTX: IntakeContext = IntakeContext {
-        now: NOW,
-        resolve_timeout: 300_000,
-        max_events: 100,
-    };
+    static CTX: std::sync::LazyLock<IntakeContext<'static>> =
+        std::sync::LazyLock::new(|| IntakeContext {
+            now: NOW,
+            ..crate::testing::context(100)
+        });
 
     fn parse(body: &str) -> Result<Vec<Event>, IntakeError> {
-        AlertmanagerV2.parse(body.as_bytes(), &CTX)
+        AlertmanagerV2.parse(&crate::Inbound::json(body.as_bytes()), &CTX)
     }
 
     #[test]

@@ -1,21 +1,113 @@
 //! tocsin-integrations: one module per monitoring tool, each turning the tool's native
 //! payload into normalised [`Event`]s with the tool's own semantics for identity, severity
-//! and firing/resolved. Adapters are pure: bytes and a context in, events or an error out.
+//! and firing/resolved. Adapters are pure: a request and a context in, events or an error
+//! out. [`adapter_for`] is the one table of them.
 
 pub mod alertmanager_v2;
+pub mod alertmanager_webhook;
+pub mod cloudevents;
+pub mod grafana;
+pub mod heartbeat;
 mod limits;
+pub mod nagios;
 pub mod native;
+pub mod nightingale;
+pub mod open_falcon;
+pub mod pagerduty;
+pub mod webhook;
+pub mod zabbix;
 
+use tocsin_core::config::Config;
 use tocsin_core::event::Event;
+use tocsin_core::integration::IntegrationKind;
 use tocsin_core::time::Millis;
 
-/// What an adapter may need besides the body.
+/// The adapter that reads an integration kind's payloads.
+pub fn adapter_for(kind: IntegrationKind) -> &'static dyn Adapter {
+    match kind {
+        IntegrationKind::Tocsin => &native::Native,
+        IntegrationKind::Alertmanager => &alertmanager_v2::AlertmanagerV2,
+        IntegrationKind::AlertmanagerWebhook => &alertmanager_webhook::AlertmanagerWebhook,
+        IntegrationKind::Zabbix => &zabbix::Zabbix,
+        IntegrationKind::Nagios => &nagios::Nagios,
+        IntegrationKind::OpenFalcon => &open_falcon::OpenFalcon,
+        IntegrationKind::Grafana => &grafana::Grafana,
+        IntegrationKind::Nightingale => &nightingale::Nightingale,
+        IntegrationKind::Pagerduty => &pagerduty::PagerDuty,
+        IntegrationKind::Cloudevents => &cloudevents::CloudEvents,
+        IntegrationKind::Webhook => &webhook::Webhook,
+        IntegrationKind::Heartbeat => &heartbeat::Heartbeat,
+    }
+}
+
+/// One HTTP request as an adapter sees it.
 #[derive(Debug, Clone, Copy)]
-pub struct IntakeContext {
+pub struct Inbound<'a> {
+    /// `GET` requests carry their payload in the query string (Open-Falcon, heartbeats).
+    pub method: Method,
+    /// The raw query string without `?`; empty when there is none.
+    pub query: &'a str,
+    /// Header names in lower case, values as text (unreadable values are left out).
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl<'a> Inbound<'a> {
+    /// A `POST` with a JSON body and no headers: what most tools send, and what tests need.
+    pub fn json(body: &'a [u8]) -> Inbound<'a> {
+        Inbound {
+            method: Method::Post,
+            query: "",
+            headers: &[],
+            body,
+        }
+    }
+
+    /// The first value of a header (`name` in lower case).
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The media type of the body, lower case, without parameters (`application/json`).
+    pub fn content_type(&self) -> String {
+        self.header("content-type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }
+}
+
+/// What an adapter may need besides the request.
+#[derive(Debug, Clone, Copy)]
+pub struct IntakeContext<'a> {
     pub now: Millis,
     /// Alertmanager's resolve_timeout, for alerts that carry no end time.
     pub resolve_timeout: Millis,
     pub max_events: usize,
+    /// The configured integration the request came through; empty for the built-in
+    /// endpoints.
+    pub integration: &'a str,
+    pub config: &'a Config,
+}
+
+/// The answer to a sender whose events were accepted, in the shape its tool expects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    /// `None` for an empty body.
+    pub body: Option<serde_json::Value>,
 }
 
 /// Why a payload was refused; the message names the place (`[3].labels.host: ...`).
@@ -30,9 +122,17 @@ impl std::fmt::Display for IntakeError {
 
 /// An inbound integration: how one tool's payload becomes events.
 pub trait Adapter: Send + Sync {
-    /// The `source` its events carry by default.
+    /// The `source` its events carry by default; also the metrics label.
     fn name(&self) -> &'static str;
-    fn parse(&self, body: &[u8], ctx: &IntakeContext) -> Result<Vec<Event>, IntakeError>;
+    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError>;
+    /// The answer once the events are durable: 202 with the count, unless the tool expects
+    /// something else.
+    fn reply(&self, events: &[Event]) -> Reply {
+        Reply {
+            status: 202,
+            body: Some(serde_json::json!({"accepted": events.len()})),
+        }
+    }
 }
 
 /// Parses a JSON body that holds one `T` or an array of them, with the path of the first
@@ -103,4 +203,28 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, IntakeError> 
     de.end()
         .map_err(|e| IntakeError(format!("invalid JSON: {e}")))?;
     Ok(value)
+}
+
+/// Contexts for adapter tests: the built-in config, a fixed clock.
+#[doc(hidden)]
+pub mod testing {
+    use super::IntakeContext;
+    use std::sync::LazyLock;
+    use tocsin_core::config::Config;
+    use tocsin_core::time::Millis;
+
+    pub static BUILTIN: LazyLock<Config> = LazyLock::new(Config::builtin);
+
+    /// 2026-01-01T00:00:00Z
+    pub const NOW: Millis = 1_767_225_600_000;
+
+    pub fn context(max_events: usize) -> IntakeContext<'static> {
+        IntakeContext {
+            now: NOW,
+            resolve_timeout: 300_000,
+            max_events,
+            integration: "",
+            config: &BUILTIN,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! tocsin's own event format: `POST /api/v1/events`, one object or an array.
 
 use crate::limits::*;
-use crate::{convert_all, one_or_many, Adapter, IntakeContext, IntakeError};
+use crate::{convert_all, one_or_many, Adapter, Inbound, IntakeContext, IntakeError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Link, Severity, Status};
@@ -49,7 +49,8 @@ impl Adapter for Native {
         SOURCE
     }
 
-    fn parse(&self, body: &[u8], ctx: &IntakeContext) -> Result<Vec<Event>, IntakeError> {
+    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+        let body = req.body;
         let (raw, single): (Vec<NativeEvent>, bool) = one_or_many(body, ctx.max_events)?;
         convert_all(raw, single, |path, item| convert(path, item, ctx))
     }
@@ -126,6 +127,7 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
         .unwrap_or_else(|| e.summary.clone());
     Ok(Event {
         source,
+        integration: ctx.integration.to_string(),
         dedup_key,
         status,
         severity,
@@ -145,14 +147,14 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
 mod tests {
     use super::*;
 
-    const CTX: IntakeContext = IntakeContext {
-        now: 1_700_000_000_000,
-        resolve_timeout: 300_000,
-        max_events: 3,
-    };
+    static CTX: std::sync::LazyLock<IntakeContext<'static>> =
+        std::sync::LazyLock::new(|| IntakeContext {
+            now: 1_700_000_000_000,
+            ..crate::testing::context(3)
+        });
 
     fn parse(body: &str) -> Result<Vec<Event>, IntakeError> {
-        Native.parse(body.as_bytes(), &CTX)
+        Native.parse(&crate::Inbound::json(body.as_bytes()), &CTX)
     }
 
     #[test]
@@ -221,7 +223,9 @@ mod tests {
         }
         let long = format!(r#"{{"summary": "{}"}}"#, "x".repeat(MAX_SUMMARY + 1));
         assert!(parse(&long).unwrap_err().0.contains("at most"));
-        assert!(Native.parse(b"{\"summary\": \"\xff\xfe\"}", &CTX).is_err());
+        assert!(Native
+            .parse(&crate::Inbound::json(b"{\"summary\": \"\xff\xfe\"}"), &CTX)
+            .is_err());
     }
 }
 
@@ -230,18 +234,18 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    const CTX: IntakeContext = IntakeContext {
-        now: 1_700_000_000_000,
-        resolve_timeout: 300_000,
-        max_events: 100,
-    };
+    static CTX: std::sync::LazyLock<IntakeContext<'static>> =
+        std::sync::LazyLock::new(|| IntakeContext {
+            now: 1_700_000_000_000,
+            ..crate::testing::context(100)
+        });
 
     proptest! {
         /// Whatever a client sends, intake answers with events or an error, never a panic.
         #[test]
         fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
-            let _ = Native.parse(&body, &CTX);
-            let _ = crate::alertmanager_v2::AlertmanagerV2.parse(&body, &CTX);
+            let _ = Native.parse(&crate::Inbound::json(&body), &CTX);
+            let _ = crate::alertmanager_v2::AlertmanagerV2.parse(&crate::Inbound::json(&body), &CTX);
         }
 
         /// Any summary and labels in any script round-trip into the event unchanged.
@@ -252,7 +256,7 @@ mod properties {
         ) {
             prop_assume!(!summary.trim().is_empty());
             let body = serde_json::json!({"summary": summary, "labels": labels}).to_string();
-            let events = Native.parse(body.as_bytes(), &CTX).unwrap();
+            let events = Native.parse(&crate::Inbound::json(body.as_bytes()), &CTX).unwrap();
             prop_assert_eq!(&events[0].summary, &summary);
             prop_assert_eq!(&events[0].labels, &labels);
         }

@@ -5,7 +5,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::http::{header, HeaderMap, StatusCode};
 use base64::Engine as _;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use tocsin_core::auth::Role;
@@ -61,10 +60,7 @@ impl TokenTable {
     }
 }
 
-pub fn sha256_hex(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use tocsin_core::auth::sha256_hex;
 
 /// A new random token: 32 bytes from the OS generator, URL-safe.
 pub fn generate_token() -> String {
@@ -79,7 +75,7 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+pub fn bearer_or_none(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -103,7 +99,7 @@ pub fn authorize(
     headers: &HeaderMap,
     required: Role,
 ) -> Result<Principal, ApiError> {
-    let token = bearer(headers)?
+    let token = bearer_or_none(headers)?
         .ok_or_else(|| unauthorized("an API token is required: Authorization: Bearer <token>"))?;
     let tokens = state.tokens.load();
     let principal = tokens
@@ -132,7 +128,7 @@ pub fn authorize_intake(
     peer: SocketAddr,
 ) -> Result<Principal, ApiError> {
     let loopback_ok = state.config.load().intake.loopback_without_token && peer.ip().is_loopback();
-    if loopback_ok && bearer(headers)?.is_none() {
+    if loopback_ok && bearer_or_none(headers)?.is_none() {
         return Ok(Principal {
             name: "loopback".into(),
             role: Role::Responder,

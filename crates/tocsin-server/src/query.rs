@@ -65,7 +65,9 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
         }
         match key.as_str() {
             "status" => {
-                Status::parse(value).ok_or_else(|| bad(format!("status: {value:?} is not firing or resolved")))?;
+                if !matches!(Status::parse(value), Some(Status::Firing | Status::Resolved)) {
+                    return Err(bad(format!("status: {value:?} is not firing or resolved")));
+                }
                 f.status = Some(value.clone());
             }
             "severity" => {
@@ -74,6 +76,9 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
                 f.severity = Some(value.clone());
             }
             "service" => f.service = Some(non_empty(key, value)?),
+            "host" => f.host = Some(non_empty(key, value)?),
+            "source" => f.source = Some(non_empty(key, value)?),
+            "integration" => f.integration = Some(non_empty(key, value)?),
             "incident_id" => {
                 f.incident_id = Some(value.parse().map_err(|_| bad(format!("incident_id: {value:?} is not a number")))?)
             }
@@ -88,7 +93,7 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
             }
             other => {
                 return Err(bad(format!(
-                    "unknown parameter {other:?}; use status, severity, service, incident_id, since, until, q, label, limit, cursor"
+                    "unknown parameter {other:?}; use status, severity, service, host, source, integration, incident_id, since, until, q, label, limit, cursor"
                 )))
             }
         }

@@ -145,6 +145,7 @@ impl Server {
             stats,
             metrics,
             shutting_down: AtomicBool::new(false),
+            rate_buckets: Default::default(),
         });
 
         let listener = tokio::net::TcpListener::bind(opts.listen)

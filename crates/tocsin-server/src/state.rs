@@ -26,6 +26,9 @@ pub struct AppState {
     pub stats: Arc<EngineStats>,
     pub metrics: Metrics,
     pub shutting_down: AtomicBool,
+    /// Each integration's rate-limit bucket, by name.
+    pub rate_buckets:
+        std::sync::Mutex<std::collections::HashMap<String, tocsin_core::integration::Bucket>>,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -18,8 +18,13 @@ fn doc() -> Value {
 /// `path -> methods` of every `.route("PATH", get(..).post(..))` in the router source.
 fn routes() -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
-    let calls: Vec<&str> = ROUTES.split(".route(\"").skip(1).collect();
+    // rustfmt may break a long `.route(` call after its parenthesis.
+    let calls: Vec<&str> = ROUTES.split(".route(").skip(1).collect();
     for call in calls {
+        let call = call
+            .trim_start()
+            .strip_prefix('"')
+            .expect("a route path is a literal");
         let (path, rest) = call
             .split_once('"')
             .expect("a route path ends with a quote");

@@ -42,6 +42,8 @@ const SECTIONS: &[&str] = &[
     "alertmanager",
     "intake",
     "tokens",
+    "service_rules",
+    "integrations",
 ];
 
 /// Parses and validates a YAML config, returning every error found.
@@ -65,6 +67,8 @@ pub fn load_str(text: &str) -> Result<Config, Vec<ConfigError>> {
             "teams" => raw.teams = list(e, &key, value),
             "services" => raw.services = list(e, &key, value),
             "tokens" => raw.tokens = list(e, &key, value),
+            "service_rules" => raw.service_rules = list(e, &key, value),
+            "integrations" => raw.integrations = list(e, &key, value),
             "default_service" => raw.default_service = one(e, &key, value),
             "incidents" => raw.incidents = one(e, &key, value).unwrap_or_default(),
             "priority" => raw.priority = one(e, &key, value).unwrap_or_default(),

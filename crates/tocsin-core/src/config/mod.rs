@@ -3,6 +3,8 @@
 //! A config is parsed from YAML section by section and item by item ([`load`]), then checked
 //! as a whole ([`validate`]), so that `tocsin check` reports every error at once with its path.
 
+mod catalog;
+mod integrations;
 mod load;
 mod raw;
 mod validate;
@@ -11,6 +13,7 @@ pub use load::{load_str, ConfigError};
 
 use crate::auth::Role;
 use crate::grouping::GroupField;
+use crate::integration::{IntegrationKind, RateLimit};
 use crate::priority::{Level, PriorityMatrix};
 use crate::time::Millis;
 use std::collections::HashMap;
@@ -27,6 +30,64 @@ pub struct Service {
     pub name: String,
     pub team: String,
     pub impact: Level,
+    /// What the CMDB says about it (tier, datacenter ...), shown with its incidents.
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// A machine in the catalog, with every name and address tools know it by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    pub name: String,
+    pub service: String,
+    pub ips: Vec<String>,
+    pub aliases: Vec<String>,
+}
+
+/// A field of an event that a service rule looks at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventField {
+    Source,
+    Integration,
+    Name,
+    Severity,
+    Summary,
+    Host,
+    Label(String),
+}
+
+/// Alerts whose fields are all equal to `equal` and match every `regex` go to `service`.
+#[derive(Debug, Clone)]
+pub struct ServiceRule {
+    pub service: String,
+    pub equal: Vec<(EventField, String)>,
+    pub regex: Vec<(EventField, regex::Regex)>,
+}
+
+impl PartialEq for ServiceRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.service == other.service
+            && self.equal == other.equal
+            && self.regex.len() == other.regex.len()
+            && self
+                .regex
+                .iter()
+                .zip(&other.regex)
+                .all(|(a, b)| a.0 == b.0 && a.1.as_str() == b.1.as_str())
+    }
+}
+
+/// An inbound integration: a tool that sends with its own key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Integration {
+    pub name: String,
+    pub kind: IntegrationKind,
+    /// Lower-case hex SHA-256 of the key; the key itself is never kept.
+    pub key_sha256: String,
+    /// Where its alerts go when nothing else places them.
+    pub service: Option<String>,
+    pub rate_limit: RateLimit,
+    /// Heartbeats: the longest gap between two pings.
+    pub interval: Option<Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +129,13 @@ pub struct Config {
     pub resolve_timeout: Millis,
     pub intake: IntakeLimits,
     pub tokens: Vec<TokenSpec>,
+    pub hosts: Vec<Host>,
+    pub service_rules: Vec<ServiceRule>,
+    pub integrations: Vec<Integration>,
     service_index: HashMap<String, usize>,
+    /// Every host name, IP and alias, lower-cased, to its index in `hosts`.
+    host_index: HashMap<String, usize>,
+    integration_by_key: HashMap<String, usize>,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -94,6 +161,23 @@ impl Config {
 
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.service_index.get(id).map(|&i| &self.services[i])
+    }
+
+    /// The catalog host known by this name, IP or alias (any case).
+    pub fn host(&self, name_or_address: &str) -> Option<&Host> {
+        let key = name_or_address.to_lowercase();
+        self.host_index.get(&key).map(|&i| &self.hosts[i])
+    }
+
+    /// The integration whose key has this SHA-256.
+    pub fn integration_by_key_sha256(&self, sha256: &str) -> Option<&Integration> {
+        self.integration_by_key
+            .get(sha256)
+            .map(|&i| &self.integrations[i])
+    }
+
+    pub fn integration(&self, name: &str) -> Option<&Integration> {
+        self.integrations.iter().find(|i| i.name == name)
     }
 }
 

@@ -20,6 +20,60 @@ pub struct RawService {
     pub name: Option<String>,
     pub team: Option<String>,
     pub impact: Option<Level>,
+    #[serde(default)]
+    pub hosts: Vec<RawHost>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A host in the catalog: just its name, or its name with the addresses and other names
+/// tools know it by.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawHost {
+    Name(String),
+    Full(RawHostFull),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHostFull {
+    pub name: String,
+    #[serde(default)]
+    pub ips: Vec<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// Puts alerts whose fields match onto a service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServiceRule {
+    pub service: String,
+    #[serde(default, rename = "match")]
+    pub equal: BTreeMap<String, String>,
+    #[serde(default)]
+    pub match_re: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntegration {
+    pub name: String,
+    pub kind: String,
+    pub key: Option<String>,
+    pub key_sha256: Option<String>,
+    pub service: Option<String>,
+    pub rate_limit: Option<RawRateLimit>,
+    /// Heartbeats: how often a ping must arrive.
+    pub interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub per_second: f64,
+    pub burst: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,4 +129,6 @@ pub struct RawConfig {
     pub alertmanager: RawAlertmanager,
     pub intake: RawIntake,
     pub tokens: Vec<(usize, RawToken)>,
+    pub service_rules: Vec<(usize, RawServiceRule)>,
+    pub integrations: Vec<(usize, RawIntegration)>,
 }

@@ -35,7 +35,11 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let default_impact = raw.priority.default_impact.unwrap_or(Level::Medium);
     let mut services: Vec<Service> = Vec::new();
     let mut service_index = HashMap::new();
+    let mut declared_hosts = Vec::new();
     for (i, s) in raw.services {
+        if !s.hosts.is_empty() {
+            declared_hosts.push((s.id.clone(), i, s.hosts));
+        }
         check_id(errors, &format!("services[{i}].id"), &s.id);
         let team = match s.team {
             Some(team) => {
@@ -67,6 +71,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             id: s.id,
             team,
             impact: s.impact.unwrap_or(default_impact),
+            labels: s.labels,
         });
     }
     if services.is_empty() {
@@ -76,6 +81,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             name: "Default".into(),
             team: teams[0].id.clone(),
             impact: default_impact,
+            labels: Default::default(),
         });
     }
     let default_service = match raw.default_service {
@@ -190,6 +196,12 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         });
     }
 
+    let (hosts, host_index) = catalog::hosts(errors, declared_hosts);
+    let known_service = |id: &str| service_index.contains_key(id);
+    let service_rules = catalog::rules(errors, raw.service_rules, known_service);
+    let (integrations, integration_by_key) =
+        integrations::validate(errors, raw.integrations, known_service);
+
     Config {
         teams,
         services,
@@ -202,11 +214,16 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         resolve_timeout,
         intake,
         tokens,
+        hosts,
+        service_rules,
+        integrations,
         service_index,
+        host_index,
+        integration_by_key,
     }
 }
 
-fn check_id(errors: &mut Vec<ConfigError>, path: &str, id: &str) {
+pub(super) fn check_id(errors: &mut Vec<ConfigError>, path: &str, id: &str) {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id

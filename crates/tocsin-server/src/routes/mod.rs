@@ -19,6 +19,15 @@ pub fn router(state: SharedState) -> Router {
     let intake = Router::new()
         .route("/api/v1/events", post(intake::native))
         .route("/api/v2/alerts", post(intake::alertmanager_v2))
+        .route(
+            "/hooks",
+            get(intake::hook_by_header).post(intake::hook_by_header),
+        )
+        .route(
+            "/hooks/{key}",
+            get(intake::hook_by_path).post(intake::hook_by_path),
+        )
+        .route("/v2/enqueue", post(intake::pagerduty_enqueue))
         .layer(DefaultBodyLimit::disable());
     let api = Router::new()
         .route("/api/v1/alerts", get(alerts::list))

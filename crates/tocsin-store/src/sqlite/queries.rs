@@ -12,6 +12,10 @@ use tocsin_core::time::Millis;
 pub struct AlertFilter {
     pub status: Option<String>,
     pub service: Option<String>,
+    /// The catalog host (or the name the alert gave, when the catalog has none).
+    pub host: Option<String>,
+    pub source: Option<String>,
+    pub integration: Option<String>,
     pub severity: Option<String>,
     pub incident_id: Option<i64>,
     /// Seen at or after.
@@ -88,8 +92,15 @@ pub fn list_alerts(
     if let Some(v) = &f.status {
         w.add("status = ?", [Value::Text(v.clone())]);
     }
-    if let Some(v) = &f.service {
-        w.add("service = ?", [Value::Text(v.clone())]);
+    for (column, value) in [
+        ("service", &f.service),
+        ("host", &f.host),
+        ("source", &f.source),
+        ("integration", &f.integration),
+    ] {
+        if let Some(v) = value {
+            w.add(&format!("{column} = ?"), [Value::Text(v.clone())]);
+        }
     }
     if let Some(v) = &f.severity {
         w.add("severity = ?", [Value::Text(v.clone())]);

@@ -14,9 +14,13 @@ fn time(ms: Millis) -> String {
 pub struct AlertRow {
     pub id: i64,
     pub source: String,
+    /// The configured integration it came through; empty for the API.
+    pub integration: String,
     pub dedup_key: String,
     pub name: String,
     pub service: String,
+    /// The machine, under the catalog's name for it.
+    pub host: Option<String>,
     pub status: String,
     pub severity: String,
     pub summary: String,
@@ -33,7 +37,7 @@ pub struct AlertRow {
     pub incident_id: i64,
 }
 
-pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id";
+pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id, integration, host";
 
 impl AlertRow {
     pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
@@ -42,9 +46,11 @@ impl AlertRow {
         Ok(AlertRow {
             id: r.get(0)?,
             source: r.get(1)?,
+            integration: r.get(19)?,
             dedup_key: r.get(2)?,
             name: r.get(3)?,
             service: r.get(4)?,
+            host: r.get(20)?,
             status: r.get(5)?,
             severity: r.get(6)?,
             summary: r.get(7)?,

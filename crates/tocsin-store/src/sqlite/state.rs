@@ -79,6 +79,13 @@ pub fn next_history_seq(conn: &Connection) -> rusqlite::Result<i64> {
     Ok(meta(conn, "history_seq")?.max(1))
 }
 
+/// The last ping of every heartbeat that has been pinged.
+pub fn load_heartbeats(conn: &Connection) -> rusqlite::Result<Vec<(String, Millis)>> {
+    let mut stmt = conn.prepare("SELECT name, last_ping FROM heartbeats")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 /// Calls `f` with the identity and state of every stored alert.
 pub fn load_alerts(
     conn: &Connection,
@@ -170,13 +177,21 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
     }
 
     /// Inserts or updates an alert with the content of the event that last touched it.
-    pub fn upsert_alert(&self, a: &AlertState, service: &str, e: &Event) -> rusqlite::Result<()> {
+    pub fn upsert_alert(
+        &self,
+        a: &AlertState,
+        service: &str,
+        host: Option<&str>,
+        e: &Event,
+    ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO alerts (id, source, dedup_key, name, service, status, severity, summary,
                  description, labels, links, episode, occurrences, first_seen, last_seen,
-                 started_at, resolved_at, ends_at, incident_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17, ?18)
+                 started_at, resolved_at, ends_at, incident_id, integration, host)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16,
+                 ?17, ?18, ?19, ?20)
              ON CONFLICT (id) DO UPDATE SET
+                 integration = excluded.integration, host = excluded.host,
                  name = excluded.name, service = excluded.service, status = excluded.status,
                  severity = excluded.severity, summary = excluded.summary,
                  description = excluded.description, labels = excluded.labels,
@@ -210,6 +225,8 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             resolved_at,
             (a.ends_at != 0).then_some(a.ends_at),
             a.incident_id,
+            e.integration,
+            host,
         ])?;
         Ok(())
     }
@@ -236,6 +253,16 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             a.occurrences,
             seen
         ])?;
+        Ok(())
+    }
+
+    /// Records a heartbeat's latest ping.
+    pub fn heartbeat(&self, name: &str, last_ping: Millis) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO heartbeats (name, last_ping) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET last_ping = max(last_ping, excluded.last_ping)",
+        )?;
+        stmt.execute(params![name, last_ping])?;
         Ok(())
     }
 

@@ -1,0 +1,123 @@
+//! The service catalog's checks: hosts (every name, IP and alias belongs to one host) and
+//! the rules that place alerts on services.
+
+use super::load::ConfigError;
+use super::raw::{RawHost, RawServiceRule};
+use super::{EventField, Host, ServiceRule};
+use std::collections::HashMap;
+
+/// Builds the host list and its index; a name, IP or alias claimed twice is an error.
+pub(super) fn hosts(
+    errors: &mut Vec<ConfigError>,
+    declared: Vec<(String, usize, Vec<RawHost>)>,
+) -> (Vec<Host>, HashMap<String, usize>) {
+    let mut hosts = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (service, i, raw) in declared {
+        for (j, h) in raw.into_iter().enumerate() {
+            let path = format!("services[{i}].hosts[{j}]");
+            let (name, ips, aliases) = match h {
+                RawHost::Name(name) => (name, Vec::new(), Vec::new()),
+                RawHost::Full(f) => (f.name, f.ips, f.aliases),
+            };
+            if name.trim().is_empty() {
+                errors.push(ConfigError::new(&path, "a host needs a name"));
+                continue;
+            }
+            for ip in &ips {
+                if ip.parse::<std::net::IpAddr>().is_err() {
+                    errors.push(ConfigError::new(
+                        format!("{path}.ips"),
+                        format!("{ip:?} is not an IP address"),
+                    ));
+                }
+            }
+            let at = hosts.len();
+            for known_as in std::iter::once(&name).chain(&ips).chain(&aliases) {
+                if let Some(&other) = index.get(&known_as.to_lowercase()) {
+                    if other != at {
+                        let owner: &Host = &hosts[other];
+                        errors.push(ConfigError::new(
+                            &path,
+                            format!(
+                                "{known_as:?} already names host {:?} of service {:?}",
+                                owner.name, owner.service
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                index.insert(known_as.to_lowercase(), at);
+            }
+            hosts.push(Host {
+                name,
+                service: service.clone(),
+                ips,
+                aliases,
+            });
+        }
+    }
+    (hosts, index)
+}
+
+pub(super) fn rules(
+    errors: &mut Vec<ConfigError>,
+    raw: Vec<(usize, RawServiceRule)>,
+    known_service: impl Fn(&str) -> bool,
+) -> Vec<ServiceRule> {
+    let mut rules = Vec::new();
+    for (i, r) in raw {
+        let path = format!("service_rules[{i}]");
+        if !known_service(&r.service) {
+            errors.push(ConfigError::new(
+                format!("{path}.service"),
+                format!("unknown service {:?}", r.service),
+            ));
+        }
+        if r.equal.is_empty() && r.match_re.is_empty() {
+            errors.push(ConfigError::new(
+                &path,
+                "a rule needs `match` or `match_re`; one without would take every alert",
+            ));
+        }
+        let equal = r
+            .equal
+            .into_iter()
+            .map(|(k, v)| (EventField::parse(&k), v))
+            .collect();
+        let mut regex = Vec::new();
+        for (k, pattern) in r.match_re {
+            // Anchored like Alertmanager's regex matchers: the whole value must match.
+            match regex::Regex::new(&format!("^(?:{pattern})$")) {
+                Ok(re) => regex.push((EventField::parse(&k), re)),
+                Err(e) => errors.push(ConfigError::new(
+                    format!("{path}.match_re.{k}"),
+                    format!("invalid regular expression: {e}"),
+                )),
+            }
+        }
+        rules.push(ServiceRule {
+            service: r.service,
+            equal,
+            regex,
+        });
+    }
+    rules
+}
+
+impl EventField {
+    /// `source`, `integration`, `name` (or `alertname`), `severity`, `summary` and `host` are
+    /// the event's own fields; any other key is a label name (`labels.KEY` also works, for a
+    /// label named like a field).
+    pub fn parse(key: &str) -> EventField {
+        match key {
+            "source" => EventField::Source,
+            "integration" => EventField::Integration,
+            "name" | "alertname" => EventField::Name,
+            "severity" => EventField::Severity,
+            "summary" => EventField::Summary,
+            "host" => EventField::Host,
+            other => EventField::Label(other.strip_prefix("labels.").unwrap_or(other).into()),
+        }
+    }
+}
