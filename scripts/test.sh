@@ -5,11 +5,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The real tools the end-to-end tests drive, from Debian's packages: Prometheus and
+# Alertmanager (with amtool), Nagios 4, and Zabbix's script engine (zabbix_js, shipped in
+# zabbix-server-pgsql; no Zabbix server is started).
 need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
+command -v prometheus >/dev/null || need_apt+=(prometheus)
+command -v amtool >/dev/null || need_apt+=(prometheus-alertmanager)
+[ -x /usr/sbin/nagios4 ] || need_apt+=(nagios4)
+command -v zabbix_js >/dev/null || need_apt+=(zabbix-server-pgsql)
 if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"; else sudo apt-get install -y "${need_apt[@]}"; fi
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
+# With the tools installed, an end-to-end test that cannot find one fails instead of
+# skipping.
+export TOCSIN_E2E_REQUIRED=1
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -578,3 +578,24 @@ pub fn millis(text: &Value) -> i64 {
         .unwrap_or_else(|e| panic!("not a time {text}: {e}"))
         .as_millisecond()
 }
+
+/// Whether a real external tool (an end-to-end test's peer) is installed. Without it the
+/// test is skipped with a note, unless `TOCSIN_E2E_REQUIRED` is set (`scripts/test.sh`
+/// installs every tool and sets it), where a missing tool fails the test.
+pub fn have_tool(program: &str) -> bool {
+    let found = if program.contains('/') {
+        Path::new(program).exists()
+    } else {
+        std::env::var_os("PATH").is_some_and(|paths| {
+            std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+        })
+    };
+    if !found {
+        assert!(
+            std::env::var_os("TOCSIN_E2E_REQUIRED").is_none(),
+            "{program} is not installed; scripts/test.sh installs it"
+        );
+        eprintln!("skipped: {program} is not installed (scripts/test.sh installs it)");
+    }
+    found
+}
