@@ -14,6 +14,7 @@ pub mod native;
 pub mod nightingale;
 pub mod open_falcon;
 pub mod pagerduty;
+pub mod params;
 pub mod webhook;
 pub mod zabbix;
 
