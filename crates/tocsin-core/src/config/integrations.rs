@@ -143,6 +143,28 @@ pub(super) fn validate(
             }
             (_, None) => None,
         };
+        let mapping = match (kind, r.mapping) {
+            (IntegrationKind::Webhook, Some(raw)) => Some(super::WebhookMapping::compile(
+                errors,
+                &format!("{path}.mapping"),
+                raw,
+            )),
+            (IntegrationKind::Webhook, None) => {
+                errors.push(ConfigError::new(
+                    format!("{path}.mapping"),
+                    "a webhook integration needs a mapping (at least `summary`)",
+                ));
+                None
+            }
+            (_, Some(_)) => {
+                errors.push(ConfigError::new(
+                    format!("{path}.mapping"),
+                    "only webhook integrations have a mapping",
+                ));
+                None
+            }
+            (_, None) => None,
+        };
         out.push(Integration {
             name: r.name,
             kind,
@@ -150,6 +172,7 @@ pub(super) fn validate(
             service: r.service,
             rate_limit,
             interval,
+            mapping,
         });
     }
     (out, by_key)

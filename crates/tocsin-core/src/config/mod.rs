@@ -8,6 +8,9 @@ mod integrations;
 mod load;
 mod raw;
 mod validate;
+mod webhook;
+
+pub use webhook::{MappedField, RenderContext, WebhookMapping};
 
 pub use load::{load_str, ConfigError};
 
@@ -88,6 +91,8 @@ pub struct Integration {
     pub rate_limit: RateLimit,
     /// Heartbeats: the longest gap between two pings.
     pub interval: Option<Millis>,
+    /// Generic webhooks: how the payload becomes events.
+    pub mapping: Option<WebhookMapping>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

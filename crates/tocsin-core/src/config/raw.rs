@@ -67,6 +67,8 @@ pub struct RawIntegration {
     pub rate_limit: Option<RawRateLimit>,
     /// Heartbeats: how often a ping must arrive.
     pub interval: Option<String>,
+    /// Generic webhooks: how the payload's fields become an event.
+    pub mapping: Option<super::webhook::RawMapping>,
 }
 
 #[derive(Debug, Deserialize)]
