@@ -6,13 +6,11 @@
 //! alert without `endsAt` resolves by itself unless it is sent again within
 //! `resolve_timeout`.
 
-use crate::limits::*;
+use crate::common::{go_time, link, LabeledAlert};
 use crate::{convert_all, one_or_many, Adapter, Inbound, IntakeContext, IntakeError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use tocsin_core::event::{Event, Link, Severity, Status};
-use tocsin_core::fingerprint::label_fingerprint;
-use tocsin_core::time::{parse_rfc3339, Millis};
+use tocsin_core::event::{Event, Status};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,50 +56,12 @@ impl Adapter for AlertmanagerV2 {
     }
 }
 
-/// Reads an optional Alertmanager time; the Go zero time means unset.
-fn time(path: &str, field: &str, value: &Option<String>) -> Result<Option<Millis>, IntakeError> {
-    match value.as_deref() {
-        None | Some("") => Ok(None),
-        Some(text) => {
-            let ms =
-                parse_rfc3339(text).map_err(|m| IntakeError(format!("{path}.{field}: {m}")))?;
-            // Anything in year 1 is Go's zero time.
-            Ok((ms > -62_135_596_800_000 + 366 * 86_400_000).then_some(ms))
-        }
-    }
-}
-
-/// Prometheus rules name severities freely; map the common spellings.
-pub fn severity_of(label: Option<&str>) -> Severity {
-    match label.map(str::to_ascii_lowercase).as_deref() {
-        Some("critical" | "crit" | "page" | "p1" | "emergency" | "fatal" | "disaster") => {
-            Severity::Critical
-        }
-        Some("high" | "error" | "major" | "p2") => Severity::High,
-        Some("info" | "informational" | "none" | "low" | "p4" | "p5" | "notice") => Severity::Info,
-        _ => Severity::Warning,
-    }
-}
+pub use crate::common::severity_of;
 
 fn valid_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The `description` annotation, followed by the annotations tocsin has no field for, one
-/// `name: value` line each, so nothing a rule author wrote is lost.
-fn description(annotations: &BTreeMap<String, String>) -> String {
-    let mut text = annotations.get("description").cloned().unwrap_or_default();
-    for (k, v) in annotations {
-        if !matches!(k.as_str(), "summary" | "description" | "runbook_url") {
-            if !text.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(&format!("{k}: {v}"));
-        }
-    }
-    text
 }
 
 fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, IntakeError> {
@@ -115,82 +75,43 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
             "{path}.labels: invalid label name {bad:?}"
         )));
     }
-    check_labels(path, &a.labels)?;
-    for (k, v) in &a.annotations {
-        if v.len() > MAX_DESCRIPTION {
-            check_len(&format!("{path}.annotations"), k, v, MAX_DESCRIPTION)?;
-        }
-    }
-    let starts_at = time(path, "startsAt", &a.starts_at)?;
-    let ends_at = time(path, "endsAt", &a.ends_at)?;
+    let starts_at = go_time(path, "startsAt", a.starts_at.as_deref())?;
+    let ends_at = go_time(path, "endsAt", a.ends_at.as_deref())?;
     if let (Some(s), Some(e)) = (starts_at, ends_at) {
         if e < s {
             return Err(IntakeError(format!("{path}: endsAt is before startsAt")));
         }
     }
     let resolved = ends_at.is_some_and(|e| e <= ctx.now);
-    let mut links = Vec::new();
-    if let Some(url) = a.generator_url.filter(|u| !u.is_empty()) {
-        check_len(path, "generatorURL", &url, MAX_HREF)?;
-        links.push(Link {
-            href: url,
-            text: "Source".into(),
-        });
-    }
-    if let Some(url) = a.annotations.get("runbook_url").filter(|u| !u.is_empty()) {
-        check_len(path, "annotations.runbook_url", url, MAX_HREF)?;
-        links.push(Link {
-            href: url.clone(),
-            text: "Runbook".into(),
-        });
-    }
-    let name = a.labels.get("alertname").cloned().unwrap_or_default();
-    let mut summary = a
-        .annotations
-        .get("summary")
-        .or_else(|| a.annotations.get("description"))
-        .cloned()
-        .unwrap_or_else(|| name.clone());
-    if summary.len() > MAX_SUMMARY {
-        let mut cut = MAX_SUMMARY;
-        while !summary.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        summary.truncate(cut);
-    }
-    Ok(Event {
-        source: SOURCE.into(),
-        integration: ctx.integration.to_string(),
-        dedup_key: label_fingerprint("", &a.labels),
+    let links = link(path, "generatorURL", a.generator_url.as_deref(), "Source")?;
+    LabeledAlert {
+        labels: a.labels,
+        annotations: a.annotations,
         status: if resolved {
             Status::Resolved
         } else {
             Status::Firing
         },
-        severity: severity_of(a.labels.get("severity").map(String::as_str)),
-        name,
-        summary,
-        description: description(&a.annotations),
-        service: a.labels.get("service").cloned(),
         occurred_at: if resolved {
             ends_at.unwrap_or(ctx.now)
         } else {
             starts_at.unwrap_or(ctx.now)
         },
-        received_at: ctx.now,
         ends_at: if resolved {
             None
         } else {
             Some(ends_at.unwrap_or(ctx.now + ctx.resolve_timeout))
         },
-        labels: a.labels,
-        links,
-    })
+        links: links.into_iter().collect(),
+    }
+    .into_event(SOURCE, path, ctx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tocsin_core::event::Severity;
+    use tocsin_core::time::Millis;
 
     const NOW: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
     static CTX: std::sync::LazyLock<IntakeContext<'static>> =
@@ -254,13 +175,5 @@ mod tests {
             let err = parse(body).unwrap_err();
             assert!(err.0.contains(expect), "{body}: {err}");
         }
-    }
-
-    #[test]
-    fn severities_map() {
-        assert_eq!(severity_of(Some("Critical")), Severity::Critical);
-        assert_eq!(severity_of(Some("error")), Severity::High);
-        assert_eq!(severity_of(Some("info")), Severity::Info);
-        assert_eq!(severity_of(None), Severity::Warning);
     }
 }

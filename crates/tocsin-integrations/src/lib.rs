@@ -6,6 +6,7 @@
 pub mod alertmanager_v2;
 pub mod alertmanager_webhook;
 pub mod cloudevents;
+mod common;
 pub mod grafana;
 pub mod heartbeat;
 mod limits;
