@@ -46,10 +46,11 @@ impl Adapter for Grafana {
     fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let message = read_message::<GrafanaAlert>(req.body, ctx).map_err(|e| {
             if e.0.contains("missing field `alerts`") {
-                IntakeError(format!(
-                    "{e}: this looks like a legacy Grafana alert; tocsin reads Grafana \
-                     (unified) alerting contact points"
-                ))
+                IntakeError(
+                    "alerts: missing; this looks like a legacy Grafana alert (Grafana 7 and \
+                     earlier): tocsin reads Grafana Alerting contact points"
+                        .into(),
+                )
             } else {
                 e
             }
