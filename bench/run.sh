@@ -21,6 +21,8 @@
 #   CARGO_TARGET_DIR=/work/target-bench (where the release build goes),
 #   TOCSIN_BIN, AM_BIN, AM_PORT=19193, SINK_PORT=19194, OUT=bench/out, KEEP_DATA=1
 # Quick smoke run: DURATION=3s REPEAT=1 MEM_ALERTS=20000 bash bench/run.sh
+# Intake through each inbound adapter against the core intake (bench/adapters.py):
+#   PHASES=adapters bash bench/run.sh   (knobs ADAPTER_CONNS=8 ADAPTER_BATCH=100 KINDS="...")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,4 +78,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${TOCSIN_BIN:-}" ]; then
 fi
 export TOCSIN_BIN="${TOCSIN_BIN:-$CARGO_TARGET_DIR/release/tocsin}"
 
+if [ "${PHASES:-}" = adapters ]; then
+  exec python3 bench/adapters.py
+fi
 exec python3 bench/bench.py

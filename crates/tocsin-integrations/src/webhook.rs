@@ -5,7 +5,7 @@ use crate::limits::*;
 use crate::{Adapter, Inbound, IntakeContext, IntakeError};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tocsin_core::config::{MappedField, RenderContext, WebhookMapping};
+use tocsin_core::config::{MappedField, PayloadValues, RenderContext, WebhookMapping};
 use tocsin_core::event::{Event, Link, Severity, Status};
 use tocsin_core::fingerprint::label_fingerprint;
 use tocsin_core::time::{parse_rfc3339, Millis};
@@ -38,6 +38,7 @@ impl Adapter for Webhook {
                 ctx.max_events
             )));
         }
+        let shared = PayloadValues::default();
         items
             .iter()
             .enumerate()
@@ -50,7 +51,7 @@ impl Adapter for Webhook {
                 convert(
                     &path,
                     mapping,
-                    &WebhookMapping::context(item, &payload),
+                    &RenderContext::new(item, &payload, &shared),
                     ctx,
                 )
             })
@@ -87,7 +88,7 @@ fn items<'p>(
 fn convert(
     path: &str,
     m: &WebhookMapping,
-    rc: &RenderContext,
+    rc: &RenderContext<'_>,
     ctx: &IntakeContext<'_>,
 ) -> Result<Event, IntakeError> {
     let named = |field: &str, e: String| {

@@ -10,7 +10,7 @@ mod raw;
 mod validate;
 mod webhook;
 
-pub use webhook::{MappedField, RenderContext, WebhookMapping};
+pub use webhook::{MappedField, PayloadValues, RenderContext, WebhookMapping};
 
 pub use load::{load_str, ConfigError};
 

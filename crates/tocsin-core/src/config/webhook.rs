@@ -71,8 +71,90 @@ impl MappedField {
     }
 }
 
-/// One alert's values, prepared once and rendered by every field's template.
-pub struct RenderContext(minijinja::Value);
+/// One alert of a payload, as every field's template sees it. Most mappings are plain
+/// paths (`{{ tags.host }}`); those are read straight from the JSON, and the alert is turned
+/// into template values only for a real template, once per alert. The whole payload is
+/// turned into template values at most once per request (`shared`), not once per alert.
+pub struct RenderContext<'a> {
+    item: &'a serde_json::Value,
+    payload: &'a serde_json::Value,
+    jinja: std::cell::OnceCell<minijinja::Value>,
+    shared: &'a PayloadValues,
+}
+
+/// The payload as template values, made when the first real template needs it.
+#[derive(Default)]
+pub struct PayloadValues(std::cell::OnceCell<minijinja::Value>);
+
+impl<'a> RenderContext<'a> {
+    pub fn new(
+        item: &'a serde_json::Value,
+        payload: &'a serde_json::Value,
+        shared: &'a PayloadValues,
+    ) -> Self {
+        RenderContext {
+            item,
+            payload,
+            jinja: std::cell::OnceCell::new(),
+            shared,
+        }
+    }
+
+    fn jinja(&self) -> &minijinja::Value {
+        self.jinja.get_or_init(|| {
+            let payload = self
+                .shared
+                .0
+                .get_or_init(|| minijinja::Value::from_serialize(self.payload))
+                .clone();
+            let item = minijinja::Value::from_serialize(self.item);
+            if self.item.is_object() {
+                minijinja::context! { payload => payload, ..item }
+            } else {
+                minijinja::context! { payload => payload, item => item }
+            }
+        })
+    }
+
+    /// The value at a dotted path: from the payload when it starts with `payload`, else
+    /// from the alert; missing is empty, like a template's undefined.
+    fn lookup(&self, path: &[String]) -> String {
+        let (mut at, rest) = match path.split_first() {
+            Some((first, rest)) if first == "payload" => (self.payload, rest),
+            _ => (self.item, path),
+        };
+        for step in rest {
+            let next = match at {
+                serde_json::Value::Object(map) => map.get(step),
+                serde_json::Value::Array(list) => {
+                    step.parse::<usize>().ok().and_then(|i| list.get(i))
+                }
+                _ => None,
+            };
+            match next {
+                Some(v) => at = v,
+                None => return String::new(),
+            }
+        }
+        match at {
+            serde_json::Value::String(s) => s.trim().to_string(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// `{{ a.b.c }}` and nothing else: a path, read without the template engine.
+fn plain_path(source: &str) -> Option<Vec<String>> {
+    let inner = source.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
+    let parts: Vec<String> = inner.split('.').map(str::to_owned).collect();
+    let ident = |p: &String| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !matches!(p.as_str(), "true" | "false" | "none" | "None")
+    };
+    parts.iter().all(ident).then_some(parts)
+}
 
 #[derive(Debug, Clone)]
 pub struct WebhookMapping {
@@ -84,6 +166,8 @@ pub struct WebhookMapping {
     pub acknowledged_values: Vec<String>,
     pub label_names: Vec<String>,
     fields: Vec<MappedField>,
+    /// Templates that are plain paths, by the same names as in `env`.
+    paths: BTreeMap<String, Vec<String>>,
     /// Templates named by field key, or `labels.NAME`.
     env: Arc<minijinja::Environment<'static>>,
     /// The sources, for equality between configs (a reload that changes nothing).
@@ -126,10 +210,14 @@ impl WebhookMapping {
             (MappedField::OccurredAt, raw.occurred_at),
             (MappedField::Link, raw.link),
         ];
-        let mut add =
-            |env: &mut minijinja::Environment<'static>, key: String, source: String| match env
-                .add_template_owned(key.clone(), source.clone())
-            {
+        let mut paths = BTreeMap::new();
+        let mut add = |env: &mut minijinja::Environment<'static>, key: String, source: String| {
+            if let Some(path) = plain_path(&source) {
+                paths.insert(key.clone(), path);
+                sources.insert(key, source);
+                return true;
+            }
+            match env.add_template_owned(key.clone(), source.clone()) {
                 Ok(()) => {
                     sources.insert(key, source);
                     true
@@ -141,7 +229,8 @@ impl WebhookMapping {
                     ));
                     false
                 }
-            };
+            }
+        };
         for (field, source) in given {
             if let Some(source) = source {
                 if add(&mut env, field.key().to_string(), source) {
@@ -178,22 +267,10 @@ impl WebhookMapping {
             acknowledged_values: lower(raw.acknowledged_values),
             label_names,
             fields,
+            paths,
             env: Arc::new(env),
             sources,
         }
-    }
-
-    /// What templates see for one alert: its own fields at the top level, and the whole
-    /// body as `payload` (for fields a batch shares).
-    pub fn context(item: &serde_json::Value, payload: &serde_json::Value) -> RenderContext {
-        let mut ctx = minijinja::Value::from_serialize(item);
-        if item.is_object() {
-            ctx =
-                minijinja::context! { payload => minijinja::Value::from_serialize(payload), ..ctx };
-        } else {
-            ctx = minijinja::context! { payload => minijinja::Value::from_serialize(payload), item => ctx };
-        }
-        RenderContext(ctx)
     }
 
     pub fn has(&self, field: MappedField) -> bool {
@@ -204,19 +281,22 @@ impl WebhookMapping {
     pub fn render(
         &self,
         field: MappedField,
-        ctx: &RenderContext,
+        ctx: &RenderContext<'_>,
     ) -> Option<Result<String, String>> {
         self.has(field).then(|| self.render_named(field.key(), ctx))
     }
 
-    pub fn render_label(&self, name: &str, ctx: &RenderContext) -> Result<String, String> {
+    pub fn render_label(&self, name: &str, ctx: &RenderContext<'_>) -> Result<String, String> {
         self.render_named(&format!("labels.{name}"), ctx)
     }
 
-    fn render_named(&self, key: &str, ctx: &RenderContext) -> Result<String, String> {
+    fn render_named(&self, key: &str, ctx: &RenderContext<'_>) -> Result<String, String> {
+        if let Some(path) = self.paths.get(key) {
+            return Ok(ctx.lookup(path));
+        }
         let template = self.env.get_template(key).map_err(|e| e.to_string())?;
         template
-            .render(&ctx.0)
+            .render(ctx.jinja())
             .map(|s| s.trim().to_string())
             .map_err(|e| format!("mapping.{key}: {e}"))
     }
