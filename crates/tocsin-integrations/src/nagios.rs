@@ -170,7 +170,7 @@ fn convert(m: &Macros, ctx: &IntakeContext<'_>) -> Result<Event, IntakeError> {
         None => Severity::Info,
     };
 
-    let output = m.get(&subject.macro_name("OUTPUT")).unwrap_or("");
+    let (output, description) = output(m, &subject);
     let (status, summary) = match kind {
         Kind::Problem | Kind::Recovery => {
             let status = if kind == Kind::Problem {
@@ -234,10 +234,7 @@ fn convert(m: &Macros, ctx: &IntakeContext<'_>) -> Result<Event, IntakeError> {
         severity,
         name: service.unwrap_or("Host down").to_string(),
         summary: truncate(summary, MAX_SUMMARY),
-        description: m
-            .get(&format!("LONG{}OUTPUT", subject.prefix))
-            .unwrap_or("")
-            .to_string(),
+        description,
         service: None,
         labels,
         links: Vec::new(),
@@ -259,6 +256,41 @@ fn by_whom(m: &Macros, s: &Subject<'_>) -> String {
         (None, Some(c)) => format!(": {c}"),
         (None, None) => String::new(),
     }
+}
+
+/// The first line of the check's output, for the summary, and the rest, for the
+/// description. Nagios splits them itself (`LONGSERVICEOUTPUT`, with newlines and
+/// backslashes escaped as `\n` and `\\`); Icinga 2's `$service.output$` is the whole text.
+fn output<'m>(m: &'m Macros, s: &Subject<'_>) -> (&'m str, String) {
+    let full = m.get(&s.macro_name("OUTPUT")).unwrap_or("");
+    let (first, rest) = full.split_once('\n').unwrap_or((full, ""));
+    let long = match m.get(&format!("LONG{}OUTPUT", s.prefix)) {
+        Some(long) => unescape(long),
+        None => rest.trim().to_string(),
+    };
+    (first.trim_end(), long)
+}
+
+/// Undoes Nagios' escaping of long output: `\n` is a newline, `\\` a backslash.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// `TIMET` (Unix seconds, Nagios and Icinga 2's `$icinga.timet$`) when sent, else now.

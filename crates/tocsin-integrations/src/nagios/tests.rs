@@ -72,7 +72,11 @@ fn service_problem_fires() {
         e.summary,
         "Disk /var on gateway-sh-01 is WARNING: DISK WARNING - free space: /var 4200 MB (8% inode=91%)"
     );
-    assert_eq!(e.description, "/var/log 3100 MB\n/var/lib 900 MB");
+    // Nagios escapes newlines and backslashes in long output.
+    assert_eq!(
+        e.description,
+        "/var/log 3100 MB\n/var/lib 900 MB\n\\srv\\share"
+    );
     assert_eq!(e.occurred_at, 1_772_411_821_000);
     assert_eq!(e.received_at, NOW);
     assert_eq!(e.service, None);
@@ -237,6 +241,13 @@ fn icinga2_types_in_any_case() {
     assert_eq!(e.status, Status::Firing);
     assert_eq!(e.severity, Severity::Critical);
     assert_eq!(e.dedup_key, "mail.example.org!smtp");
+    // Icinga 2 sends the whole output: its first line is the summary.
+    assert_eq!(
+        e.summary,
+        "smtp on mail.example.org is CRITICAL: connect to address 2001:db8::25 and port 25: \
+         Connection refused"
+    );
+    assert_eq!(e.description, "retried 3 times");
     assert_eq!(e.labels["state"], "CRITICAL");
     assert_eq!(e.labels["host_ip"], "2001:db8::25");
     assert!(!e.labels.contains_key("problem_id"));
