@@ -16,12 +16,18 @@ pub fn run(args: CheckArgs) -> ExitCode {
     match ConfigSource::File(args.config.clone()).load() {
         Ok(c) => {
             println!(
-                "{}: valid ({} teams, {} services, {} tokens)",
+                "{}: valid ({} teams, {} services, {} hosts, {} integrations, {} tokens)",
                 args.config.display(),
                 c.teams.len(),
                 c.services.len(),
+                c.hosts.len(),
+                c.integrations.len(),
                 c.tokens.len()
             );
+            for i in &c.integrations {
+                let to = i.service.as_deref().unwrap_or("placed by the catalog");
+                println!("  integration {} ({}) -> {to}", i.name, i.kind.as_str());
+            }
             ExitCode::SUCCESS
         }
         Err(errors) => {

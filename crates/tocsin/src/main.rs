@@ -3,6 +3,7 @@
 mod check;
 mod client;
 mod incident;
+mod key;
 mod send;
 mod serve;
 
@@ -29,6 +30,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Validate a config file and print every error with its path.
     Check(check::CheckArgs),
+    /// Make a new random integration key and print it with its SHA-256 for the config.
+    Key(key::KeyArgs),
     /// Send an event to a server, like `amtool alert add`.
     Send(send::SendArgs),
     /// List, show, acknowledge and resolve incidents.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
+        Command::Key(args) => key::run(args),
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
     }

@@ -374,3 +374,35 @@ fn cloudevents_arrive_in_structured_and_binary_mode() {
         .expect_error(400, "bad_request")
         .contains("id: required"));
 }
+
+#[test]
+fn a_key_from_tocsin_key_works_by_its_hash() {
+    let out = tocsin(&["key"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    let (key, sha) = (field("key:"), field("key_sha256:"));
+    assert_eq!(sha, sha256_hex(&key));
+    let config = format!("integrations:\n  - {{name: api, kind: tocsin, key_sha256: {sha}}}\n");
+    let s = spawn_server(Some(&config));
+    s.post_raw(&format!("/hooks/{key}"), None, br#"{"summary": "by hash"}"#)
+        .expect(202);
+    let stored = eventually("the alert is stored", || {
+        s.all_alerts().pop().ok_or_else(|| "none yet".to_string())
+    });
+    assert_eq!(stored["integration"], json!("api"));
+    // `tocsin check` lists the integrations it read.
+    let checked = tocsin(&[
+        "check",
+        "-c",
+        s.root().join("config.yaml").to_str().unwrap(),
+    ]);
+    let listed = String::from_utf8(checked.stdout).unwrap();
+    assert!(listed.contains("1 integrations"), "{listed}");
+    assert!(listed.contains("integration api (tocsin)"), "{listed}");
+}
