@@ -1,8 +1,9 @@
-//! Commands people give to incidents. They are written to the event log like events, so the
-//! one ordered writer applies them in log order and a replay decides the same.
+//! Commands people give to incidents and silences. They are written to the event log like
+//! events, so the one ordered writer applies them in log order and a replay decides the same.
 
 use crate::incident::StateAction;
 use crate::priority::Priority;
+use crate::silence::SilenceSpec;
 use crate::time::Millis;
 use serde::{Deserialize, Serialize};
 
@@ -24,5 +25,30 @@ pub struct Command {
     pub actor: String,
     /// Why, in the actor's words; may be empty.
     pub reason: String,
+    pub at: Millis,
+}
+
+/// A change to silences. Written to the event log like incident commands, so the engine
+/// decides in log order (and a replay the same) whether an update happens in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SilenceAction {
+    /// Creates a silence, or updates `id`: in place when Alertmanager's rule allows it,
+    /// otherwise by expiring `id` and creating `new_id`. The id is chosen before the entry is
+    /// logged, so replaying the log creates the same silence.
+    Set {
+        id: Option<String>,
+        new_id: String,
+        silence: SilenceSpec,
+    },
+    /// Ends a silence now (Alertmanager's delete).
+    Expire { id: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilenceCommand {
+    pub action: SilenceAction,
+    /// The API caller (token name, or `loopback`); the silence's own `createdBy` is the
+    /// author a person typed.
+    pub actor: String,
     pub at: Millis,
 }

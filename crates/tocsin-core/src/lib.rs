@@ -16,4 +16,5 @@ pub mod incident;
 pub mod integration;
 pub mod placement;
 pub mod priority;
+pub mod silence;
 pub mod time;

@@ -1,4 +1,6 @@
 //! Applying events and time-outs: the alert lifecycle and which incident each alert joins.
+//! An alert that an active silence matches fires without an incident (`incident_id` 0)
+//! until its silences end; see `silences.rs`.
 
 use crate::index::Index;
 use crate::pending::{Pending, TimelineEntry};
@@ -46,6 +48,12 @@ impl Index {
         let current = self.alerts.get(&key).copied();
         let at = e.received_at;
         let pinged = e.source == HEARTBEAT && self.heartbeat_ping(e, p);
+        let firing = e.status == Status::Firing;
+        let muted = if firing {
+            self.muted_by(e, &service.id, placement.host.as_deref())
+        } else {
+            Vec::new()
+        };
         match decide(current.map(|a| a.status), e.status) {
             AlertChange::Ignored if pinged => return Applied::Changed,
             AlertChange::Ignored => return Applied::Ignored,
@@ -57,6 +65,9 @@ impl Index {
             }
             AlertChange::Noted => {
                 let a = current.expect("noted alerts exist");
+                if a.incident_id == 0 {
+                    return Applied::Ignored;
+                }
                 p.timeline(TimelineEntry {
                     incident_id: a.incident_id,
                     at,
@@ -69,7 +80,11 @@ impl Index {
             AlertChange::Opened => {
                 let id = self.next_alert_id;
                 self.next_alert_id += 1;
-                let incident_id = self.attach(config, service, e, None, p);
+                let incident_id = if muted.is_empty() {
+                    self.attach(config, service, e, None, p)
+                } else {
+                    0
+                };
                 self.alerts.insert(
                     key,
                     AlertState {
@@ -84,6 +99,10 @@ impl Index {
                 );
                 self.alerts_firing += 1;
                 p.history(id, 1, incident_id, "fired", at);
+                if !muted.is_empty() {
+                    p.history(id, 1, 0, "silenced", at);
+                }
+                self.set_silenced(key, muted);
             }
             AlertChange::Repeated => {
                 let mut a = current.expect("repeated alerts exist");
@@ -93,7 +112,17 @@ impl Index {
                     .incidents
                     .get(&a.incident_id)
                     .is_some_and(|i| i.state.is_open());
-                if open {
+                if !muted.is_empty() && !open {
+                    // Muted, and not (or no longer) in an open incident: stay out of one.
+                    if a.incident_id != 0 {
+                        self.leave_incident(config, a.incident_id, at, p);
+                        a.incident_id = 0;
+                    }
+                } else if a.incident_id == 0 {
+                    // Was muted, but no silence matches it any more (its labels changed).
+                    a.incident_id = self.attach(config, service, e, None, p);
+                    p.history(a.id, a.episode, a.incident_id, "unsilenced", at);
+                } else if open {
                     self.touch_incident(config, a.incident_id, e.severity, at, p);
                 } else {
                     // Its incident was resolved by hand while the condition persists: the
@@ -103,6 +132,7 @@ impl Index {
                     a.incident_id = self.attach(config, service, e, Some(old), p);
                     p.history(a.id, a.episode, a.incident_id, "reattached", at);
                 }
+                self.set_silenced(key, muted);
                 self.alerts.insert(key, a);
             }
             AlertChange::Refired => {
@@ -111,9 +141,17 @@ impl Index {
                 a.episode += 1;
                 a.status = Status::Firing;
                 a.severity = e.severity;
-                a.incident_id = self.attach(config, service, e, Some(a.incident_id), p);
+                a.incident_id = if muted.is_empty() {
+                    self.attach(config, service, e, Some(a.incident_id), p)
+                } else {
+                    0
+                };
                 self.alerts_firing += 1;
                 p.history(a.id, a.episode, a.incident_id, "fired", at);
+                if !muted.is_empty() {
+                    p.history(a.id, a.episode, 0, "silenced", at);
+                }
+                self.set_silenced(key, muted);
                 self.alerts.insert(key, a);
             }
             AlertChange::Resolved => {
@@ -122,7 +160,10 @@ impl Index {
                 a.status = Status::Resolved;
                 self.alerts_firing -= 1;
                 p.history(a.id, a.episode, a.incident_id, "resolved", at);
-                self.leave_incident(config, a.incident_id, at, p);
+                if a.incident_id != 0 {
+                    self.leave_incident(config, a.incident_id, at, p);
+                }
+                self.silenced.remove(&key);
                 a.ends_at = 0;
                 self.set_expiry(key, current.expect("resolved alerts exist").ends_at, 0);
                 p.alert_resolved(a.id, key, e.occurred_at, Some(e.received_at));
@@ -169,7 +210,10 @@ impl Index {
             self.alerts_firing -= 1;
             p.history(id, episode, incident_id, "expired", ends_at);
             p.alert_resolved(id, key, ends_at, None);
-            self.leave_incident(config, incident_id, ends_at, p);
+            self.silenced.remove(&key);
+            if incident_id != 0 {
+                self.leave_incident(config, incident_id, ends_at, p);
+            }
             count += 1;
         }
         count
@@ -199,7 +243,7 @@ impl Index {
 
     /// The open incident of the event's group, or a new one. `previous` is the incident the
     /// alert belonged to before (for the alert count: rejoining it is not a new alert).
-    fn attach(
+    pub(crate) fn attach(
         &mut self,
         config: &Config,
         service: &Service,

@@ -3,10 +3,12 @@
 //! Memory per alert is what decides how many alerts one node holds, so an alert is an 8-byte
 //! key and a 40-byte [`AlertState`]; everything textual stays in SQLite.
 
+use crate::silences::SilenceIndex;
 use std::collections::{BTreeSet, HashMap};
 use tocsin_core::event::Status;
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::time::Millis;
+use tocsin_store::sqlite::silences;
 use tocsin_store::sqlite::state::{self, AlertState, IncidentRecord};
 
 #[derive(Default)]
@@ -23,13 +25,21 @@ pub struct Index {
     pub alerts_firing: i64,
     /// Heartbeat integration -> its last ping.
     pub heartbeats: HashMap<String, Millis>,
+    /// The silences that are pending or active.
+    pub silences: SilenceIndex,
+    /// Firing alerts muted by silences -> those silences' ids (sorted). Few alerts are, so
+    /// this sits beside `alerts` rather than growing every alert's state.
+    pub silenced: HashMap<u64, Vec<String>>,
 }
 
 impl Index {
     pub fn load(conn: &rusqlite::Connection) -> rusqlite::Result<Index> {
         let mut index = Index::default();
-        state::load_alerts(conn, |source, dedup_key, a| {
+        state::load_alerts(conn, |source, dedup_key, a, silenced_by| {
             let key = alert_key(source, dedup_key);
+            if !silenced_by.is_empty() {
+                index.silenced.insert(key, silenced_by);
+            }
             if a.status == Status::Firing {
                 index.alerts_firing += 1;
                 if a.ends_at != 0 {
@@ -49,6 +59,9 @@ impl Index {
         index.next_incident_id = incident_max + 1;
         index.next_history_seq = state::next_history_seq(conn)?;
         index.heartbeats = state::load_heartbeats(conn)?.into_iter().collect();
+        for s in silences::load_live(conn)? {
+            index.silences.insert(s);
+        }
         Ok(index)
     }
 

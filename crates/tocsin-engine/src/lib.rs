@@ -12,6 +12,7 @@ mod heartbeats;
 mod index;
 mod pending;
 mod runner;
+mod silences;
 mod stats;
 
 pub use commands::{CommandError, CommandReply};

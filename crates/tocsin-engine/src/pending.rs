@@ -5,6 +5,7 @@ use crate::index::Index;
 use std::collections::{HashMap, HashSet};
 use tocsin_core::event::Event;
 use tocsin_core::time::Millis;
+use tocsin_store::sqlite::silences::SilenceRecord;
 use tocsin_store::sqlite::state::BatchWriter;
 
 struct AlertWrite<'b> {
@@ -32,6 +33,8 @@ pub struct Pending<'b> {
     history: Vec<(i64, u32, i64, &'static str, Millis)>,
     timeline: Vec<TimelineEntry>,
     heartbeats: Vec<(&'b str, Millis)>,
+    /// Silences created or changed, by id: the last version is written.
+    silences: HashMap<String, SilenceRecord>,
     /// Set when an incident changed state, so the per-state counts are recomputed.
     pub states_changed: bool,
 }
@@ -79,6 +82,21 @@ impl<'b> Pending<'b> {
         }
     }
 
+    /// A silence muted the alert or let it go: its state is written (with the silences that
+    /// mute it), unless the batch writes the alert anyway.
+    pub fn alert_state(&mut self, id: i64, key: u64) {
+        self.alerts.entry(id).or_insert(AlertWrite {
+            key,
+            content: None,
+            resolved_at: None,
+            seen: None,
+        });
+    }
+
+    pub fn silence(&mut self, record: SilenceRecord) {
+        self.silences.insert(record.id.clone(), record);
+    }
+
     pub fn incident(&mut self, id: i64) {
         self.incidents.insert(id);
     }
@@ -109,6 +127,7 @@ impl<'b> Pending<'b> {
             && self.incidents.is_empty()
             && self.history.is_empty()
             && self.heartbeats.is_empty()
+            && self.silences.is_empty()
     }
 
     /// Writes everything, reading the latest state of each row from the index and
@@ -118,15 +137,23 @@ impl<'b> Pending<'b> {
             let Some(state) = index.alerts.get(&write.key) else {
                 continue;
             };
+            let silenced_by = index
+                .silenced
+                .get(&write.key)
+                .map(|ids| serde_json::to_string(ids).unwrap_or_default());
+            let silenced_by = silenced_by.as_deref();
             match write.content {
                 Some((service, host, event)) => {
-                    w.upsert_alert(state, service, host.as_deref(), event)?;
+                    w.upsert_alert(state, service, host.as_deref(), event, silenced_by)?;
                     if write.resolved_at.is_some() {
-                        w.update_alert_state(state, write.resolved_at, write.seen)?;
+                        w.update_alert_state(state, write.resolved_at, write.seen, silenced_by)?;
                     }
                 }
-                None => w.update_alert_state(state, write.resolved_at, write.seen)?,
+                None => w.update_alert_state(state, write.resolved_at, write.seen, silenced_by)?,
             }
+        }
+        for (_, silence) in self.silences {
+            w.upsert_silence(&silence)?;
         }
         for id in self.incidents {
             if let Some(incident) = index.incidents.get(&id) {

@@ -251,7 +251,8 @@ impl Engine {
         let config = self.config.load();
         let alert = self.index.expiries.first().map(|&(at, _)| at);
         let heartbeat = self.index.next_heartbeat_due(&config);
-        match alert.into_iter().chain(heartbeat).min() {
+        let silence = self.index.silences.next_due();
+        match alert.into_iter().chain(heartbeat).chain(silence).min() {
             Some(at) => {
                 let due = at + EXPIRY_GRACE.as_millis() as i64;
                 Duration::from_millis((due - self.clock.now()).max(0) as u64)
@@ -273,6 +274,11 @@ impl Engine {
         let result = (|| -> rusqlite::Result<bool> {
             let tx = self.conn.transaction()?;
             let mut p = Pending::default();
+            // Starting or ending a silence reads alerts from the store, so the batch so far
+            // is written first (same transaction); then what is still pending is not the
+            // whole story of what this batch wrote.
+            let mut wrote = false;
+            let mut earlier_states_changed = false;
             for input in &batch {
                 if input.lsn <= self.applied_lsn {
                     outcomes.push(None);
@@ -294,6 +300,13 @@ impl Engine {
                         log_time = log_time.max(c.at);
                         outcomes.push(Some(self.index.apply_command(&config, c, &mut p)));
                     }
+                    LogEntry::Silence(c) => {
+                        log_time = log_time.max(c.at);
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                        wrote = true;
+                        let outcome = self.index.apply_silence(&config, c, &tx, &mut p)?;
+                        outcomes.push(Some(outcome));
+                    }
                 }
             }
             let horizon = if self.caught_up {
@@ -303,14 +316,19 @@ impl Engine {
             };
             let due = horizon - EXPIRY_GRACE.as_millis() as i64;
             self.index.expire(&config, due, &mut p);
+            if self.index.silences.next_due().is_some_and(|at| at <= due) {
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                wrote = true;
+                self.index.silence_transitions(&config, due, &tx, &mut p)?;
+            }
             missed_heartbeats = self.index.missed_heartbeats(&config, due);
             for e in &missed_heartbeats {
                 self.index.apply_event(&config, e, &mut p);
             }
-            if p.is_empty() && max_lsn == self.applied_lsn {
+            if p.is_empty() && max_lsn == self.applied_lsn && !wrote {
                 return Ok(false);
             }
-            let states_changed = p.states_changed;
+            let states_changed = p.states_changed || earlier_states_changed;
             let w = state::BatchWriter::new(&tx);
             p.flush(&mut self.index, &w)?;
             w.set_progress(max_lsn, self.index.next_history_seq)?;
@@ -382,6 +400,19 @@ impl Engine {
             Err(e) => tracing::warn!(error = %e, "could not sync the state store"),
         }
     }
+}
+
+/// Writes what a batch holds so far, in its transaction; tells whether incident states
+/// changed in it.
+fn write_so_far(
+    p: &mut Pending<'_>,
+    index: &mut Index,
+    tx: &rusqlite::Transaction<'_>,
+) -> rusqlite::Result<bool> {
+    let so_far = std::mem::take(p);
+    let changed = so_far.states_changed;
+    so_far.flush(index, &state::BatchWriter::new(tx))?;
+    Ok(changed)
 }
 
 /// When intake and the engine compete for the CPU (a storm), intake wins: an event is safe

@@ -2,7 +2,7 @@
 //! internal, so a self-describing format would only cost bytes and time).
 
 use serde::{Deserialize, Serialize};
-use tocsin_core::command::Command;
+use tocsin_core::command::{Command, SilenceCommand};
 use tocsin_core::event::Event;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -11,6 +11,9 @@ pub enum LogEntry {
     Events(Vec<Event>),
     /// A person's action on an incident.
     Command(Command),
+    /// A silence created, updated or expired. Last, so entries written before silences
+    /// existed keep their variant numbers and stay readable.
+    Silence(SilenceCommand),
 }
 
 pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {

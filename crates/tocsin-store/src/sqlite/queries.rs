@@ -26,6 +26,8 @@ pub struct AlertFilter {
     pub text: Option<String>,
     /// Label equalities, all of which must hold.
     pub labels: Vec<(String, String)>,
+    /// Muted by a silence now (`true`) or not (`false`).
+    pub silenced: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -127,6 +129,11 @@ pub fn list_alerts(
             [Value::Text(k.clone()), Value::Text(v.clone())],
         );
     }
+    match f.silenced {
+        Some(true) => w.add("silenced_by IS NOT NULL", []),
+        Some(false) => w.add("silenced_by IS NULL", []),
+        None => {}
+    }
     if let Some(id) = p.after_id {
         w.add("id < ?", [Value::Integer(id)]);
     }
@@ -143,6 +150,14 @@ pub fn list_alerts(
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(page(items, p.limit, |a| a.id))
+}
+
+/// Every firing alert, oldest first: the Alertmanager API lists them all, unpaged.
+pub fn firing_alerts(conn: &Connection) -> rusqlite::Result<Vec<AlertRow>> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], AlertRow::from_row)?;
+    rows.collect()
 }
 
 pub fn get_alert(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertDetail>> {

@@ -34,10 +34,13 @@ pub struct AlertRow {
     pub started_at: String,
     pub resolved_at: Option<String>,
     pub ends_at: Option<String>,
-    pub incident_id: i64,
+    /// `None` while a silence has kept the alert from opening or joining an incident.
+    pub incident_id: Option<i64>,
+    /// The silences that mute it now; empty when none.
+    pub silenced_by: Vec<String>,
 }
 
-pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id, integration, host";
+pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by";
 
 impl AlertRow {
     pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
@@ -64,7 +67,11 @@ impl AlertRow {
             started_at: time(r.get(15)?),
             resolved_at: r.get::<_, Option<i64>>(16)?.map(time),
             ends_at: r.get::<_, Option<i64>>(17)?.map(time),
-            incident_id: r.get(18)?,
+            incident_id: Some(r.get::<_, i64>(18)?).filter(|id| *id != 0),
+            silenced_by: r
+                .get::<_, Option<String>>(21)?
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default(),
         })
     }
 }

@@ -86,13 +86,15 @@ pub fn load_heartbeats(conn: &Connection) -> rusqlite::Result<Vec<(String, Milli
     rows.collect()
 }
 
-/// Calls `f` with the identity and state of every stored alert.
+/// Calls `f` with the identity and state of every stored alert, and the silences that mute
+/// it (none for most).
 pub fn load_alerts(
     conn: &Connection,
-    mut f: impl FnMut(&str, &str, AlertState),
+    mut f: impl FnMut(&str, &str, AlertState, Vec<String>),
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(
-        "SELECT id, source, dedup_key, status, severity, episode, occurrences, ends_at, incident_id
+        "SELECT id, source, dedup_key, status, severity, episode, occurrences, ends_at, incident_id,
+                silenced_by
          FROM alerts",
     )?;
     let mut rows = stmt.query([])?;
@@ -110,7 +112,11 @@ pub fn load_alerts(
             ends_at: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
             incident_id: r.get(8)?,
         };
-        f(&source, &dedup_key, state);
+        let silenced_by: Option<String> = r.get(9)?;
+        let silenced_by = silenced_by
+            .map(|text| serde_json::from_str(&text).unwrap_or_default())
+            .unwrap_or_default();
+        f(&source, &dedup_key, state, silenced_by);
     }
     Ok(())
 }
@@ -168,7 +174,7 @@ pub fn max_ids(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 
 /// The writes of one engine batch, inside one transaction.
 pub struct BatchWriter<'t, 'c> {
-    tx: &'t Transaction<'c>,
+    pub(crate) tx: &'t Transaction<'c>,
 }
 
 impl<'t, 'c> BatchWriter<'t, 'c> {
@@ -177,19 +183,21 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
     }
 
     /// Inserts or updates an alert with the content of the event that last touched it.
+    /// `silenced_by` is the JSON array of the silences that mute it, if any.
     pub fn upsert_alert(
         &self,
         a: &AlertState,
         service: &str,
         host: Option<&str>,
         e: &Event,
+        silenced_by: Option<&str>,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO alerts (id, source, dedup_key, name, service, status, severity, summary,
                  description, labels, links, episode, occurrences, first_seen, last_seen,
-                 started_at, resolved_at, ends_at, incident_id, integration, host)
+                 started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16,
-                 ?17, ?18, ?19, ?20)
+                 ?17, ?18, ?19, ?20, ?21)
              ON CONFLICT (id) DO UPDATE SET
                  integration = excluded.integration, host = excluded.host,
                  name = excluded.name, service = excluded.service, status = excluded.status,
@@ -201,7 +209,7 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
                                    THEN excluded.started_at ELSE alerts.started_at END,
                  episode = excluded.episode,
                  resolved_at = excluded.resolved_at, ends_at = excluded.ends_at,
-                 incident_id = excluded.incident_id",
+                 incident_id = excluded.incident_id, silenced_by = excluded.silenced_by",
         )?;
         let labels = serde_json::to_string(&e.labels).unwrap_or_else(|_| "{}".into());
         let links = serde_json::to_string(&e.links).unwrap_or_else(|_| "[]".into());
@@ -227,21 +235,25 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             a.incident_id,
             e.integration,
             host,
+            silenced_by,
         ])?;
         Ok(())
     }
 
-    /// Updates only the state of an alert that resolved (by an event or a time-out).
-    /// `seen` is when a resolve event arrived; a time-out leaves `last_seen` alone.
+    /// Updates only the state of an alert: it resolved (by an event or a time-out), or a
+    /// silence muted it or let it go. `seen` is when a resolve event arrived; a time-out
+    /// leaves `last_seen` alone.
     pub fn update_alert_state(
         &self,
         a: &AlertState,
         resolved_at: Option<Millis>,
         seen: Option<Millis>,
+        silenced_by: Option<&str>,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5,
-                 occurrences = ?6, last_seen = max(last_seen, coalesce(?7, last_seen))
+                 occurrences = ?6, last_seen = max(last_seen, coalesce(?7, last_seen)),
+                 silenced_by = ?8
              WHERE id = ?1",
         )?;
         stmt.execute(params![
@@ -251,7 +263,8 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             (a.ends_at != 0).then_some(a.ends_at),
             a.incident_id,
             a.occurrences,
-            seen
+            seen,
+            silenced_by
         ])?;
         Ok(())
     }
