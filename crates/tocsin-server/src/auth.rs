@@ -127,6 +127,19 @@ pub fn authorize_intake(
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> Result<Principal, ApiError> {
+    authorize_local(state, headers, peer, Role::Responder)
+}
+
+/// The token's role must allow `required`; a call from loopback without any token acts as
+/// a responder when `intake.loopback_without_token` is on. The Alertmanager API uses this,
+/// so `amtool` on the same machine works against the built-in config without a token, as it
+/// would against an Alertmanager.
+pub fn authorize_local(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    required: Role,
+) -> Result<Principal, ApiError> {
     let loopback_ok = state.config.load().intake.loopback_without_token && peer.ip().is_loopback();
     if loopback_ok && bearer_or_none(headers)?.is_none() {
         return Ok(Principal {
@@ -134,7 +147,7 @@ pub fn authorize_intake(
             role: Role::Responder,
         });
     }
-    authorize(state, headers, Role::Responder)
+    authorize(state, headers, required)
 }
 
 #[cfg(test)]

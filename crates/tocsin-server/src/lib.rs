@@ -5,6 +5,7 @@
 //! engine thread. [`Server::start`] wires store, log, engine and router together;
 //! [`Server::shutdown`] stops them in the order that loses nothing.
 
+mod am_view;
 mod auth;
 mod error;
 mod metrics;

@@ -1,10 +1,13 @@
 //! Query-string parsing for list endpoints: every parameter checked, unknown ones refused, so
-//! a typo in a filter is an error rather than a silently unfiltered list.
+//! a typo in a filter is an error rather than a silently unfiltered list. The Alertmanager
+//! API's parameters follow Alertmanager instead (its clients send only what it knows, and it
+//! ignores the rest).
 
 use crate::error::ApiError;
 use tocsin_core::event::{Severity, Status};
 use tocsin_core::incident::IncidentState;
 use tocsin_core::priority::Priority;
+use tocsin_core::silence::{compile, parse_matcher, CompiledMatcher, Matcher};
 use tocsin_core::time::parse_rfc3339;
 use tocsin_store::sqlite::queries::{AlertFilter, IncidentFilter, PageRequest};
 
@@ -85,6 +88,13 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
             "since" => f.since = Some(time(key, value)?),
             "until" => f.until = Some(time(key, value)?),
             "q" => f.text = Some(non_empty(key, value)?),
+            "silenced" => {
+                f.silenced = Some(match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad(format!("silenced: {value:?} is not true or false"))),
+                })
+            }
             "label" => {
                 let (k, v) = value
                     .split_once('=')
@@ -93,7 +103,7 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
             }
             other => {
                 return Err(bad(format!(
-                    "unknown parameter {other:?}; use status, severity, service, host, source, integration, incident_id, since, until, q, label, limit, cursor"
+                    "unknown parameter {other:?}; use status, severity, service, host, source, integration, incident_id, since, until, q, label, silenced, limit, cursor"
                 )))
             }
         }
@@ -135,6 +145,63 @@ pub fn incident_query(
         }
     }
     Ok((f, page))
+}
+
+/// `GET /api/v2/alerts` and `/alerts/groups` parameters. Errors are Alertmanager's
+/// messages.
+#[derive(Debug)]
+pub struct AmAlertQuery {
+    pub filter: Vec<CompiledMatcher>,
+    pub active: bool,
+    pub silenced: bool,
+    pub receiver: Option<regex::Regex>,
+}
+
+/// Go's `strconv.ParseBool`, which Alertmanager's parameters go through.
+fn go_bool(key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("{key} in query must be of type boolean: {value:?}")),
+    }
+}
+
+/// Every `filter` parameter, parsed.
+pub fn am_filter(params: &[(String, String)]) -> Result<Vec<Matcher>, String> {
+    params
+        .iter()
+        .filter(|(k, _)| k == "filter")
+        .map(|(_, v)| parse_matcher(v))
+        .collect()
+}
+
+pub fn am_alert_query(params: &[(String, String)]) -> Result<AmAlertQuery, String> {
+    let mut q = AmAlertQuery {
+        filter: compile(&am_filter(params)?)?,
+        active: true,
+        silenced: true,
+        receiver: None,
+    };
+    for (key, value) in params {
+        match key.as_str() {
+            "active" => q.active = go_bool(key, value)?,
+            "silenced" => q.silenced = go_bool(key, value)?,
+            // tocsin inhibits no alerts, and shows only alerts the engine has processed: these
+            // select nothing more or less, but must still be booleans.
+            "inhibited" | "unprocessed" => {
+                go_bool(key, value)?;
+            }
+            "receiver" => {
+                let anchored = format!("^(?:{value})$");
+                q.receiver = Some(
+                    regex::Regex::new(&anchored)
+                        .map_err(|e| format!("failed to parse receiver param: {e}"))?,
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
 }
 
 #[cfg(test)]
@@ -181,5 +248,44 @@ mod tests {
         assert_eq!(f.priority, Some(2));
         assert!(incident_query(&p(&[("state", "open")])).is_err());
         assert!(incident_query(&p(&[("cursor", "abc")])).is_err());
+    }
+
+    #[test]
+    fn silenced_filter_is_a_boolean() {
+        assert_eq!(
+            alert_query(&p(&[("silenced", "true")])).unwrap().0.silenced,
+            Some(true)
+        );
+        assert_eq!(
+            alert_query(&p(&[("silenced", "false")]))
+                .unwrap()
+                .0
+                .silenced,
+            Some(false)
+        );
+        assert!(alert_query(&p(&[("silenced", "yes")])).is_err());
+    }
+
+    #[test]
+    fn alertmanager_parameters_parse_like_alertmanager() {
+        let q = am_alert_query(&p(&[
+            ("filter", "alertname=\"Down\""),
+            ("filter", "env=~prod.*"),
+            ("silenced", "false"),
+            ("active", "True"),
+            ("receiver", "web|db"),
+            ("unknown", "ignored"),
+        ]))
+        .unwrap();
+        assert_eq!(q.filter.len(), 2);
+        assert!(!q.silenced && q.active);
+        assert!(q.receiver.unwrap().is_match("db"));
+        assert!(am_alert_query(&p(&[("filter", "nonsense")]))
+            .unwrap_err()
+            .contains("bad matcher format"));
+        assert!(am_alert_query(&p(&[("receiver", "(")]))
+            .unwrap_err()
+            .contains("failed to parse receiver param"));
+        assert!(am_alert_query(&p(&[("active", "maybe")])).is_err());
     }
 }

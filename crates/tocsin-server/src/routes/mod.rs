@@ -1,5 +1,7 @@
 //! The router: every endpoint and the role it needs.
 
+mod alertmanager_api;
+mod alertmanager_silences;
 mod alerts;
 mod incidents;
 mod intake;
@@ -16,6 +18,7 @@ use axum::Router;
 const SMALL_BODY: usize = 64 * 1024;
 
 pub fn router(state: SharedState) -> Router {
+    alertmanager_api::mark_start(state.clock.now());
     let intake = Router::new()
         .route("/api/v1/events", post(intake::native))
         .route("/api/v2/alerts", post(intake::alertmanager_v2))
@@ -38,6 +41,20 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{name}", delete(tokens::remove))
         .route("/api/v1/openapi.json", get(ops::openapi))
+        // The Alertmanager API v2 beside intake's POST /api/v2/alerts, for amtool and
+        // other Alertmanager clients.
+        .route("/api/v2/status", get(alertmanager_api::status))
+        .route("/api/v2/receivers", get(alertmanager_api::receivers))
+        .route("/api/v2/alerts", get(alertmanager_api::alerts))
+        .route("/api/v2/alerts/groups", get(alertmanager_api::groups))
+        .route(
+            "/api/v2/silences",
+            get(alertmanager_silences::list).post(alertmanager_silences::post),
+        )
+        .route(
+            "/api/v2/silence/{id}",
+            get(alertmanager_silences::one).delete(alertmanager_silences::expire),
+        )
         .route("/-/healthy", get(ops::healthy))
         .route("/-/ready", get(ops::ready))
         .route("/-/reload", post(ops::reload))
