@@ -16,5 +16,6 @@ pub mod incident;
 pub mod integration;
 pub mod placement;
 pub mod priority;
+pub mod schedule;
 pub mod silence;
 pub mod time;

@@ -44,6 +44,8 @@ const SECTIONS: &[&str] = &[
     "tokens",
     "service_rules",
     "integrations",
+    "users",
+    "schedules",
 ];
 
 /// Parses and validates a YAML config, returning every error found.
@@ -69,6 +71,8 @@ pub fn load_str(text: &str) -> Result<Config, Vec<ConfigError>> {
             "tokens" => raw.tokens = list(e, &key, value),
             "service_rules" => raw.service_rules = list(e, &key, value),
             "integrations" => raw.integrations = list(e, &key, value),
+            "users" => raw.users = list(e, &key, value),
+            "schedules" => raw.schedules = list(e, &key, value),
             "default_service" => raw.default_service = one(e, &key, value),
             "incidents" => raw.incidents = one(e, &key, value).unwrap_or_default(),
             "priority" => raw.priority = one(e, &key, value).unwrap_or_default(),

@@ -6,6 +6,7 @@
 mod catalog;
 mod integrations;
 mod load;
+mod people;
 mod raw;
 mod validate;
 mod webhook;
@@ -35,6 +36,48 @@ pub struct Service {
     pub impact: Level,
     /// What the CMDB says about it (tier, datacenter ...), shown with its incidents.
     pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// The language a person reads tocsin's messages in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    En,
+    Zh,
+}
+
+impl Language {
+    pub fn parse(text: &str) -> Option<Language> {
+        match text.to_ascii_lowercase().as_str() {
+            "en" | "en-us" | "en-gb" | "english" => Some(Language::En),
+            "zh" | "zh-cn" | "zh-hans" | "chinese" => Some(Language::Zh),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Zh => "zh",
+        }
+    }
+}
+
+/// One way to reach a person (`email` to `alice@example.com`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub kind: String,
+    pub to: String,
+}
+
+/// A person who can be on call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    /// IANA name; their night hours and messages are in this zone.
+    pub time_zone: String,
+    pub tz: jiff::tz::TimeZone,
+    pub language: Language,
+    pub contacts: Vec<Contact>,
 }
 
 /// A machine in the catalog, with every name and address tools know it by.
@@ -137,6 +180,8 @@ pub struct Config {
     pub hosts: Vec<Host>,
     pub service_rules: Vec<ServiceRule>,
     pub integrations: Vec<Integration>,
+    pub users: Vec<User>,
+    pub schedules: Vec<crate::schedule::Schedule>,
     service_index: HashMap<String, usize>,
     /// Every host name, IP and alias, lower-cased, to its index in `hosts`.
     host_index: HashMap<String, usize>,
@@ -179,6 +224,14 @@ impl Config {
         self.integration_by_key
             .get(sha256)
             .map(|&i| &self.integrations[i])
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn schedule(&self, id: &str) -> Option<&crate::schedule::Schedule> {
+        self.schedules.iter().find(|s| s.id == id)
     }
 
     pub fn integration(&self, name: &str) -> Option<&Integration> {

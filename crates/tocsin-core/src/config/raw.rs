@@ -133,4 +133,6 @@ pub struct RawConfig {
     pub tokens: Vec<(usize, RawToken)>,
     pub service_rules: Vec<(usize, RawServiceRule)>,
     pub integrations: Vec<(usize, RawIntegration)>,
+    pub users: Vec<(usize, super::people::RawUser)>,
+    pub schedules: Vec<(usize, super::people::RawSchedule)>,
 }

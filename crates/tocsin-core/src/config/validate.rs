@@ -202,6 +202,9 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let (integrations, integration_by_key) =
         integrations::validate(errors, raw.integrations, known_service);
 
+    let users = people::users(errors, raw.users);
+    let schedules = people::schedules(errors, raw.schedules, &users);
+
     Config {
         teams,
         services,
@@ -217,6 +220,8 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         hosts,
         service_rules,
         integrations,
+        users,
+        schedules,
         service_index,
         host_index,
         integration_by_key,

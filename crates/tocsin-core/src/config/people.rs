@@ -1,0 +1,330 @@
+//! Users and on-call schedules as written in YAML, and their checks: known zones and users,
+//! well-formed rotations, restriction windows and overrides, every error with its path.
+
+use super::load::ConfigError;
+use super::validate::check_id;
+use super::{Contact, Language, User};
+use crate::schedule::{Layer, Override, Period, Restriction, Rotation, Schedule};
+use crate::time::Millis;
+use jiff::civil;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUser {
+    pub id: String,
+    pub name: Option<String>,
+    pub time_zone: Option<String>,
+    pub language: Option<String>,
+    #[serde(default)]
+    pub contacts: Vec<RawContact>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub to: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    pub id: String,
+    pub name: Option<String>,
+    pub time_zone: String,
+    #[serde(default)]
+    pub layers: Vec<RawLayer>,
+    #[serde(default)]
+    pub overrides: Vec<RawOverride>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLayer {
+    pub name: Option<String>,
+    pub rotation: RawRotation,
+    pub users: Vec<String>,
+    #[serde(default)]
+    pub restrictions: Vec<RawRestriction>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRotation {
+    pub every: String,
+    pub start: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRestriction {
+    pub days: Option<Vec<String>>,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverride {
+    pub user: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Where a contact can be reached; the channels that send to them come with notifications.
+pub const CONTACT_TYPES: [&str; 10] = [
+    "email", "sms", "voice", "slack", "teams", "dingtalk", "wecom", "feishu", "telegram", "webhook",
+];
+
+pub(super) fn users(errors: &mut Vec<ConfigError>, raw: Vec<(usize, RawUser)>) -> Vec<User> {
+    let mut out: Vec<User> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, u) in raw {
+        let path = format!("users[{i}]");
+        check_id(errors, &format!("{path}.id"), &u.id);
+        if !seen.insert(u.id.clone()) {
+            errors.push(ConfigError::new(
+                format!("{path}.id"),
+                format!("duplicate user {:?}", u.id),
+            ));
+        }
+        let time_zone = u.time_zone.unwrap_or_else(|| "UTC".into());
+        let tz = zone(errors, &format!("{path}.time_zone"), &time_zone);
+        let language = match u.language.as_deref() {
+            None => Language::En,
+            Some(text) => Language::parse(text).unwrap_or_else(|| {
+                errors.push(ConfigError::new(
+                    format!("{path}.language"),
+                    format!("{text:?} is not a language tocsin speaks; use en or zh"),
+                ));
+                Language::En
+            }),
+        };
+        let mut contacts = Vec::new();
+        for (j, c) in u.contacts.into_iter().enumerate() {
+            if !CONTACT_TYPES.contains(&c.kind.as_str()) {
+                errors.push(ConfigError::new(
+                    format!("{path}.contacts[{j}].type"),
+                    format!(
+                        "unknown contact type {:?}; use one of {}",
+                        c.kind,
+                        CONTACT_TYPES.join(", ")
+                    ),
+                ));
+            }
+            if c.to.trim().is_empty() {
+                errors.push(ConfigError::new(
+                    format!("{path}.contacts[{j}].to"),
+                    "must not be empty",
+                ));
+            }
+            contacts.push(Contact {
+                kind: c.kind,
+                to: c.to,
+            });
+        }
+        out.push(User {
+            name: u.name.unwrap_or_else(|| u.id.clone()),
+            id: u.id,
+            time_zone,
+            tz,
+            language,
+            contacts,
+        });
+    }
+    out
+}
+
+pub(super) fn schedules(
+    errors: &mut Vec<ConfigError>,
+    raw: Vec<(usize, RawSchedule)>,
+    users: &[User],
+) -> Vec<Schedule> {
+    let known = |id: &str| users.iter().any(|u| u.id == id);
+    let mut out: Vec<Schedule> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, s) in raw {
+        let path = format!("schedules[{i}]");
+        check_id(errors, &format!("{path}.id"), &s.id);
+        if !seen.insert(s.id.clone()) {
+            errors.push(ConfigError::new(
+                format!("{path}.id"),
+                format!("duplicate schedule {:?}", s.id),
+            ));
+        }
+        let tz = zone(errors, &format!("{path}.time_zone"), &s.time_zone);
+        if s.layers.is_empty() {
+            errors.push(ConfigError::new(
+                format!("{path}.layers"),
+                "a schedule needs at least one layer",
+            ));
+        }
+        let mut layers = Vec::new();
+        for (j, l) in s.layers.into_iter().enumerate() {
+            let lp = format!("{path}.layers[{j}]");
+            let every = Period::parse(&l.rotation.every).unwrap_or_else(|e| {
+                errors.push(ConfigError::new(format!("{lp}.rotation.every"), e));
+                Period::Days(1)
+            });
+            let start = civil_or_instant(&l.rotation.start, &tz)
+                .map(|t| match t {
+                    When::Civil(dt) => dt,
+                    When::Instant(ms) => crate::schedule::civil_at(&tz, ms),
+                })
+                .unwrap_or_else(|e| {
+                    errors.push(ConfigError::new(format!("{lp}.rotation.start"), e));
+                    civil::DateTime::default()
+                });
+            if l.users.is_empty() {
+                errors.push(ConfigError::new(
+                    format!("{lp}.users"),
+                    "a layer needs at least one user",
+                ));
+            }
+            for (k, u) in l.users.iter().enumerate() {
+                if !known(u) {
+                    errors.push(ConfigError::new(
+                        format!("{lp}.users[{k}]"),
+                        format!("unknown user {u:?}"),
+                    ));
+                }
+            }
+            let mut restrictions = Vec::new();
+            for (k, r) in l.restrictions.into_iter().enumerate() {
+                if let Some(r) = restriction(errors, &format!("{lp}.restrictions[{k}]"), r) {
+                    restrictions.push(r);
+                }
+            }
+            layers.push(Layer {
+                name: l.name.unwrap_or_else(|| format!("layer {}", j + 1)),
+                rotation: Rotation { every, start },
+                users: l.users,
+                restrictions,
+            });
+        }
+        let mut overrides = Vec::new();
+        for (j, o) in s.overrides.into_iter().enumerate() {
+            let op = format!("{path}.overrides[{j}]");
+            if !known(&o.user) {
+                errors.push(ConfigError::new(
+                    format!("{op}.user"),
+                    format!("unknown user {:?}", o.user),
+                ));
+            }
+            let from = at(errors, &format!("{op}.from"), &o.from, &tz);
+            let to = at(errors, &format!("{op}.to"), &o.to, &tz);
+            if let (Some(from), Some(to)) = (from, to) {
+                if to <= from {
+                    errors.push(ConfigError::new(format!("{op}.to"), "must be after `from`"));
+                }
+                overrides.push(Override {
+                    user: o.user,
+                    start: from,
+                    end: to,
+                });
+            }
+        }
+        out.push(Schedule {
+            name: s.name.unwrap_or_else(|| s.id.clone()),
+            id: s.id,
+            time_zone: s.time_zone,
+            tz,
+            layers,
+            overrides,
+        });
+    }
+    out
+}
+
+fn zone(errors: &mut Vec<ConfigError>, path: &str, name: &str) -> TimeZone {
+    TimeZone::get(name).unwrap_or_else(|e| {
+        errors.push(ConfigError::new(
+            path,
+            format!("unknown time zone {name:?} (use an IANA name like Asia/Shanghai): {e}"),
+        ));
+        TimeZone::UTC
+    })
+}
+
+enum When {
+    Civil(civil::DateTime),
+    Instant(Millis),
+}
+
+/// `2026-03-02T09:00` (the schedule's wall clock) or `2026-03-02T09:00:00+08:00` (an
+/// instant).
+fn civil_or_instant(text: &str, _tz: &TimeZone) -> Result<When, String> {
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Ok(When::Instant(ts.as_millisecond()));
+    }
+    text.parse::<civil::DateTime>().map(When::Civil).map_err(|_| {
+        format!("{text:?} is not a time like 2026-03-02T09:00 (the schedule's zone) or 2026-03-02T09:00:00+08:00")
+    })
+}
+
+fn at(errors: &mut Vec<ConfigError>, path: &str, text: &str, tz: &TimeZone) -> Option<Millis> {
+    match civil_or_instant(text, tz) {
+        Ok(When::Instant(ms)) => Some(ms),
+        Ok(When::Civil(dt)) => Some(crate::schedule::instant(tz, dt)),
+        Err(e) => {
+            errors.push(ConfigError::new(path, e));
+            None
+        }
+    }
+}
+
+fn restriction(
+    errors: &mut Vec<ConfigError>,
+    path: &str,
+    r: RawRestriction,
+) -> Option<Restriction> {
+    let mut days = [r.days.is_none(); 7];
+    for (k, d) in r.days.iter().flatten().enumerate() {
+        match weekday(d) {
+            Some(i) => days[i] = true,
+            None => errors.push(ConfigError::new(
+                format!("{path}.days[{k}]"),
+                format!("{d:?} is not a day; use mon, tue, wed, thu, fri, sat or sun"),
+            )),
+        }
+    }
+    let time = |field: &str, text: &str, errors: &mut Vec<ConfigError>| {
+        text.parse::<civil::Time>()
+            .ok()
+            .filter(|t| t.subsec_nanosecond() == 0)
+            .or_else(|| {
+                errors.push(ConfigError::new(
+                    format!("{path}.{field}"),
+                    format!("{text:?} is not a time of day like 20:00"),
+                ));
+                None
+            })
+    };
+    let from = time("from", &r.from, errors)?;
+    let to = time("to", &r.to, errors)?;
+    Some(Restriction { days, from, to })
+}
+
+fn weekday(text: &str) -> Option<usize> {
+    let t = text.to_ascii_lowercase();
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .position(|d| t == *d || (t.len() > 3 && t.starts_with(d) && full_day(&t)))
+}
+
+fn full_day(t: &str) -> bool {
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .contains(&t)
+}
