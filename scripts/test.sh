@@ -20,6 +20,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
+# Python oracles of the schedule property tests and the iCalendar parser that checks the
+# feeds (python-dateutil, icalendar); zoneinfo reads the system's tzdata.
+[ -e /usr/share/zoneinfo/America/New_York ] || need_tzdata=1
+if [ "${need_tzdata:-0}" = 1 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tzdata
+fi
+python3 -c "import dateutil, icalendar" 2>/dev/null \
+  || python3 -m pip install -q python-dateutil icalendar
+
 # With the tools installed, an end-to-end test that cannot find one fails instead of
 # skipping.
 export TOCSIN_E2E_REQUIRED=1
