@@ -124,7 +124,8 @@ impl std::fmt::Display for IntakeError {
 
 /// An inbound integration: how one tool's payload becomes events.
 pub trait Adapter: Send + Sync {
-    /// The `source` its events carry by default; also the metrics label.
+    /// The metrics label of its events (`tocsin_events_received_total{source=...}`); usually
+    /// also the `source` they carry.
     fn name(&self) -> &'static str;
     fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError>;
     /// The answer once the events are durable: 202 with the count, unless the tool expects
