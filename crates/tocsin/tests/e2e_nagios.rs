@@ -127,12 +127,22 @@ impl Nagios {
 
     /// One external command, as `[time] COMMAND;args`.
     fn command(&self, line: &str) {
-        // Non-blocking: opening the pipe fails at once, rather than hangs, if Nagios is gone.
-        let mut fifo = std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(self.dir.join("var/rw/nagios.cmd"))
-            .expect("open the external command file");
+        // Non-blocking: opening the pipe fails at once (ENXIO), rather than hangs, while no
+        // one reads it: Nagios' command file worker may not have opened it yet.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut fifo = loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(self.dir.join("var/rw/nagios.cmd"))
+            {
+                Ok(f) => break f,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("Nagios does not read its command file: {e}"),
+            }
+        };
         let now = jiff::Timestamp::now().as_second();
         fifo.write_all(format!("[{now}] {line}\n").as_bytes())
             .expect("write an external command");
@@ -222,7 +232,15 @@ fn nagios_notifications_fire_acknowledge_and_resolve() {
     });
 
     assert_eq!(s.alert_count(), 2, "{:?}", s.all_alerts());
-    assert!(spooled(&dir, "queue").is_empty() && spooled(&dir, "failed").is_empty());
+    // The last forwarder may still be removing its delivered notification.
+    eventually("every notification delivered and unspooled", || {
+        let (queue, failed) = (spooled(&dir, "queue"), spooled(&dir, "failed"));
+        if queue.is_empty() && failed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("queue {queue:?}, failed {failed:?}"))
+        }
+    });
     let log = nagios.log();
     for line in [
         "SERVICE NOTIFICATION: tocsin;web-01;Disk /var;CRITICAL",
