@@ -4,6 +4,7 @@ mod check;
 mod client;
 mod incident;
 mod key;
+mod oncall;
 mod send;
 mod serve;
 
@@ -34,6 +35,9 @@ enum Command {
     Key(key::KeyArgs),
     /// Send an event to a server, like `amtool alert add`.
     Send(send::SendArgs),
+    /// Who is on call, and the final shifts of a schedule, from a config file.
+    #[command(subcommand)]
+    Oncall(oncall::OncallCommand),
     /// List, show, acknowledge and resolve incidents.
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
@@ -47,5 +51,6 @@ fn main() -> ExitCode {
         Command::Key(args) => key::run(args),
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
+        Command::Oncall(cmd) => oncall::run(cmd),
     }
 }

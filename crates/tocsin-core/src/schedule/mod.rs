@@ -116,6 +116,56 @@ pub struct Shift {
     pub user: String,
 }
 
+/// A shift as the API and the CLI show it: times on the schedule's wall clock.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShiftView {
+    pub start: String,
+    pub end: String,
+    pub user: String,
+}
+
+impl Schedule {
+    pub fn view(&self, shift: &Shift) -> ShiftView {
+        ShiftView {
+            start: self.format_time(shift.start),
+            end: self.format_time(shift.end),
+            user: shift.user.clone(),
+        }
+    }
+
+    /// An instant as RFC 3339 on the schedule's wall clock (`2026-03-02T09:00:00+08:00`),
+    /// how shift lists show times.
+    pub fn format_time(&self, t: Millis) -> String {
+        jiff::Timestamp::from_millisecond(t)
+            .map(|ts| {
+                ts.to_zoned(self.tz.clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `now`, an RFC 3339 instant, or a wall-clock time on the schedule's clock
+    /// (`2026-03-02T09:00`).
+    pub fn parse_time(&self, text: &str, now: Millis) -> Result<Millis, String> {
+        if text == "now" {
+            return Ok(now);
+        }
+        if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+            return Ok(ts.as_millisecond());
+        }
+        text.parse::<civil::DateTime>()
+            .map(|dt| instant(&self.tz, dt))
+            .map_err(|_| {
+                format!(
+                    "{text:?} is not a time: use now, 2026-03-02T09:00:00+08:00, or \
+                     2026-03-02T09:00 on the schedule's clock ({})",
+                    self.time_zone
+                )
+            })
+    }
+}
+
 /// A wall-clock time in a zone as an instant: a time in a gap moves forward past it, a time
 /// that exists twice takes the first.
 pub(crate) fn instant(tz: &TimeZone, dt: civil::DateTime) -> Millis {
