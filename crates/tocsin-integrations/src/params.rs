@@ -3,7 +3,7 @@
 //! query string of a `GET` (Open-Falcon's callback). Adapters whose tool sends macros by
 //! name read them through here, so every one accepts all three the same way.
 
-use crate::limits::{MAX_LABELS, MAX_LABEL_VALUE};
+use crate::limits::{MAX_DESCRIPTION, MAX_LABELS};
 use crate::{Inbound, IntakeError, Method};
 use std::collections::BTreeMap;
 
@@ -28,9 +28,11 @@ pub fn flat_params(req: &Inbound<'_>) -> Result<BTreeMap<String, String>, Intake
         )));
     }
     for (k, v) in &params {
-        if v.len() > MAX_LABEL_VALUE {
+        // As long as a description: a tool's long output (Nagios' up to 8 KB) arrives in a
+        // parameter. Adapters bound each field they keep by its own limit.
+        if v.len() > MAX_DESCRIPTION {
             return Err(IntakeError(format!(
-                "{k}: {} bytes, at most {MAX_LABEL_VALUE} are allowed",
+                "{k}: {} bytes, at most {MAX_DESCRIPTION} are allowed",
                 v.len()
             )));
         }
