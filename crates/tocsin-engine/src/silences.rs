@@ -21,7 +21,7 @@ use tocsin_core::event::{Event, Status};
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::silence::{
     alert_labels, can_update_in_place, compile, matches_all, state_at, CompiledMatcher,
-    SilenceState,
+    SilenceSpec, SilenceState,
 };
 use tocsin_core::time::{to_rfc3339, Millis};
 use tocsin_store::sqlite::silences::{self, FiringAlert, SilenceRecord};
@@ -151,32 +151,14 @@ impl Index {
                 new_id,
                 silence,
             } => {
+                let mut replaced = None;
                 if let Some(old) = id.as_deref() {
                     if let Some(live) = self.silences.live.get(old) {
                         if can_update_in_place(&live.record.spec, silence, c.at) {
-                            let mut record = self.silences.remove(old).expect("live");
-                            let was = record.engine_state;
-                            // An active silence keeps its start to the millisecond.
-                            let starts_at = if was == SilenceState::Active {
-                                record.spec.starts_at
-                            } else {
-                                silence.starts_at
-                            };
-                            record.spec = silence.clone();
-                            record.spec.starts_at = starts_at;
-                            record.updated_at = c.at;
-                            record.actor = c.actor.clone();
-                            record.engine_state =
-                                state_at(record.spec.starts_at, record.spec.ends_at, c.at);
-                            let now = record.engine_state;
-                            p.silence(record.clone());
-                            self.silences.insert(record);
-                            if was == SilenceState::Pending && now == SilenceState::Active {
-                                self.activate(old, c.at, conn, p)?;
-                            }
+                            self.update_in_place(old, silence, c, conn, p)?;
                             return Ok(Ok(()));
                         }
-                        self.end_silence(config, old, c.at, &c.actor, Some(new_id), conn, p)?;
+                        replaced = Some(old);
                     }
                 }
                 let mut spec = silence.clone();
@@ -197,6 +179,11 @@ impl Index {
                 if state == SilenceState::Active {
                     self.activate(new_id, c.at, conn, p)?;
                 }
+                // The old one ends after the new one has started, so an alert both match
+                // stays muted throughout instead of paging in between.
+                if let Some(old) = replaced {
+                    self.end_silence(config, old, c.at, &c.actor, Some(new_id), conn, p)?;
+                }
                 Ok(Ok(()))
             }
             SilenceAction::Expire { id } => {
@@ -207,6 +194,39 @@ impl Index {
                 Ok(Ok(()))
             }
         }
+    }
+
+    /// Changes a live silence in place (same matchers; see `can_update_in_place`).
+    fn update_in_place(
+        &mut self,
+        id: &str,
+        silence: &SilenceSpec,
+        c: &SilenceCommand,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<()> {
+        let Some(mut record) = self.silences.remove(id) else {
+            return Ok(());
+        };
+        let was = record.engine_state;
+        // An active silence keeps its start to the millisecond.
+        let starts_at = if was == SilenceState::Active {
+            record.spec.starts_at
+        } else {
+            silence.starts_at
+        };
+        record.spec = silence.clone();
+        record.spec.starts_at = starts_at;
+        record.updated_at = c.at;
+        record.actor = c.actor.clone();
+        record.engine_state = state_at(record.spec.starts_at, record.spec.ends_at, c.at);
+        let now = record.engine_state;
+        p.silence(record.clone());
+        self.silences.insert(record);
+        if was == SilenceState::Pending && now == SilenceState::Active {
+            self.activate(id, c.at, conn, p)?;
+        }
+        Ok(())
     }
 
     /// Starts and ends the silences due by `now`.
