@@ -3,9 +3,11 @@
 mod alertmanager_api;
 mod alertmanager_silences;
 mod alerts;
+mod calendar;
 mod incidents;
 mod intake;
 mod ops;
+mod schedules;
 mod tokens;
 
 use crate::error::{ApiError, ApiResult};
@@ -40,6 +42,15 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{name}", delete(tokens::remove))
+        .route("/api/v1/schedules", get(schedules::list))
+        .route("/api/v1/schedules/{id}", get(schedules::one))
+        .route("/api/v1/schedules/{id}/shifts", get(schedules::shifts))
+        .route("/api/v1/schedules/{id}/oncall", get(schedules::oncall))
+        .route("/api/v1/schedules/{id}/report", get(schedules::report))
+        .route("/api/v1/users", get(schedules::users))
+        .route("/api/v1/users/{id}/calendar", post(calendar::create_token))
+        .route("/calendar/{token}/user.ics", get(calendar::user_feed))
+        .route("/calendar/{token}/schedules/{file}", get(calendar::schedule_feed))
         .route("/api/v1/openapi.json", get(ops::openapi))
         // The Alertmanager API v2 beside intake's POST /api/v2/alerts, for amtool and
         // other Alertmanager clients.

@@ -6,6 +6,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_001.sql"),
     include_str!("migrations_002.sql"),
     include_str!("migrations_003.sql"),
+    include_str!("migrations_004.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -8,6 +8,7 @@ mod migrate;
 mod pool;
 pub mod queries;
 pub mod rows;
+pub mod schedules;
 pub mod silences;
 pub mod state;
 pub mod tokens;
