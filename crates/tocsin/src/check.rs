@@ -16,12 +16,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
     match ConfigSource::File(args.config.clone()).load() {
         Ok(c) => {
             println!(
-                "{}: valid ({} teams, {} services, {} hosts, {} integrations, {} tokens)",
+                "{}: valid ({} teams, {} services, {} hosts, {} integrations, {} users, {} schedules, {} tokens)",
                 args.config.display(),
                 c.teams.len(),
                 c.services.len(),
                 c.hosts.len(),
                 c.integrations.len(),
+                c.users.len(),
+                c.schedules.len(),
                 c.tokens.len()
             );
             for i in &c.integrations {

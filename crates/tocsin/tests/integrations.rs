@@ -403,6 +403,6 @@ fn a_key_from_tocsin_key_works_by_its_hash() {
         s.root().join("config.yaml").to_str().unwrap(),
     ]);
     let listed = String::from_utf8(checked.stdout).unwrap();
-    assert!(listed.contains("1 integrations"), "{listed}");
+    assert!(listed.contains("0 hosts, 1 integrations, 0 users"), "{listed}");
     assert!(listed.contains("integration api (tocsin)"), "{listed}");
 }
