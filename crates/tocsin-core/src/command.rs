@@ -52,3 +52,30 @@ pub struct SilenceCommand {
     pub actor: String,
     pub at: Millis,
 }
+
+/// A change to a schedule's runtime overrides. Written to the event log, so overrides are
+/// durable and audited like every other change people make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OverrideAction {
+    /// `id` is chosen before the entry is logged, so a replay creates the same override.
+    Create {
+        id: i64,
+        schedule: String,
+        user: String,
+        start: Millis,
+        end: Millis,
+        reason: String,
+    },
+    Delete {
+        schedule: String,
+        id: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverrideCommand {
+    pub action: OverrideAction,
+    /// The API caller (token name).
+    pub actor: String,
+    pub at: Millis,
+}

@@ -10,6 +10,7 @@ mod apply;
 mod commands;
 mod heartbeats;
 mod index;
+mod overrides;
 mod pending;
 mod runner;
 mod silences;

@@ -300,6 +300,11 @@ impl Engine {
                         log_time = log_time.max(c.at);
                         outcomes.push(Some(self.index.apply_command(&config, c, &mut p)));
                     }
+                    LogEntry::Override(c) => {
+                        log_time = log_time.max(c.at);
+                        wrote = true;
+                        outcomes.push(Some(crate::overrides::apply_override(&config, c, &tx)?));
+                    }
                     LogEntry::Silence(c) => {
                         log_time = log_time.max(c.at);
                         earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;

@@ -65,6 +65,10 @@ impl Client {
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
         answer(self.request("POST", path).send_json(body))
     }
+
+    pub fn delete(&self, path: &str) -> Result<Value, String> {
+        answer(self.request("DELETE", path).call())
+    }
 }
 
 /// Turns an answer into its JSON, or the server's error message.

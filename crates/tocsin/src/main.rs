@@ -5,6 +5,7 @@ mod client;
 mod incident;
 mod key;
 mod oncall;
+mod oncall_override;
 mod send;
 mod serve;
 

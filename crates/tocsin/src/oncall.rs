@@ -1,5 +1,6 @@
 //! `tocsin oncall`: who is on call and the final shift list of a schedule, straight from a
-//! config file, with no server: the same pure resolution the server uses.
+//! config file, with no server: the same pure resolution the server uses. Runtime overrides
+//! live on a server: `tocsin oncall override` ([`crate::oncall_override`]).
 
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -14,6 +15,9 @@ pub enum OncallCommand {
     Who(WhoArgs),
     /// Print the final shifts of a range (layers, restrictions and overrides applied).
     Shifts(ShiftsArgs),
+    /// Add, list or delete runtime overrides on a running server.
+    #[command(subcommand)]
+    Override(crate::oncall_override::OverrideCommand),
 }
 
 #[derive(Args)]
@@ -58,6 +62,7 @@ pub fn run(cmd: OncallCommand) -> ExitCode {
     match cmd {
         OncallCommand::Who(a) => who(a),
         OncallCommand::Shifts(a) => list(a),
+        OncallCommand::Override(c) => crate::oncall_override::run(c),
     }
 }
 

@@ -229,3 +229,143 @@ print(json.dumps(out))
     );
     serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
 }
+
+/// The start of the next hour, and two hours after it (RFC 3339, UTC).
+fn soon() -> (String, String) {
+    let now = jiff::Timestamp::now().as_second();
+    let hour = |h: i64| {
+        jiff::Timestamp::from_second((now / 3600 + h) * 3600)
+            .unwrap()
+            .to_string()
+    };
+    (hour(1), hour(3))
+}
+
+#[test]
+fn runtime_overrides_are_durable_audited_and_win() {
+    let mut s = spawn_server(Some(CONFIG));
+    let (from, to) = soon();
+    let path = "/api/v1/schedules/dba-primary/overrides";
+    let body = json!({"user": "bob", "from": from, "to": to, "reason": "swap with alice"});
+    // Viewers may read, not change.
+    s.post_as(path, None, &body)
+        .expect_error(401, "unauthorized");
+    let made = s.post(path, &body);
+    made.expect(201);
+    let made = made.json();
+    assert_eq!(made["created_by"], json!("admin"));
+    assert_eq!(made["reason"], json!("swap with alice"));
+    let id = made["id"].as_i64().unwrap();
+    // A later override wins where they overlap.
+    let later = s.post(path, &json!({"user": "carol", "from": from, "to": to}));
+    later.expect(201);
+    let later_id = later.json()["id"].as_i64().unwrap();
+    let who = |s: &TestServer| {
+        s.get(&format!(
+            "/api/v1/schedules/dba-primary/oncall?at={}",
+            enc(&from)
+        ))
+        .json()["users"]
+            .clone()
+    };
+    assert_eq!(who(&s), json!(["carol"]));
+    s.request("DELETE", &format!("{path}/{later_id}"), Some(ADMIN), None)
+        .expect(204);
+    assert_eq!(who(&s), json!(["bob"]));
+    // Kept across a restart, with the deleted one in the audit trail.
+    s.restart();
+    assert_eq!(who(&s), json!(["bob"]));
+    let all = s.get(&format!("{path}?deleted=true")).json();
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let deleted = items.iter().find(|o| o["id"] == json!(later_id)).unwrap();
+    assert_eq!(deleted["deleted_by"], json!("admin"));
+    let live = s.get(path).json();
+    assert_eq!(live["items"].as_array().unwrap().len(), 1);
+    assert_eq!(live["items"][0]["id"], json!(id));
+    // The shift list and the calendar feeds see it too.
+    let shifts = s
+        .get(&format!(
+            "/api/v1/schedules/dba-primary/shifts?from={}&to={}",
+            enc(&from),
+            enc(&to)
+        ))
+        .json();
+    assert_eq!(shifts.as_array().unwrap().len(), 1, "{shifts}");
+    assert_eq!(shifts[0]["user"], json!("bob"));
+
+    // Mistakes are 4xx with a message, and nothing is made.
+    for (bad, needle) in [
+        (
+            json!({"user": "zed", "from": from, "to": to}),
+            "user: no user",
+        ),
+        (
+            json!({"user": "bob", "from": to, "to": from}),
+            "to: must be after from",
+        ),
+        (
+            json!({"user": "bob", "from": "2020-01-01T00:00", "to": "2020-01-02T00:00"}),
+            "over already",
+        ),
+        (json!({"user": "bob", "from": from}), "invalid override"),
+        (
+            json!({"user": "bob", "from": from, "to": to, "extra": 1}),
+            "invalid override",
+        ),
+    ] {
+        let m = s.post(path, &bad).expect_error(400, "bad_request");
+        assert!(m.contains(needle), "{bad}: {m}");
+    }
+    s.post("/api/v1/schedules/nope/overrides", &body)
+        .expect_error(404, "not_found");
+    s.request("DELETE", &format!("{path}/{later_id}"), Some(ADMIN), None)
+        .expect_error(404, "not_found");
+    assert_eq!(s.get(path).json()["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_cli_adds_lists_and_deletes_overrides() {
+    let s = spawn_server(Some(CONFIG));
+    let (from, to) = soon();
+    let url = s.url("");
+    let cli = |args: &[&str]| {
+        let mut all = vec!["oncall", "override"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--url", &url, "--token", ADMIN]);
+        tocsin(&all)
+    };
+    let out = cli(&[
+        "add",
+        "-s",
+        "dba-primary",
+        "-u",
+        "carol",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "-r",
+        "night swap",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        line.contains("carol") && line.contains("by admin: night swap"),
+        "{line}"
+    );
+    let id = line.split_whitespace().next().unwrap().to_string();
+    let listed = String::from_utf8(cli(&["list", "-s", "dba-primary"]).stdout).unwrap();
+    assert!(listed.starts_with(&id), "{listed}");
+    assert!(cli(&["delete", "-s", "dba-primary", &id]).status.success());
+    let listed =
+        String::from_utf8(cli(&["list", "-s", "dba-primary", "--deleted"]).stdout).unwrap();
+    assert!(listed.contains("[deleted by admin]"), "{listed}");
+    let again = cli(&["delete", "-s", "dba-primary", &id]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("HTTP 404"));
+}

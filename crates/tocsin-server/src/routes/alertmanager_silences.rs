@@ -16,7 +16,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::time::Duration;
 use tocsin_core::auth::Role;
 use tocsin_core::command::{SilenceAction, SilenceCommand};
 use tocsin_core::silence::{
@@ -24,13 +23,12 @@ use tocsin_core::silence::{
 };
 use tocsin_core::time::{parse_rfc3339, to_rfc3339, Millis};
 use tocsin_engine::CommandError;
-use tocsin_store::log::{encode_entry, LogEntry};
+use tocsin_store::log::LogEntry;
 use tocsin_store::sqlite::silences::{self, SilenceRecord};
 
 /// Expired silences stay listed this long after they end, as Alertmanager's default
 /// retention (`--data.retention=120h`) keeps them.
 const LISTED_AFTER_END: Millis = 120 * 3600 * 1000;
-const COMMAND_WAIT: Duration = Duration::from_secs(30);
 const MAX_TEXT: usize = 16 * 1024;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -151,26 +149,13 @@ async fn submit(s: &SharedState, command: SilenceCommand) -> AmResult<()> {
         status: StatusCode::SERVICE_UNAVAILABLE,
         message: m,
     };
-    let payload = encode_entry(&LogEntry::Silence(command));
-    let (reply, outcome) = tokio::sync::oneshot::channel();
-    s.writer
-        .append(payload, Some(reply))
+    match super::submit(s, LogEntry::Silence(command))
         .await
-        .map_err(|e| unavailable(e.to_string()))?;
-    let outcome = tokio::time::timeout(COMMAND_WAIT, outcome)
-        .await
-        .map_err(|_| {
-            unavailable(format!(
-                "the change is logged but not applied within {COMMAND_WAIT:?}; the engine is behind and will apply it"
-            ))
-        })?;
-    match outcome {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(CommandError::Store(m))) => Err(unavailable(m)),
-        Ok(Err(e)) => Err(AmError::bad_request(e.to_string())),
-        Err(_) => Err(unavailable(
-            "the engine stopped before applying the change; it is logged and will be applied at restart".into(),
-        )),
+        .map_err(unavailable)?
+    {
+        Ok(()) => Ok(()),
+        Err(CommandError::Store(m)) => Err(unavailable(m)),
+        Err(e) => Err(AmError::bad_request(e.to_string())),
     }
 }
 

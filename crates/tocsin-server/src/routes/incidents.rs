@@ -20,7 +20,7 @@ use tocsin_core::event::Severity;
 use tocsin_core::incident::StateAction;
 use tocsin_core::priority::Priority;
 use tocsin_engine::CommandError;
-use tocsin_store::log::{encode_entry, LogEntry};
+use tocsin_store::log::LogEntry;
 use tocsin_store::sqlite::queries;
 use tocsin_store::sqlite::rows::{IncidentDetail, IncidentRow, Page};
 
@@ -68,7 +68,6 @@ async fn fetch(s: &SharedState, id: i64) -> ApiResult<IncidentDetail> {
 }
 
 const MAX_TEXT: usize = 16 * 1024;
-const COMMAND_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,24 +162,13 @@ pub async fn act(
         reason,
         at: s.clock.now(),
     };
-    let payload = encode_entry(&LogEntry::Command(command));
-    let (reply, outcome) = tokio::sync::oneshot::channel();
-    s.writer
-        .append(payload, Some(reply))
+    let outcome = super::submit(&s, LogEntry::Command(command))
         .await
-        .map_err(|e| ApiError::unavailable(e.to_string()))?;
-    // The engine answers within a batch; a long wait means it is far behind the log (a
-    // storm): the action is durable and will be applied, so say so rather than hang.
-    let outcome = tokio::time::timeout(COMMAND_WAIT, outcome)
-        .await
-        .map_err(|_| ApiError::unavailable(format!(
-            "the action is logged but not applied within {COMMAND_WAIT:?}; the engine is behind and will apply it"
-        )))?;
+        .map_err(ApiError::unavailable)?;
     match outcome {
-        Ok(Ok(())) => fetch(&s, id).await.map(Json),
-        Ok(Err(CommandError::NotFound(id))) => Err(ApiError::not_found(format!("no incident {id}"))),
-        Ok(Err(CommandError::Conflict(m))) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", m)),
-        Ok(Err(CommandError::Store(m))) => Err(ApiError::unavailable(m)),
-        Err(_) => Err(ApiError::unavailable("the engine stopped before applying the action; it is logged and will be applied at restart")),
+        Ok(()) => fetch(&s, id).await.map(Json),
+        Err(CommandError::NotFound(id)) => Err(ApiError::not_found(format!("no incident {id}"))),
+        Err(CommandError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", m)),
+        Err(CommandError::Store(m)) => Err(ApiError::unavailable(m)),
     }
 }

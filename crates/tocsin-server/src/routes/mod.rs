@@ -7,6 +7,7 @@ mod calendar;
 mod incidents;
 mod intake;
 mod ops;
+mod overrides;
 mod schedules;
 mod tokens;
 
@@ -47,10 +48,21 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/schedules/{id}/shifts", get(schedules::shifts))
         .route("/api/v1/schedules/{id}/oncall", get(schedules::oncall))
         .route("/api/v1/schedules/{id}/report", get(schedules::report))
+        .route(
+            "/api/v1/schedules/{id}/overrides",
+            get(overrides::list).post(overrides::create),
+        )
+        .route(
+            "/api/v1/schedules/{id}/overrides/{override}",
+            delete(overrides::remove),
+        )
         .route("/api/v1/users", get(schedules::users))
         .route("/api/v1/users/{id}/calendar", post(calendar::create_token))
         .route("/calendar/{token}/user.ics", get(calendar::user_feed))
-        .route("/calendar/{token}/schedules/{file}", get(calendar::schedule_feed))
+        .route(
+            "/calendar/{token}/schedules/{file}",
+            get(calendar::schedule_feed),
+        )
         .route("/api/v1/openapi.json", get(ops::openapi))
         // The Alertmanager API v2 beside intake's POST /api/v2/alerts, for amtool and
         // other Alertmanager clients.
@@ -114,6 +126,35 @@ pub(crate) fn pairs(q: QueryPairs) -> ApiResult<Vec<(String, String)>> {
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no such endpoint: {}", uri.path()))
+}
+
+/// How long a person's action waits for the engine to apply it.
+pub(crate) const COMMAND_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Logs a command (an incident action, a silence or an override change) and waits until the
+/// engine has applied it: its outcome, or why it cannot be told now (`Err`, a message for a
+/// 503; the command is durable and will be applied).
+pub(crate) async fn submit(
+    s: &SharedState,
+    entry: tocsin_store::log::LogEntry,
+) -> Result<Result<(), tocsin_engine::CommandError>, String> {
+    let payload = tocsin_store::log::encode_entry(&entry);
+    let (reply, outcome) = tokio::sync::oneshot::channel();
+    s.writer
+        .append(payload, Some(reply))
+        .await
+        .map_err(|e| e.to_string())?;
+    // The engine answers within a batch; a long wait means it is far behind the log (a
+    // storm): the change is durable and will be applied, so say so rather than hang.
+    match tokio::time::timeout(COMMAND_WAIT, outcome).await {
+        Err(_) => Err(format!(
+            "the change is logged but not applied within {COMMAND_WAIT:?}; the engine is behind and will apply it"
+        )),
+        Ok(Err(_)) => Err(
+            "the engine stopped before applying the change; it is logged and will be applied at restart".into(),
+        ),
+        Ok(Ok(outcome)) => Ok(outcome),
+    }
 }
 
 /// Runs a store read on a blocking thread with a pooled connection.

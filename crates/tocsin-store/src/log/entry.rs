@@ -2,7 +2,7 @@
 //! internal, so a self-describing format would only cost bytes and time).
 
 use serde::{Deserialize, Serialize};
-use tocsin_core::command::{Command, SilenceCommand};
+use tocsin_core::command::{Command, OverrideCommand, SilenceCommand};
 use tocsin_core::event::Event;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,6 +14,8 @@ pub enum LogEntry {
     /// A silence created, updated or expired. Last, so entries written before silences
     /// existed keep their variant numbers and stay readable.
     Silence(SilenceCommand),
+    /// A schedule override created or deleted. After the others, for the same reason.
+    Override(OverrideCommand),
 }
 
 pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {

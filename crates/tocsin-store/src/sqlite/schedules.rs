@@ -31,7 +31,8 @@ pub fn live_overrides(
 ) -> rusqlite::Result<Vec<Override>> {
     let mut stmt = conn.prepare_cached(
         "SELECT user_id, starts_at, ends_at FROM schedule_overrides
-         WHERE schedule = ?1 AND ends_at > ?2 AND deleted_at IS NULL ORDER BY id",
+         WHERE schedule = ?1 AND ends_at > ?2 AND deleted_at IS NULL
+         ORDER BY created_at, id",
     )?;
     let rows = stmt.query_map(params![schedule, from], |r| {
         Ok(Override {
@@ -43,18 +44,44 @@ pub fn live_overrides(
     rows.collect()
 }
 
-/// Every override of a schedule, deleted ones too, newest first, at most `limit`.
+/// The overrides of a schedule that end after `after`, deleted ones too when asked, newest
+/// first, at most `limit`.
 pub fn list_overrides(
     conn: &Connection,
     schedule: &str,
+    after: Millis,
+    deleted: bool,
     limit: usize,
 ) -> rusqlite::Result<Vec<OverrideRow>> {
-    let mut stmt = conn.prepare_cached(
+    let filter = if deleted {
+        "schedule = ?1 AND ends_at > ?2"
+    } else {
+        "schedule = ?1 AND ends_at > ?2 AND deleted_at IS NULL"
+    };
+    list_where(conn, filter, params![schedule, after], limit)
+}
+
+/// One override, deleted or not.
+pub fn get_override(
+    conn: &Connection,
+    schedule: &str,
+    id: i64,
+) -> rusqlite::Result<Option<OverrideRow>> {
+    Ok(list_where(conn, "schedule = ?1 AND id = ?2", params![schedule, id], 1)?.pop())
+}
+
+fn list_where(
+    conn: &Connection,
+    filter: &str,
+    args: impl rusqlite::Params,
+    limit: usize,
+) -> rusqlite::Result<Vec<OverrideRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, schedule, user_id, starts_at, ends_at, reason, created_at, created_by,
                 deleted_at, deleted_by
-         FROM schedule_overrides WHERE schedule = ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![schedule, limit as i64], |r| {
+         FROM schedule_overrides WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT {limit}"
+    ))?;
+    let rows = stmt.query_map(args, |r| {
         Ok(OverrideRow {
             id: r.get(0)?,
             schedule: r.get(1)?,
@@ -71,15 +98,6 @@ pub fn list_overrides(
     rows.collect()
 }
 
-/// The next override id (the engine numbers them, in log order).
-pub fn max_override_id(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT coalesce(max(id), 0) FROM schedule_overrides",
-        [],
-        |r| r.get(0),
-    )
-}
-
 /// An override as the engine records it.
 pub struct NewOverride<'a> {
     pub id: i64,
@@ -92,15 +110,18 @@ pub struct NewOverride<'a> {
     pub by: &'a str,
 }
 
-pub fn insert_override(tx: &Transaction<'_>, o: &NewOverride<'_>) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO schedule_overrides (id, schedule, user_id, starts_at, ends_at, reason,
-             created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        o.id, o.schedule, o.user, o.start, o.end, o.reason, o.at, o.by
-    ])?;
-    Ok(())
+/// Records an override; false when one with that id exists already.
+pub fn insert_override(tx: &Transaction<'_>, o: &NewOverride<'_>) -> rusqlite::Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO schedule_overrides (id, schedule, user_id, starts_at, ends_at, reason,
+                 created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            o.id, o.schedule, o.user, o.start, o.end, o.reason, o.at, o.by
+        ])?;
+    Ok(n == 1)
 }
 
 /// Marks an override deleted; false when there is no live one with that id on the schedule.
