@@ -105,7 +105,7 @@ fn schedule(i: usize) -> Schedule {
             vec![weeknights],
         ),
     ];
-    if i % 2 == 0 {
+    if i % 2 == 1 {
         layers.push(layer(
             "weekends",
             Period::Weeks(1),

@@ -169,7 +169,13 @@ fn generate(rng: &mut Rng, zone: &'static str, changes: &[&str]) -> Case {
             if unit == "h" {
                 shortest_hours = shortest_hours.min(n);
             }
-            let mut day = focus.checked_add(rng.range(-45, 3).days()).unwrap();
+            // Now and then a start years back, where the slot at the range is far out.
+            let back = if rng.chance(20) {
+                rng.range(-800, -46)
+            } else {
+                rng.range(-45, 3)
+            };
+            let mut day = focus.checked_add(back.days()).unwrap();
             if unit == "mo" && rng.chance(50) {
                 day = day
                     .last_of_month()
