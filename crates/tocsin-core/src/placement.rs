@@ -147,7 +147,7 @@ mod tests {
 services:
   - id: web
     hosts:
-      - {name: web-01, ips: [10.0.3.4], aliases: [web01.example.com]}
+      - {name: web-01, ips: [10.0.3.4, "fe80::1"], aliases: [web01.example.com]}
       - web-02
   - id: db
   - id: net
@@ -167,6 +167,7 @@ integrations:
             &[("host", "WEB-01")],
             &[("hostname", "web01.example.com")],
             &[("host", "unknown"), ("host_ip", "10.0.3.4")],
+            &[("instance", "[fe80:0::1]:9100")],
         ] {
             let p = c.place(&event("", labels));
             assert_eq!(p.service.id, "web", "{labels:?}");
@@ -214,11 +215,12 @@ integrations:
 services:
   - {id: a, hosts: [{name: h1, ips: [nope]}, h2]}
   - {id: b, hosts: [H1]}
+  - {id: c, hosts: [{name: h3, ip: 10.0.0.1}]}
 service_rules:
   - {service: zz, match_re: {x: "("}}
   - {service: a}
 integrations:
-  - {name: i, kind: zabix, key: short}
+  - {name: i, kind: zabix, key: "short?#"}
   - {name: i, kind: heartbeat, key_sha256: "ab"}
 "#,
         )
@@ -228,11 +230,13 @@ integrations:
         for needle in [
             "services[0].hosts[0].ips: \"nope\" is not an IP address",
             "services[1].hosts[0]: \"H1\" already names host \"h1\"",
+            "services[2].hosts[0].ip: unknown field `ip`",
             "service_rules[0].service: unknown service \"zz\"",
             "service_rules[0].match_re.x: invalid regular expression",
             "service_rules[1]: a rule needs",
             "integrations[0].kind: unknown kind \"zabix\"",
             "integrations[0].key: must be at least 16 characters",
+            "integrations[0].key: use only letters, digits",
             "integrations[1].name: duplicate integration \"i\"",
             "integrations[1].key_sha256: must be 64 hex digits",
             "integrations[1].interval: a heartbeat needs",

@@ -85,7 +85,43 @@ impl Index {
                 ends_at: None,
             });
         }
+        missed.extend(self.orphaned_heartbeats(config, now));
         missed
+    }
+
+    /// Resolves for firing heartbeat alerts whose integration left the config: no ping can
+    /// reach them any more. (Without an integration name they are not taken for pings.)
+    fn orphaned_heartbeats(&self, config: &Config, now: Millis) -> Vec<Event> {
+        let watched = |name: &str| {
+            config
+                .integration(name)
+                .is_some_and(|i| i.kind == IntegrationKind::Heartbeat)
+        };
+        let mut names: Vec<&String> = self
+            .heartbeats
+            .keys()
+            .filter(|n| !watched(n) && self.heartbeat_firing(n))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|name| Event {
+                source: HEARTBEAT.into(),
+                integration: String::new(),
+                dedup_key: name.clone(),
+                status: Status::Resolved,
+                severity: Severity::Critical,
+                name: format!("Heartbeat {name}"),
+                summary: format!("Heartbeat {name} was removed from the config"),
+                description: String::new(),
+                service: None,
+                labels: BTreeMap::new(),
+                links: Vec::new(),
+                occurred_at: now,
+                received_at: now,
+                ends_at: None,
+            })
+            .collect()
     }
 }
 

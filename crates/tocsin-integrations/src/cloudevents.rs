@@ -172,7 +172,7 @@ fn convert(
     let status = match field("status")? {
         Some(s) => Status::parse(&s).ok_or_else(|| {
             IntakeError(format!(
-                "{path}data.status: {s:?} is not firing, resolved or acknowledged"
+                "{path}data.status: {s:?} is not firing, resolved, acknowledged or note"
             ))
         })?,
         None if a.kind.ends_with(".resolved") || a.kind.ends_with(".recovered") => Status::Resolved,
@@ -193,6 +193,9 @@ fn convert(
         None => Severity::Warning,
     };
     let service = field("service")?;
+    if let Some(s) = &service {
+        check_len(path.trim_end_matches('.'), "service", s, MAX_SHORT)?;
+    }
     let explicit_key = field("dedup_key")?;
     let mut labels: BTreeMap<String, String> = match data.remove("labels") {
         None | Some(Value::Null) => BTreeMap::new(),

@@ -105,7 +105,9 @@ fn convert(path: &str, e: NativeEvent, ctx: &IntakeContext) -> Result<Event, Int
     let status = match e.status.as_deref() {
         None => Status::Firing,
         Some(s) => Status::parse(s).ok_or_else(|| {
-            IntakeError(format!("{path}.status: {s:?} is not firing or resolved"))
+            IntakeError(format!(
+                "{path}.status: {s:?} is not firing, resolved, acknowledged or note"
+            ))
         })?,
     };
     let severity = match e.severity.as_deref() {

@@ -145,14 +145,14 @@ fn convert(
             check_len(path, "dedup_key", &k, MAX_SHORT)?;
             k
         }
-        // Without a key, the labels (or the name) are the identity, as for tocsin's own
-        // events.
-        None if labels.is_empty() => {
-            label_fingerprint(SOURCE, &BTreeMap::from([(String::new(), name.clone())]))
-        }
-        None => label_fingerprint(SOURCE, &labels),
+        // Without a key, the name and the labels are the identity: two conditions on one
+        // host (same labels) stay two alerts.
+        None => label_fingerprint(&format!("{SOURCE}\u{1f}{name}"), &labels),
     };
     let service = render(MappedField::Service, "service")?;
+    if let Some(s) = &service {
+        check_len(path, "service", s, MAX_SHORT)?;
+    }
     let occurred_at = match render(MappedField::OccurredAt, "occurred_at")? {
         Some(t) => parse_time(&t).map_err(|e| named("occurred_at", e))?,
         None => ctx.now,
@@ -328,6 +328,56 @@ integrations:
         assert_eq!(one[0].dedup_key, two[0].dedup_key);
         let e = parse(&c, r#"{"other": 1}"#).unwrap_err();
         assert!(e.0.starts_with("summary: "), "{e}");
+    }
+
+    #[test]
+    fn templates_spell_values_like_json_and_escape_nothing() {
+        let c = load_str(
+            r#"
+integrations:
+  - name: uptime
+    kind: webhook
+    key: 0123456789abcdef0
+    mapping:
+      summary: "{{ title }} ok={{ ok }}"
+      description: "{{ gone }}|{{ missing.deeper }}|{{ ok }}"
+      labels: {html: "{{ title }}", path: "{{ ok }}"}
+"#,
+        )
+        .unwrap();
+        let e = &parse(&c, r#"{"title": "a<b & c", "ok": true, "gone": null}"#).unwrap()[0];
+        assert_eq!(e.summary, "a<b & c ok=true");
+        assert_eq!(e.description, "||true");
+        assert_eq!(e.labels["html"], "a<b & c");
+        assert_eq!(
+            e.labels["path"], "true",
+            "a plain path reads like a template"
+        );
+    }
+
+    #[test]
+    fn without_a_key_the_name_is_part_of_the_identity() {
+        let c = load_str(
+            r#"
+integrations:
+  - name: uptime
+    kind: webhook
+    key: 0123456789abcdef0
+    mapping: {summary: "{{ title }}", name: "{{ check }}", host: "{{ host }}"}
+"#,
+        )
+        .unwrap();
+        let two = parse(
+            &c,
+            r#"[{"title": "cpu", "check": "cpu", "host": "h1"}, {"title": "disk", "check": "disk", "host": "h1"}]"#,
+        )
+        .unwrap();
+        assert_ne!(two[0].dedup_key, two[1].dedup_key);
+        let again = parse(&c, r#"{"title": "cpu 99%", "check": "cpu", "host": "h1"}"#).unwrap();
+        assert_eq!(
+            again[0].dedup_key, two[0].dedup_key,
+            "a changing summary keeps the alert"
+        );
     }
 
     proptest::proptest! {

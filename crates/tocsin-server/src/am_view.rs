@@ -123,13 +123,15 @@ pub fn gettable(config: &Config, a: &AlertRow, now: Millis) -> GettableAlert {
 
 /// The label an `incidents.group_by` field is shown as, and its value for an alert.
 fn group_label(field: &GroupField, a: &AlertRow) -> (String, String) {
-    match field {
-        GroupField::Service => ("service".into(), a.service.clone()),
-        GroupField::Name => ("alertname".into(), a.name.clone()),
-        GroupField::Source => ("source".into(), a.source.clone()),
-        GroupField::Severity => ("severity".into(), a.severity.clone()),
-        GroupField::Label(k) => (k.clone(), a.labels.get(k).cloned().unwrap_or_default()),
-    }
+    let value = match field {
+        GroupField::Service => a.service.clone(),
+        GroupField::Name => a.name.clone(),
+        GroupField::Source => a.source.clone(),
+        GroupField::Severity => a.severity.clone(),
+        GroupField::Host => a.host.clone().unwrap_or_default(),
+        GroupField::Label(k) => a.labels.get(k).cloned().unwrap_or_default(),
+    };
+    (group_by_name(field), value)
 }
 
 /// A group's labels, in `group_by` order.
@@ -171,6 +173,7 @@ fn group_by_name(field: &GroupField) -> String {
         GroupField::Name => "alertname".into(),
         GroupField::Source => "source".into(),
         GroupField::Severity => "severity".into(),
+        GroupField::Host => "host".into(),
         GroupField::Label(k) => k.clone(),
     }
 }

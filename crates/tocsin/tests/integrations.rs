@@ -217,6 +217,12 @@ fn one_machine_seen_by_two_tools_is_one_host_of_its_service() {
     // The incident belongs to the service's team.
     let incident = s.incident(incident_of(&by_key("c2")));
     assert_eq!(incident["team"], json!("dba"));
+    // The catalog as the API shows it.
+    let services = s.get("/api/v1/services").json();
+    assert_eq!(services["items"][0]["hosts"][0]["name"], json!("web-01"));
+    assert_eq!(services["items"][0]["hosts"][0]["ips"], json!(["10.0.3.4"]));
+    let teams = s.get("/api/v1/teams").json();
+    assert_eq!(teams["items"][1], json!({"id": "dba", "name": "dba", "services": ["db"]}));
 }
 
 #[test]
@@ -291,6 +297,18 @@ fn a_heartbeat_that_stops_raises_an_alert_and_the_next_ping_resolves_it() {
     s.wait_alert_where("missed again after a restart", "heartbeat", "backup", |a| {
         a["status"] == json!("firing") && a["episode"] == json!(2)
     });
+    // A heartbeat taken out of the config can never be pinged again: its alert resolves.
+    let without = CONFIG.replace(
+        "  - {name: backup, kind: heartbeat, key: beat-key-0123456789abcdef, interval: 1s}\n",
+        "",
+    );
+    assert_ne!(without, CONFIG);
+    std::fs::write(s.root().join("config.yaml"), without).unwrap();
+    s.post_as("/-/reload", Some(ADMIN), &json!({})).expect(200);
+    let a = s.wait_alert_where("resolved once removed", "heartbeat", "backup", |a| {
+        a["status"] == json!("resolved")
+    });
+    assert_eq!(a["episode"], json!(2));
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub(super) fn hosts(
             }
             let at = hosts.len();
             for known_as in std::iter::once(&name).chain(&ips).chain(&aliases) {
-                if let Some(&other) = index.get(&known_as.to_lowercase()) {
+                if let Some(&other) = index.get(&super::host_key(known_as)) {
                     if other != at {
                         let owner: &Host = &hosts[other];
                         errors.push(ConfigError::new(
@@ -47,7 +47,7 @@ pub(super) fn hosts(
                     }
                     continue;
                 }
-                index.insert(known_as.to_lowercase(), at);
+                index.insert(super::host_key(known_as), at);
             }
             hosts.push(Host {
                 name,

@@ -43,10 +43,14 @@ pub(super) fn validate(
                         format!("must be at least {MIN_KEY_LEN} characters"),
                     ));
                 }
-                if !key.bytes().all(|b| b.is_ascii_graphic()) || key.contains('/') {
+                // URL-unreserved characters only: the key goes in a URL path as it is, and
+                // `?`, `#`, `%` or `/` would change what the URL means.
+                let unreserved =
+                    |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+                if !key.bytes().all(unreserved) {
                     errors.push(ConfigError::new(
                         format!("{path}.key"),
-                        "use printable ASCII without spaces or '/': it goes in a URL path",
+                        "use only letters, digits, '-', '_', '.' and '~': it goes in a URL path",
                     ));
                 }
                 crate::auth::sha256_hex(&key)

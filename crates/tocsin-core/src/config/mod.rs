@@ -34,7 +34,7 @@ pub struct Service {
     pub name: String,
     pub team: String,
     pub impact: Level,
-    /// What the CMDB says about it (tier, datacenter ...), shown with its incidents.
+    /// What the CMDB says about it (tier, datacenter ...); shown by `GET /api/v1/services`.
     pub labels: std::collections::BTreeMap<String, String>,
 }
 
@@ -215,8 +215,9 @@ impl Config {
 
     /// The catalog host known by this name, IP or alias (any case).
     pub fn host(&self, name_or_address: &str) -> Option<&Host> {
-        let key = name_or_address.to_lowercase();
-        self.host_index.get(&key).map(|&i| &self.hosts[i])
+        self.host_index
+            .get(&host_key(name_or_address))
+            .map(|&i| &self.hosts[i])
     }
 
     /// The integration whose key has this SHA-256.
@@ -236,6 +237,15 @@ impl Config {
 
     pub fn integration(&self, name: &str) -> Option<&Integration> {
         self.integrations.iter().find(|i| i.name == name)
+    }
+}
+
+/// How a host name or address is looked up: names in lower case, IP addresses in their
+/// canonical form (`0:0::1` and `::1` are one address).
+fn host_key(name_or_address: &str) -> String {
+    match name_or_address.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => name_or_address.to_lowercase(),
     }
 }
 

@@ -28,11 +28,32 @@ pub struct RawService {
 
 /// A host in the catalog: just its name, or its name with the addresses and other names
 /// tools know it by.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum RawHost {
     Name(String),
     Full(RawHostFull),
+}
+
+/// By hand rather than `untagged`, so a mistake in the long form says which field is wrong
+/// (`unknown field `ip``) instead of "did not match any variant".
+impl<'de> Deserialize<'de> for RawHost {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawHost;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a host name, or {name, ips, aliases}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawHost, E> {
+                Ok(RawHost::Name(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawHost, A::Error> {
+                RawHostFull::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawHost::Full)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -144,6 +144,24 @@ impl<'a> RenderContext<'a> {
     }
 }
 
+/// Writes values the way the plain-path reader does: JSON's `true`/`false`, and nothing for
+/// null, instead of Jinja's Python spellings `True`, `False` and `None`.
+fn json_spelling(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::None | ValueKind::Undefined => Ok(()),
+        ValueKind::Bool => {
+            let text = if value.is_true() { "true" } else { "false" };
+            out.write_str(text).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
 /// `{{ a.b.c }}` and nothing else: a path, read without the template engine.
 fn plain_path(source: &str) -> Option<Vec<String>> {
     let inner = source.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
@@ -196,6 +214,9 @@ impl WebhookMapping {
         let mut env = minijinja::Environment::new();
         // Missing fields render empty: payloads leave out what they do not have.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        // Templates are named after fields (`labels.html` is a label, not an HTML page).
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_formatter(json_spelling);
         let mut sources = BTreeMap::new();
         let mut fields = Vec::new();
         let given = [

@@ -54,7 +54,7 @@ async fn builtin(
         let config = s.config.load_full();
         // A bearer that is the key of an integration of this kind sends as that
         // integration (Prometheus' `authorization` setting); otherwise it is an API token.
-        let integration = match bearer_or_none(&headers)? {
+        let integration = match bearer_or_none(&headers).map_err(|e| reject(&s, "auth", e))? {
             Some(key) => config
                 .integration_by_key_sha256(&sha256_hex(key))
                 .filter(|i| i.kind == kind),
@@ -173,7 +173,7 @@ pub async fn pagerduty_enqueue(
         let key = pagerduty::routing_key(&bytes).ok_or_else(|| {
             reject(
                 &s,
-                "auth",
+                "invalid",
                 ApiError::bad_request("routing_key is missing: it must be the integration key"),
             )
         })?;

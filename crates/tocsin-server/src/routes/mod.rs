@@ -4,6 +4,7 @@ mod alertmanager_api;
 mod alertmanager_silences;
 mod alerts;
 mod calendar;
+mod catalog;
 mod incidents;
 mod intake;
 mod ops;
@@ -43,6 +44,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{name}", delete(tokens::remove))
+        .route("/api/v1/services", get(catalog::services))
+        .route("/api/v1/teams", get(catalog::teams))
         .route("/api/v1/schedules", get(schedules::list))
         .route("/api/v1/schedules/{id}", get(schedules::one))
         .route("/api/v1/schedules/{id}/shifts", get(schedules::shifts))
