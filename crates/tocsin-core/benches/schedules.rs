@@ -85,7 +85,7 @@ fn schedule(i: usize) -> Schedule {
     };
     let layer = |name: &str, every, start: DateTime, users: &[String], r: Vec<Restriction>| Layer {
         name: name.into(),
-        rotation: Rotation { every, start },
+        rotation: Rotation::new(every, start, &tz),
         users: users.to_vec(),
         restrictions: r,
     };

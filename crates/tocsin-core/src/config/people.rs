@@ -170,14 +170,14 @@ pub(super) fn schedules(
                 errors.push(ConfigError::new(format!("{lp}.rotation.every"), e));
                 Period::Days(1)
             });
-            let start = civil_or_instant(&l.rotation.start, &tz)
+            let rotation = civil_or_instant(&l.rotation.start, &tz)
                 .map(|t| match t {
-                    When::Civil(dt) => dt,
-                    When::Instant(ms) => crate::schedule::civil_at(&tz, ms),
+                    When::Civil(dt) => Rotation::new(every, dt, &tz),
+                    When::Instant(ms) => Rotation::from_instant(every, ms, &tz),
                 })
                 .unwrap_or_else(|e| {
                     errors.push(ConfigError::new(format!("{lp}.rotation.start"), e));
-                    civil::DateTime::default()
+                    Rotation::new(every, civil::DateTime::default(), &tz)
                 });
             if l.users.is_empty() {
                 errors.push(ConfigError::new(
@@ -201,7 +201,7 @@ pub(super) fn schedules(
             }
             layers.push(Layer {
                 name: l.name.unwrap_or_else(|| format!("layer {}", j + 1)),
-                rotation: Rotation { every, start },
+                rotation,
                 users: l.users,
                 restrictions,
             });

@@ -87,6 +87,29 @@ pub struct Rotation {
     pub every: Period,
     /// The first hand-off, on the schedule's wall clock.
     pub start: civil::DateTime,
+    /// The first hand-off as an instant: exact even when `start` exists twice (a DST fold)
+    /// and the config named the second one with its offset.
+    pub first: Millis,
+}
+
+impl Rotation {
+    /// A rotation whose first hand-off is a wall-clock time in `tz`.
+    pub fn new(every: Period, start: civil::DateTime, tz: &TimeZone) -> Rotation {
+        Rotation {
+            every,
+            start,
+            first: instant(tz, start),
+        }
+    }
+
+    /// A rotation whose first hand-off is an instant (a start written with its offset).
+    pub fn from_instant(every: Period, first: Millis, tz: &TimeZone) -> Rotation {
+        Rotation {
+            every,
+            start: civil_at(tz, first),
+            first,
+        }
+    }
 }
 
 /// A window on given weekdays, from one wall-clock time to another in the schedule's zone.

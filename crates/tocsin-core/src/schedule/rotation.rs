@@ -23,7 +23,9 @@ impl Rotation {
                 })
         };
         match self.every {
-            Period::Hours(n) => instant(tz, self.start).saturating_add(k.saturating_mul(n * HOUR)),
+            Period::Hours(n) => self.first.saturating_add(k.saturating_mul(n * HOUR)),
+            // The first is kept as given; later ones are calendar steps on the wall clock.
+            _ if k == 0 => self.first,
             Period::Days(n) => step(Span::new().days(k * n)),
             Period::Weeks(n) => step(Span::new().days(k * n * 7)),
             Period::Months(n) => step(Span::new().months(k * n)),
@@ -33,7 +35,7 @@ impl Rotation {
     /// The index of the hand-off in force at `t`: the largest k with `handoff(k) <= t`
     /// (negative before the first).
     pub fn slot_at(&self, tz: &TimeZone, t: Millis) -> i64 {
-        let first = instant(tz, self.start);
+        let first = self.first;
         let approx: Millis = match self.every {
             Period::Hours(n) => n * HOUR,
             Period::Days(n) => n * 24 * HOUR,

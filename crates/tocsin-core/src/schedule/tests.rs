@@ -321,3 +321,24 @@ schedules:
         assert!(all.contains(needle), "missing {needle:?} in\n{all}");
     }
 }
+
+#[test]
+fn a_start_written_with_its_offset_is_exact_even_in_a_fold() {
+    // 01:30 happens twice on November 1st in New York; -05:00 names the second.
+    let s = one_layer("America/New_York", "12h", "2026-11-01T01:30:00-05:00", "");
+    assert_eq!(
+        handoffs(&s, 2),
+        ["2026-11-01T01:30-05:00", "2026-11-01T13:30-05:00"]
+    );
+    let s = one_layer("America/New_York", "1d", "2026-11-01T01:30:00-05:00", "");
+    assert_eq!(
+        handoffs(&s, 2),
+        ["2026-11-01T01:30-05:00", "2026-11-02T01:30-05:00"]
+    );
+    assert_eq!(
+        who(&s, "2026-11-01T06:29:00Z"),
+        Vec::<String>::new(),
+        "not before it"
+    );
+    assert_eq!(who(&s, "2026-11-01T06:30:00Z"), ["a"]);
+}
