@@ -3,6 +3,8 @@
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tocsin_core::config::Config;
+use tocsin_core::schedule::{gaps, shifts};
 use tocsin_server::ConfigSource;
 
 #[derive(Args)]
@@ -10,6 +12,31 @@ pub struct CheckArgs {
     /// The YAML config file to validate.
     #[arg(long, short)]
     config: PathBuf,
+}
+
+/// How far ahead `check` looks for times nobody is on call.
+const GAP_HORIZON: i64 = 28 * 24 * 3_600_000;
+
+/// Warns (on standard error; the config is still valid) about each schedule that leaves
+/// nobody on call in the next four weeks: a page then reaches no one from that schedule.
+fn warn_gaps(c: &Config) {
+    use tocsin_core::clock::Clock;
+    let now = tocsin_core::clock::SystemClock.now();
+    for s in &c.schedules {
+        let list = shifts(s, &[], now, now + GAP_HORIZON);
+        let holes = gaps(&list, now, now + GAP_HORIZON);
+        let Some(&(first_start, first_end)) = holes.first() else {
+            continue;
+        };
+        let hours: i64 = holes.iter().map(|(a, b)| b - a).sum::<i64>() / 3_600_000;
+        eprintln!(
+            "warning: schedule {} has nobody on call for {hours} h of the next 4 weeks in {} gap(s); the first from {} to {}",
+            s.id,
+            holes.len(),
+            s.format_time(first_start),
+            s.format_time(first_end)
+        );
+    }
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
@@ -30,6 +57,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 let to = i.service.as_deref().unwrap_or("placed by the catalog");
                 println!("  integration {} ({}) -> {to}", i.name, i.kind.as_str());
             }
+            warn_gaps(&c);
             ExitCode::SUCCESS
         }
         Err(errors) => {

@@ -150,3 +150,36 @@ fn mistakes_exit_2_with_a_message() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn check_warns_about_gaps_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tocsin.yaml");
+    // Weekdays 09:00-17:00 only: nights and weekends have nobody.
+    std::fs::write(
+        &path,
+        r#"
+users: [{id: a}]
+schedules:
+  - id: office
+    time_zone: Europe/London
+    layers:
+      - rotation: {every: 1w, start: "2026-01-05T09:00"}
+        users: [a]
+        restrictions: [{days: [mon, tue, wed, thu, fri], from: "09:00", to: "17:00"}]
+  - id: always
+    time_zone: UTC
+    layers:
+      - {rotation: {every: 1d, start: "2026-01-01T00:00"}, users: [a]}
+"#,
+    )
+    .unwrap();
+    let out = tocsin(&["check", "-c", path.to_str().unwrap()]);
+    assert!(out.status.success(), "gaps are a warning, not an error");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("warning: schedule office has nobody on call"),
+        "{err}"
+    );
+    assert!(!err.contains("schedule always"), "{err}");
+}
