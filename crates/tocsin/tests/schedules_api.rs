@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use std::process::Command;
 
 const CONFIG: &str = r#"
+channels:
+  - {id: mail, type: email, host: localhost, tls: none, from: tocsin@example.com}
 users:
   - {id: alice, name: Alice Wang, time_zone: Asia/Shanghai, language: zh, contacts: [{type: email, to: alice@example.com}]}
   - {id: bob, name: Bob Li, time_zone: Asia/Shanghai}

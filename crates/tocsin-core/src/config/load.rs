@@ -46,6 +46,8 @@ const SECTIONS: &[&str] = &[
     "integrations",
     "users",
     "schedules",
+    "escalation_policies",
+    "channels",
 ];
 
 /// Parses and validates a YAML config, returning every error found.
@@ -73,6 +75,8 @@ pub fn load_str(text: &str) -> Result<Config, Vec<ConfigError>> {
             "integrations" => raw.integrations = list(e, &key, value),
             "users" => raw.users = list(e, &key, value),
             "schedules" => raw.schedules = list(e, &key, value),
+            "escalation_policies" => raw.escalation_policies = list(e, &key, value),
+            "channels" => raw.channels = list(e, &key, value),
             "default_service" => raw.default_service = one(e, &key, value),
             "incidents" => raw.incidents = one(e, &key, value).unwrap_or_default(),
             "priority" => raw.priority = one(e, &key, value).unwrap_or_default(),

@@ -6,6 +6,7 @@
 mod catalog;
 mod integrations;
 mod load;
+mod paging;
 mod people;
 mod raw;
 mod validate;
@@ -26,6 +27,10 @@ use std::collections::HashMap;
 pub struct Team {
     pub id: String,
     pub name: String,
+    /// Users, for targets that page a team (all members, or round robin).
+    pub members: Vec<String>,
+    /// The policy of its services that name none.
+    pub escalation_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +41,10 @@ pub struct Service {
     pub impact: Level,
     /// What the CMDB says about it (tier, datacenter ...); shown by `GET /api/v1/services`.
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Who is paged for its incidents (else its team's policy).
+    pub escalation_policy: Option<String>,
+    /// Outside these, incidents that are not high urgency do not page.
+    pub support_hours: Option<crate::paging::SupportHours>,
 }
 
 /// The language a person reads tocsin's messages in.
@@ -66,6 +75,8 @@ impl Language {
 pub struct Contact {
     pub kind: String,
     pub to: String,
+    /// The channel that reaches it; else the one channel of its type.
+    pub channel: Option<String>,
 }
 
 /// A person who can be on call.
@@ -78,6 +89,8 @@ pub struct User {
     pub tz: jiff::tz::TimeZone,
     pub language: Language,
     pub contacts: Vec<Contact>,
+    pub notification_rules: Vec<crate::paging::NotificationRule>,
+    pub quiet_hours: Option<crate::paging::QuietHours>,
 }
 
 /// A machine in the catalog, with every name and address tools know it by.
@@ -182,6 +195,8 @@ pub struct Config {
     pub integrations: Vec<Integration>,
     pub users: Vec<User>,
     pub schedules: Vec<crate::schedule::Schedule>,
+    pub escalation_policies: Vec<crate::paging::EscalationPolicy>,
+    pub channels: Vec<crate::paging::ChannelSpec>,
     service_index: HashMap<String, usize>,
     /// Every host name, IP and alias, lower-cased, to its index in `hosts`.
     host_index: HashMap<String, usize>,
@@ -225,6 +240,35 @@ impl Config {
         self.integration_by_key
             .get(sha256)
             .map(|&i| &self.integrations[i])
+    }
+
+    pub fn escalation_policy(&self, id: &str) -> Option<&crate::paging::EscalationPolicy> {
+        self.escalation_policies.iter().find(|p| p.id == id)
+    }
+
+    /// The policy that pages for a service: its own, else its team's.
+    pub fn policy_for(&self, service: &Service) -> Option<&crate::paging::EscalationPolicy> {
+        service
+            .escalation_policy
+            .as_deref()
+            .or_else(|| {
+                self.teams
+                    .iter()
+                    .find(|t| t.id == service.team)
+                    .and_then(|t| t.escalation_policy.as_deref())
+            })
+            .and_then(|id| self.escalation_policy(id))
+    }
+
+    /// The channel that reaches a contact: the one it names, else the first of its type.
+    pub fn channel_for(&self, contact: &Contact) -> Option<&crate::paging::ChannelSpec> {
+        match &contact.channel {
+            Some(id) => self.channels.iter().find(|c| &c.id == id),
+            None => self
+                .channels
+                .iter()
+                .find(|c| c.settings.contact_type() == contact.kind),
+        }
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {

@@ -20,6 +20,9 @@ pub struct RawUser {
     pub language: Option<String>,
     #[serde(default)]
     pub contacts: Vec<RawContact>,
+    #[serde(default)]
+    pub notification_rules: Vec<super::paging::RawRule>,
+    pub quiet_hours: Option<super::paging::RawQuiet>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -28,6 +31,8 @@ pub struct RawContact {
     #[serde(rename = "type")]
     pub kind: String,
     pub to: String,
+    /// Which channel reaches it, when several of its type are configured.
+    pub channel: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,8 +130,12 @@ pub(super) fn users(errors: &mut Vec<ConfigError>, raw: Vec<(usize, RawUser)>) -
             contacts.push(Contact {
                 kind: c.kind,
                 to: c.to,
+                channel: c.channel,
             });
         }
+        let notification_rules =
+            super::paging::rules(errors, &path, &contacts, u.notification_rules);
+        let quiet_hours = super::paging::quiet_hours(errors, &path, u.quiet_hours);
         out.push(User {
             name: u.name.unwrap_or_else(|| u.id.clone()),
             id: u.id,
@@ -134,6 +143,8 @@ pub(super) fn users(errors: &mut Vec<ConfigError>, raw: Vec<(usize, RawUser)>) -
             tz,
             language,
             contacts,
+            notification_rules,
+            quiet_hours,
         });
     }
     out
@@ -240,7 +251,7 @@ pub(super) fn schedules(
     out
 }
 
-fn zone(errors: &mut Vec<ConfigError>, path: &str, name: &str) -> TimeZone {
+pub(super) fn zone(errors: &mut Vec<ConfigError>, path: &str, name: &str) -> TimeZone {
     TimeZone::get(name).unwrap_or_else(|e| {
         errors.push(ConfigError::new(
             path,
@@ -277,7 +288,7 @@ fn at(errors: &mut Vec<ConfigError>, path: &str, text: &str, tz: &TimeZone) -> O
     }
 }
 
-fn restriction(
+pub(super) fn restriction(
     errors: &mut Vec<ConfigError>,
     path: &str,
     r: RawRestriction,

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 pub struct RawTeam {
     pub id: String,
     pub name: Option<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
+    pub escalation_policy: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +27,8 @@ pub struct RawService {
     pub hosts: Vec<RawHost>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    pub escalation_policy: Option<String>,
+    pub support_hours: Option<super::paging::RawSupportHours>,
 }
 
 /// A host in the catalog: just its name, or its name with the addresses and other names
@@ -156,4 +161,6 @@ pub struct RawConfig {
     pub integrations: Vec<(usize, RawIntegration)>,
     pub users: Vec<(usize, super::people::RawUser)>,
     pub schedules: Vec<(usize, super::people::RawSchedule)>,
+    pub escalation_policies: Vec<(usize, super::paging::RawPolicy)>,
+    pub channels: Vec<(usize, super::paging::RawChannel)>,
 }

@@ -23,12 +23,16 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         teams.push(Team {
             name: t.name.unwrap_or_else(|| t.id.clone()),
             id: t.id,
+            members: t.members,
+            escalation_policy: t.escalation_policy,
         });
     }
     if teams.is_empty() {
         teams.push(Team {
             id: DEFAULT_ID.into(),
             name: "Default".into(),
+            members: Vec::new(),
+            escalation_policy: None,
         });
     }
 
@@ -72,6 +76,12 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             team,
             impact: s.impact.unwrap_or(default_impact),
             labels: s.labels,
+            escalation_policy: s.escalation_policy,
+            support_hours: paging::support_hours(
+                errors,
+                &format!("services[{i}].support_hours"),
+                s.support_hours,
+            ),
         });
     }
     if services.is_empty() {
@@ -82,6 +92,8 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             team: teams[0].id.clone(),
             impact: default_impact,
             labels: Default::default(),
+            escalation_policy: None,
+            support_hours: None,
         });
     }
     let default_service = match raw.default_service {
@@ -204,8 +216,10 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
 
     let users = people::users(errors, raw.users);
     let schedules = people::schedules(errors, raw.schedules, &users);
+    let escalation_policies = paging::policies(errors, raw.escalation_policies);
+    let channels = paging::channels(errors, raw.channels);
 
-    Config {
+    let config = Config {
         teams,
         services,
         default_service,
@@ -222,10 +236,14 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         integrations,
         users,
         schedules,
+        escalation_policies,
+        channels,
         service_index,
         host_index,
         integration_by_key,
-    }
+    };
+    paging::check_references(errors, &config);
+    config
 }
 
 pub(super) fn check_id(errors: &mut Vec<ConfigError>, path: &str, id: &str) {

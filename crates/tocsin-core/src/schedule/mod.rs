@@ -12,7 +12,7 @@
 mod fairness;
 mod ical;
 mod resolve;
-mod restriction;
+pub(crate) mod restriction;
 mod rotation;
 mod timeline;
 

@@ -69,3 +69,8 @@ fn merge(sorted: Vec<(Millis, Millis)>) -> Vec<(Millis, Millis)> {
     }
     out
 }
+
+/// Whether `t` falls in any of the windows (on `tz`'s clock).
+pub(crate) fn contains(restrictions: &[Restriction], tz: &TimeZone, t: Millis) -> bool {
+    !windows(restrictions, tz, t, t + 1).is_empty()
+}
