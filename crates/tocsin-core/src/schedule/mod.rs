@@ -4,7 +4,8 @@
 //! (exact hours, or calendar days, weeks or months at a local wall-clock time in the
 //! schedule's zone), optionally shown only inside restriction windows. A later layer wins
 //! where it has someone; overrides win over every layer. [`shifts`] gives the final list for
-//! a range, [`on_call_at`] the users at an instant, [`gaps`] the times nobody is on call.
+//! a range, [`on_call_at`] the users at an instant, [`shift_at`] the whole shift at an
+//! instant and the next one, [`gaps`] the times nobody is on call.
 //!
 //! Civil times that do not exist (a DST gap) move forward past the gap; times that exist
 //! twice (a DST fold) take the first, as RFC 5545 and most calendars do.
@@ -18,7 +19,7 @@ mod timeline;
 
 pub use fairness::{fairness, Load, NIGHT_END_HOUR, NIGHT_START_HOUR};
 pub use ical::{calendar, CalendarEvent};
-pub use resolve::{gaps, on_call_at, shifts};
+pub use resolve::{gaps, on_call_at, shift_at, shifts, Around, SHIFT_LOOK_LIMIT};
 
 use crate::time::Millis;
 use jiff::civil;

@@ -4,7 +4,7 @@
 
 use super::restriction::windows;
 use super::timeline::{join, overlay, Seg};
-use super::{Layer, Override, Schedule, Shift};
+use super::{Layer, Override, Period, Schedule, Shift};
 use crate::time::Millis;
 use jiff::tz::TimeZone;
 
@@ -43,6 +43,63 @@ pub fn shifts(schedule: &Schedule, extra: &[Override], from: Millis, to: Millis)
             user: names[s.user as usize].to_string(),
         })
         .collect()
+}
+
+const HOUR: Millis = 3_600_000;
+const DAY: Millis = 24 * HOUR;
+
+/// How far [`shift_at`] looks back and ahead at most: a shift longer than this (someone on
+/// call alone for more than a year) is cut here.
+pub const SHIFT_LOOK_LIMIT: Millis = 367 * DAY;
+
+/// The shift going on at an instant and the one after it, whole: their `start` and `end`
+/// are the real hand-offs, not the edges of a range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Around {
+    /// The shift with `start <= t < end`; `None` when nobody is on call at `t`.
+    pub current: Option<Shift>,
+    /// The first shift that starts after `t`.
+    pub next: Option<Shift>,
+}
+
+/// The whole shift at `t` and the next one, as [`shifts`] would list them over a range wide
+/// enough to hold both. Resolves a window around `t` of the schedule's longest rotation
+/// period each way, doubled while a shift touches its edge, up to [`SHIFT_LOOK_LIMIT`] each
+/// way: beyond that a shift is cut at the limit, and a next shift not starting within it is
+/// `None`.
+pub fn shift_at(schedule: &Schedule, extra: &[Override], t: Millis) -> Around {
+    let longest = schedule
+        .layers
+        .iter()
+        .map(|l| match l.rotation.every {
+            Period::Hours(n) => n * HOUR,
+            Period::Days(n) => n * DAY,
+            Period::Weeks(n) => n * 7 * DAY,
+            Period::Months(n) => n * 31 * DAY,
+        })
+        .max()
+        .unwrap_or(DAY)
+        .clamp(HOUR, SHIFT_LOOK_LIMIT);
+    let (mut back, mut ahead) = (longest, (2 * longest).min(SHIFT_LOOK_LIMIT));
+    loop {
+        let (from, to) = (t.saturating_sub(back), t.saturating_add(ahead));
+        let list = shifts(schedule, extra, from, to);
+        let current = list.iter().find(|s| s.start <= t && t < s.end).cloned();
+        let next = list.iter().find(|s| s.start > t).cloned();
+        // A shift that touches an edge of the window may go on past it.
+        let wider_back =
+            current.as_ref().is_some_and(|s| s.start == from) && back < SHIFT_LOOK_LIMIT;
+        let wider_ahead = next.as_ref().is_none_or(|s| s.end == to) && ahead < SHIFT_LOOK_LIMIT;
+        if !wider_back && !wider_ahead {
+            return Around { current, next };
+        }
+        if wider_back {
+            back = back.saturating_mul(2).min(SHIFT_LOOK_LIMIT);
+        }
+        if wider_ahead {
+            ahead = ahead.saturating_mul(2).min(SHIFT_LOOK_LIMIT);
+        }
+    }
 }
 
 /// A user's number within one resolution; timelines carry numbers, not strings.

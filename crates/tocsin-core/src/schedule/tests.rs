@@ -342,3 +342,94 @@ fn a_start_written_with_its_offset_is_exact_even_in_a_fold() {
     );
     assert_eq!(who(&s, "2026-11-01T06:30:00Z"), ["a"]);
 }
+
+/// The shift of a long list holding `at`, and the one after it: what [`shift_at`] must give.
+fn around_in(list: &[Shift], at: Millis) -> Around {
+    Around {
+        current: list.iter().find(|x| x.start <= at && at < x.end).cloned(),
+        next: list.iter().find(|x| x.start > at).cloned(),
+    }
+}
+
+#[test]
+fn shift_at_gives_whole_shifts_not_cut_at_the_instant() {
+    let c = load_str(EXAMPLE).unwrap();
+    let s = c.schedule("dba-primary").unwrap();
+    let a = shift_at(s, &[], t("2026-03-03T12:34:56+08:00"));
+    let current = a.current.unwrap();
+    assert_eq!(current.user, "alice");
+    assert_eq!(
+        current.start,
+        t("2026-03-03T08:00:00+08:00"),
+        "when it began"
+    );
+    assert_eq!(current.end, t("2026-03-03T20:00:00+08:00"));
+    let next = a.next.unwrap();
+    assert_eq!(
+        (next.start, next.end, next.user.as_str()),
+        (
+            t("2026-03-03T20:00:00+08:00"),
+            t("2026-03-04T08:00:00+08:00"),
+            "carol"
+        )
+    );
+    // Before the first hand-off: nobody now, the first shift next.
+    let a = shift_at(s, &[], t("2026-02-20T00:00:00+08:00"));
+    assert_eq!(a.current, None);
+    assert_eq!(a.next.unwrap().start, t("2026-03-02T09:00:00+08:00"));
+    // A runtime override that ended before the instant still belongs to the shift it joined.
+    let extra = [Override {
+        user: "alice".into(),
+        start: t("2026-03-03T06:00:00+08:00"),
+        end: t("2026-03-03T08:00:00+08:00"),
+    }];
+    let a = shift_at(s, &extra, t("2026-03-03T12:00:00+08:00"));
+    assert_eq!(a.current.unwrap().start, t("2026-03-03T06:00:00+08:00"));
+}
+
+#[test]
+fn shift_at_agrees_with_a_wide_shift_list() {
+    let c = load_str(EXAMPLE).unwrap();
+    let s = c.schedule("dba-primary").unwrap();
+    let restricted = one_layer(
+        "Europe/London",
+        "1d",
+        "2026-03-02T09:00",
+        "        restrictions: [{days: [mon], from: \"09:00\", to: \"17:00\"}]\n",
+    );
+    let monthly = one_layer("America/New_York", "1mo", "2026-01-31T09:00", "");
+    let (from, to) = (
+        t("2025-12-01T00:00:00Z").min(s.layers[0].rotation.first),
+        t("2027-06-01T00:00:00Z"),
+    );
+    for sc in [s, &restricted, &monthly] {
+        let list = shifts(sc, &[], from, to);
+        let mut at = t("2026-02-01T00:00:00Z");
+        while at < t("2026-12-01T00:00:00Z") {
+            assert_eq!(
+                shift_at(sc, &[], at),
+                around_in(&list, at),
+                "{} at {at}",
+                sc.id
+            );
+            at += 7 * 3_600_000 + 13 * 60_000;
+        }
+    }
+}
+
+#[test]
+fn shift_at_cuts_an_endless_shift_at_its_limit() {
+    let text = "users: [{id: a}]\nschedules:\n  - id: s\n    time_zone: UTC\n    layers:\n      - rotation: {every: 1d, start: \"2026-03-02T00:00\"}\n        users: [a]\n";
+    let s = load_str(text).unwrap().schedules.remove(0);
+    let at = t("2028-01-01T12:00:00Z");
+    let a = shift_at(&s, &[], at);
+    let current = a.current.unwrap();
+    assert_eq!(
+        (current.start, current.end),
+        (at - SHIFT_LOOK_LIMIT, at + SHIFT_LOOK_LIMIT)
+    );
+    assert_eq!(a.next, None);
+    // Shorter than the limit: whole.
+    let a = shift_at(&s, &[], t("2026-06-01T00:00:00Z"));
+    assert_eq!(a.current.unwrap().start, t("2026-03-02T00:00:00Z"));
+}
