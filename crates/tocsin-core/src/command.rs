@@ -15,6 +15,36 @@ pub enum IncidentAction {
     Assign(Option<String>),
     /// `None` returns to the priority the matrix computes.
     SetPriority(Option<Priority>),
+    /// Page the next escalation level now, without waiting for its delay.
+    Escalate,
+    /// Page someone else now: the incident is theirs (and triggered again if it was
+    /// acknowledged); escalation goes on from where it was.
+    Reassign(ReassignTo),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReassignTo {
+    User(String),
+    /// Whoever is on call in the schedule then.
+    Schedule(String),
+}
+
+/// What became of one notification the dispatcher tried to send. Logged, so the engine
+/// records it in order and the timeline says who was told, how, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    pub notification_id: i64,
+    pub outcome: DeliveryOutcome,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Failed, worth another try at `retry_at`.
+    Retry { retry_at: Millis, error: String },
+    /// Failed for good (a wrong address, a refused request, out of tries).
+    Failed { error: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

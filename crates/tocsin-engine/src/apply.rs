@@ -3,7 +3,7 @@
 //! until its silences end; see `silences.rs`.
 
 use crate::index::Index;
-use crate::pending::{Pending, TimelineEntry};
+use crate::pending::{PagingCue, Pending, TimelineEntry};
 use tocsin_core::alert::{decide, AlertChange};
 use tocsin_core::config::{Config, Service};
 use tocsin_core::event::{Event, Severity, Status};
@@ -232,6 +232,10 @@ impl Index {
         i.acknowledged_at = Some(e.received_at);
         i.updated_at = i.updated_at.max(e.received_at);
         p.states_changed = true;
+        p.paging.push(PagingCue::Acknowledged {
+            incident: incident_id,
+            at: e.received_at,
+        });
         p.timeline(TimelineEntry {
             incident_id,
             at: e.received_at,
@@ -302,6 +306,7 @@ impl Index {
                 );
                 self.open_groups.insert(key, id);
                 p.states_changed = true;
+                p.paging.push(PagingCue::Triggered { incident: id, at });
                 p.timeline(TimelineEntry {
                     incident_id: id,
                     at,
@@ -376,6 +381,7 @@ impl Index {
                 self.open_groups.remove(&key);
             }
             p.states_changed = true;
+            p.paging.push(PagingCue::Ended { incident: id, at });
             p.timeline(TimelineEntry {
                 incident_id: id,
                 at,

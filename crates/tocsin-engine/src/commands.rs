@@ -1,8 +1,8 @@
 //! Applying people's actions on incidents.
 
 use crate::index::Index;
-use crate::pending::{Pending, TimelineEntry};
-use tocsin_core::command::{Command, IncidentAction};
+use crate::pending::{PagingCue, Pending, TimelineEntry};
+use tocsin_core::command::{Command, IncidentAction, ReassignTo};
 use tocsin_core::config::Config;
 use tocsin_core::incident::{transition, IncidentState, StateAction};
 
@@ -67,6 +67,21 @@ impl Index {
                     self.open_groups.remove(&key);
                 }
                 p.states_changed = true;
+                let (incident_id, at) = (c.incident_id, c.at);
+                p.paging.push(match to {
+                    IncidentState::Triggered => PagingCue::Reopened {
+                        incident: incident_id,
+                        at,
+                    },
+                    IncidentState::Acknowledged => PagingCue::Acknowledged {
+                        incident: incident_id,
+                        at,
+                    },
+                    IncidentState::Resolved | IncidentState::Closed => PagingCue::Ended {
+                        incident: incident_id,
+                        at,
+                    },
+                });
                 let kind = match to {
                     IncidentState::Triggered => "reopened",
                     IncidentState::Acknowledged => "acknowledged",
@@ -91,6 +106,70 @@ impl Index {
                 (
                     "priority",
                     with_reason(format!("priority changed from {from} to {priority}")),
+                )
+            }
+            IncidentAction::Escalate => {
+                if !incident.state.is_open() {
+                    return Err(CommandError::Conflict(format!(
+                        "incident {} is {}; only an open incident escalates",
+                        c.incident_id,
+                        incident.state.as_str()
+                    )));
+                }
+                let policy = config
+                    .service(&incident.service)
+                    .and_then(|s| config.policy_for(s));
+                if policy.is_none() {
+                    return Err(CommandError::Conflict(format!(
+                        "service {} has no escalation policy",
+                        incident.service
+                    )));
+                }
+                p.paging.push(PagingCue::Escalate {
+                    incident: c.incident_id,
+                    at: c.at,
+                    actor: c.actor.clone(),
+                });
+                ("escalate", with_reason(format!("escalated by {}", c.actor)))
+            }
+            IncidentAction::Reassign(to) => {
+                if !incident.state.is_open() {
+                    return Err(CommandError::Conflict(format!(
+                        "incident {} is {}; reopen it first",
+                        c.incident_id,
+                        incident.state.as_str()
+                    )));
+                }
+                let whom = match to {
+                    ReassignTo::User(u) => {
+                        if config.user(u).is_none() {
+                            return Err(CommandError::Conflict(format!("no user {u:?}")));
+                        }
+                        incident.assignee = Some(u.clone());
+                        format!("user {u}")
+                    }
+                    ReassignTo::Schedule(s) => {
+                        if config.schedule(s).is_none() {
+                            return Err(CommandError::Conflict(format!("no schedule {s:?}")));
+                        }
+                        format!("schedule {s}")
+                    }
+                };
+                // Someone new must answer: an acknowledged incident is triggered again.
+                if incident.state == IncidentState::Acknowledged {
+                    incident.state = IncidentState::Triggered;
+                    incident.acknowledged_at = None;
+                    p.states_changed = true;
+                }
+                p.paging.push(PagingCue::Reassign {
+                    incident: c.incident_id,
+                    at: c.at,
+                    actor: c.actor.clone(),
+                    to: to.clone(),
+                });
+                (
+                    "reassigned",
+                    with_reason(format!("reassigned to {whom} by {}", c.actor)),
                 )
             }
             IncidentAction::SetPriority(None) => {

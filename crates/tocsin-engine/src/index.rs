@@ -30,6 +30,8 @@ pub struct Index {
     /// Firing alerts muted by silences -> those silences' ids (sorted). Few alerts are, so
     /// this sits beside `alerts` rather than growing every alert's state.
     pub silenced: HashMap<u64, Vec<String>>,
+    /// Incidents whose escalation is still moving.
+    pub escalations: crate::paging::Escalations,
 }
 
 impl Index {
@@ -59,6 +61,7 @@ impl Index {
         index.next_incident_id = incident_max + 1;
         index.next_history_seq = state::next_history_seq(conn)?;
         index.heartbeats = state::load_heartbeats(conn)?.into_iter().collect();
+        index.escalations = crate::paging::Escalations::load(conn)?;
         for s in silences::load_live(conn)? {
             index.silences.insert(s);
         }

@@ -11,6 +11,7 @@ mod commands;
 mod heartbeats;
 mod index;
 mod overrides;
+mod paging;
 mod pending;
 mod runner;
 mod silences;

@@ -37,6 +37,42 @@ pub struct Pending<'b> {
     silences: HashMap<String, SilenceRecord>,
     /// Set when an incident changed state, so the per-state counts are recomputed.
     pub states_changed: bool,
+    /// What paging must do after this batch's events and commands, in order.
+    pub paging: Vec<PagingCue>,
+}
+
+/// An incident change that starts, stops or moves its escalation. Collected while events
+/// are applied and acted on at the end of the batch, where the store can be read (who is on
+/// call, runtime overrides) and the outbox written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PagingCue {
+    Triggered {
+        incident: i64,
+        at: Millis,
+    },
+    Acknowledged {
+        incident: i64,
+        at: Millis,
+    },
+    Ended {
+        incident: i64,
+        at: Millis,
+    },
+    Reopened {
+        incident: i64,
+        at: Millis,
+    },
+    Escalate {
+        incident: i64,
+        at: Millis,
+        actor: String,
+    },
+    Reassign {
+        incident: i64,
+        at: Millis,
+        actor: String,
+        to: tocsin_core::command::ReassignTo,
+    },
 }
 
 impl<'b> Pending<'b> {

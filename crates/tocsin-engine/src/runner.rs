@@ -252,7 +252,20 @@ impl Engine {
         let alert = self.index.expiries.first().map(|&(at, _)| at);
         let heartbeat = self.index.next_heartbeat_due(&config);
         let silence = self.index.silences.next_due();
-        match alert.into_iter().chain(heartbeat).chain(silence).min() {
+        // Escalation steps are due at their time, without the expiry grace added below;
+        // taking the grace off here makes the wait end right at the step.
+        let escalation = self
+            .index
+            .escalations
+            .next_due()
+            .map(|at| at - EXPIRY_GRACE.as_millis() as i64);
+        match alert
+            .into_iter()
+            .chain(heartbeat)
+            .chain(silence)
+            .chain(escalation)
+            .min()
+        {
             Some(at) => {
                 let due = at + EXPIRY_GRACE.as_millis() as i64;
                 Duration::from_millis((due - self.clock.now()).max(0) as u64)
@@ -271,6 +284,8 @@ impl Engine {
         let mut max_lsn = self.applied_lsn;
         // Declared before the batch's pending writes, which borrow from it.
         let mut missed_heartbeats = Vec::new();
+        // Whether the outbox gained notifications (the dispatcher is woken after commit).
+        let mut notified = false;
         let result = (|| -> rusqlite::Result<bool> {
             let tx = self.conn.transaction()?;
             let mut p = Pending::default();
@@ -299,6 +314,13 @@ impl Engine {
                     LogEntry::Command(c) => {
                         log_time = log_time.max(c.at);
                         outcomes.push(Some(self.index.apply_command(&config, c, &mut p)));
+                    }
+                    LogEntry::Delivery(d) => {
+                        log_time = log_time.max(d.at);
+                        wrote = true;
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                        notified |= self.index.apply_delivery(&config, d, &tx, &mut p)?;
+                        outcomes.push(None);
                     }
                     LogEntry::Override(c) => {
                         log_time = log_time.max(c.at);
@@ -330,6 +352,21 @@ impl Engine {
             for e in &missed_heartbeats {
                 self.index.apply_event(&config, e, &mut p);
             }
+            // Paging reads the store (who is on call, overrides) and writes the outbox, so
+            // what this batch did to incidents is written first. Steps fall due at the
+            // horizon itself: the grace of expiries is for resends racing their end, and a
+            // page must not wait for it.
+            if !p.paging.is_empty()
+                || self
+                    .index
+                    .escalations
+                    .next_due()
+                    .is_some_and(|at| at <= horizon)
+            {
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                wrote = true;
+                notified |= self.index.run_paging(&config, horizon, &tx, &mut p)?;
+            }
             if p.is_empty() && max_lsn == self.applied_lsn && !wrote {
                 return Ok(false);
             }
@@ -342,6 +379,9 @@ impl Engine {
         })();
         match result {
             Ok(states_changed) => {
+                if notified {
+                    self.stats.outbox.notify_one();
+                }
                 self.applied_lsn = max_lsn;
                 self.log_time = log_time;
                 self.stats
@@ -414,7 +454,10 @@ fn write_so_far(
     index: &mut Index,
     tx: &rusqlite::Transaction<'_>,
 ) -> rusqlite::Result<bool> {
+    // Paging cues are not writes: they stay for run_paging, later in the same batch.
+    let cues = std::mem::take(&mut p.paging);
     let so_far = std::mem::take(p);
+    p.paging = cues;
     let changed = so_far.states_changed;
     so_far.flush(index, &state::BatchWriter::new(tx))?;
     Ok(changed)

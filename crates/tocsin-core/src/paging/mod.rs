@@ -98,6 +98,28 @@ pub struct SupportHours {
     pub window: Restriction,
 }
 
+impl SupportHours {
+    /// Whether `t` is inside the support hours.
+    pub fn contains(&self, t: Millis) -> bool {
+        crate::schedule::restriction::contains(std::slice::from_ref(&self.window), &self.tz, t)
+    }
+
+    /// When the support hours next begin after `t` (within a fortnight; `None` if the
+    /// window is never open).
+    pub fn next_start(&self, t: Millis) -> Option<Millis> {
+        const FORTNIGHT: Millis = 14 * 24 * 3_600_000;
+        crate::schedule::restriction::windows(
+            std::slice::from_ref(&self.window),
+            &self.tz,
+            t,
+            t + FORTNIGHT,
+        )
+        .into_iter()
+        .map(|(start, _)| start)
+        .find(|&start| start > t)
+    }
+}
+
 /// A configured way of sending: an SMTP server, a chat robot, an SMS provider.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelSpec {

@@ -9,7 +9,7 @@ use jiff::ToSpan;
 
 /// The windows of all `restrictions` that overlap `[from, to)`, clipped to it, sorted and
 /// merged.
-pub(super) fn windows(
+pub(crate) fn windows(
     restrictions: &[Restriction],
     tz: &TimeZone,
     from: Millis,

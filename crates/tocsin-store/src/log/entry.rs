@@ -2,7 +2,7 @@
 //! internal, so a self-describing format would only cost bytes and time).
 
 use serde::{Deserialize, Serialize};
-use tocsin_core::command::{Command, OverrideCommand, SilenceCommand};
+use tocsin_core::command::{Command, DeliveryReport, OverrideCommand, SilenceCommand};
 use tocsin_core::event::Event;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,6 +16,8 @@ pub enum LogEntry {
     Silence(SilenceCommand),
     /// A schedule override created or deleted. After the others, for the same reason.
     Override(OverrideCommand),
+    /// The dispatcher's report on a notification. After the others, for the same reason.
+    Delivery(DeliveryReport),
 }
 
 pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {

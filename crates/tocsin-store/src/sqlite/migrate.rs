@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_002.sql"),
     include_str!("migrations_003.sql"),
     include_str!("migrations_004.sql"),
+    include_str!("migrations_005.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

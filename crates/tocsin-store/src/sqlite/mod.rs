@@ -6,6 +6,7 @@
 
 mod migrate;
 mod pool;
+pub mod paging;
 pub mod queries;
 pub mod rows;
 pub mod schedules;

@@ -1,0 +1,655 @@
+//! Paging in the engine: each incident's escalation (which level was paged, when the next is
+//! due), turning a level's targets into people and a person's rules into notifications in
+//! the outbox, and the dispatcher's delivery reports into the timeline.
+//!
+//! Escalation steps fall due like alert expiries: commands and cues at their log time, due
+//! steps when the engine's horizon passes them, so a restart (or a replay of the log) pages
+//! exactly the levels the live run would, and a level that fell due while tocsin was down
+//! fires as soon as it is back.
+
+use crate::apply::ENGINE;
+use crate::index::Index;
+use crate::pending::{PagingCue, Pending, TimelineEntry};
+use rusqlite::Connection;
+use std::collections::{BTreeSet, HashMap};
+use tocsin_core::command::{DeliveryOutcome, DeliveryReport, ReassignTo};
+use tocsin_core::config::Config;
+use tocsin_core::incident::IncidentState;
+use tocsin_core::paging::{
+    next_step, plan_for_user, EscalationPolicy, EscalationState, Step, Target,
+};
+use tocsin_core::priority::Level;
+use tocsin_core::schedule::on_call_at;
+use tocsin_core::time::{to_rfc3339, Millis};
+use tocsin_store::sqlite::paging::{self as store, EscalationRow, NewNotification};
+use tocsin_store::sqlite::schedules::live_overrides;
+
+/// The escalations still moving, and when each moves next.
+#[derive(Default)]
+pub struct Escalations {
+    rows: HashMap<i64, EscalationRow>,
+    due: BTreeSet<(Millis, i64)>,
+}
+
+impl Escalations {
+    pub fn load(conn: &Connection) -> rusqlite::Result<Escalations> {
+        let mut e = Escalations::default();
+        for row in store::load_escalations(conn)? {
+            e.put(row);
+        }
+        Ok(e)
+    }
+
+    pub fn next_due(&self) -> Option<Millis> {
+        self.due.first().map(|&(at, _)| at)
+    }
+
+    fn put(&mut self, row: EscalationRow) {
+        if let Some(old) = self.rows.get(&row.incident_id) {
+            if let Some(at) = old.next_at {
+                self.due.remove(&(at, row.incident_id));
+            }
+        }
+        if let Some(at) = row.next_at {
+            self.due.insert((at, row.incident_id));
+        }
+        self.rows.insert(row.incident_id, row);
+    }
+}
+
+/// Who a level pages, and through what (for the timeline and each notification's reason).
+struct Person {
+    user: String,
+    via: String,
+}
+
+impl Index {
+    /// Acts on the batch's cues, then on the escalation steps due by `now`. Tells whether
+    /// notifications were added (the dispatcher is woken then).
+    pub(crate) fn run_paging(
+        &mut self,
+        config: &Config,
+        now: Millis,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<bool> {
+        let mut added = false;
+        for cue in std::mem::take(&mut p.paging) {
+            added |= self.on_cue(config, cue, conn, p)?;
+        }
+        while let Some(&(at, incident)) = self.escalations.due.first() {
+            if at > now {
+                break;
+            }
+            self.escalations.due.pop_first();
+            added |= self.step_due(config, incident, at, conn, p)?;
+        }
+        Ok(added)
+    }
+
+    fn on_cue(
+        &mut self,
+        config: &Config,
+        cue: PagingCue,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<bool> {
+        match cue {
+            PagingCue::Triggered { incident, at } | PagingCue::Reopened { incident, at } => {
+                self.start(config, incident, at, conn, p)
+            }
+            PagingCue::Acknowledged { incident, at } => {
+                let Some(mut row) = self.escalations.rows.get(&incident).cloned() else {
+                    return Ok(false);
+                };
+                let policy = config.escalation_policy(&row.policy);
+                row.state = "acknowledged".into();
+                row.next_at = policy.and_then(|pl| pl.unresolved_after).map(|d| at + d);
+                self.save(conn, row)?;
+                let n = store::cancel_notifications(conn, incident, true)?;
+                if n > 0 {
+                    note(
+                        p,
+                        incident,
+                        at,
+                        format!("{n} later notification(s) cancelled: acknowledged"),
+                    );
+                }
+                Ok(false)
+            }
+            PagingCue::Ended { incident, at } => {
+                if let Some(mut row) = self.escalations.rows.get(&incident).cloned() {
+                    row.state = "stopped".into();
+                    row.next_at = None;
+                    self.save(conn, row)?;
+                }
+                let n = store::cancel_notifications(conn, incident, false)?;
+                if n > 0 {
+                    note(
+                        p,
+                        incident,
+                        at,
+                        format!("{n} pending notification(s) cancelled: the incident ended"),
+                    );
+                }
+                Ok(false)
+            }
+            PagingCue::Escalate {
+                incident,
+                at,
+                actor,
+            } => {
+                let Some(row) = self.escalations.rows.get(&incident).cloned() else {
+                    // Started before its service had a policy: start now.
+                    return self.start(config, incident, at, conn, p);
+                };
+                let Some(policy) = config.escalation_policy(&row.policy) else {
+                    return Ok(false);
+                };
+                let state = EscalationState {
+                    level: row.level,
+                    round: row.round,
+                    next_at: row.next_at,
+                };
+                let (level, round) = match next_step(policy, &state) {
+                    Step::Page { level, round } => (level, round),
+                    // Every level has been paged: page the last one again.
+                    Step::Exhausted => (row.level, row.round),
+                };
+                self.page_level(
+                    config,
+                    incident,
+                    policy,
+                    level,
+                    round,
+                    at,
+                    &format!("escalated by {actor}"),
+                    conn,
+                    p,
+                )
+            }
+            PagingCue::Reassign {
+                incident,
+                at,
+                actor,
+                to,
+            } => {
+                let (target, via) = match &to {
+                    ReassignTo::User(u) => (Target::User(u.clone()), format!("user {u}")),
+                    ReassignTo::Schedule(s) => {
+                        (Target::Schedule(s.clone()), format!("schedule {s}"))
+                    }
+                };
+                let people = self.resolve_targets(config, &[target], at, conn)?;
+                let added = self.notify_people(
+                    config,
+                    incident,
+                    &people,
+                    None,
+                    at,
+                    &format!("reassigned by {actor}"),
+                    conn,
+                    p,
+                )?;
+                // Escalation goes on from where it was, for the new assignee to answer.
+                if let Some(mut row) = self.escalations.rows.get(&incident).cloned() {
+                    if let Some(policy) = config.escalation_policy(&row.policy) {
+                        row.state = "running".into();
+                        row.next_at =
+                            Some(at + policy.levels.get(row.level).map_or(0, |l| l.delay));
+                        self.save(conn, row)?;
+                    }
+                }
+                note(p, incident, at, format!("paged {via} (reassigned)"));
+                Ok(added)
+            }
+        }
+    }
+
+    /// A new (or reopened) incident: its service's policy pages level one now.
+    fn start(
+        &mut self,
+        config: &Config,
+        incident: i64,
+        at: Millis,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<bool> {
+        let Some(i) = self.incidents.get(&incident) else {
+            return Ok(false);
+        };
+        let (service_id, severity) = (i.service.clone(), i.severity);
+        let service = config.service(&service_id);
+        let Some(policy) = service.and_then(|s| config.policy_for(s)) else {
+            note(
+                p,
+                incident,
+                at,
+                format!("service {service_id} has no escalation policy: nobody is paged"),
+            );
+            return Ok(false);
+        };
+        // Outside its service's support hours an incident that is not urgent waits for them.
+        let urgency = config.priority.urgency_of(severity);
+        if let Some(hours) = service.and_then(|s| s.support_hours.as_ref()) {
+            if urgency != Level::High && !hours.contains(at) {
+                let from = hours.next_start(at);
+                self.save(
+                    conn,
+                    EscalationRow {
+                        incident_id: incident,
+                        policy: policy.id.clone(),
+                        level: 0,
+                        round: 0,
+                        next_at: from,
+                        state: "waiting".into(),
+                        started_at: at,
+                    },
+                )?;
+                let when = from.map(to_rfc3339).unwrap_or_else(|| "never".into());
+                note(
+                    p,
+                    incident,
+                    at,
+                    format!(
+                        "outside the support hours of {service_id}: {} urgency pages at {when}",
+                        urgency.as_str()
+                    ),
+                );
+                return Ok(false);
+            }
+        }
+        self.page_level(config, incident, policy, 0, 0, at, "triggered", conn, p)
+    }
+
+    /// An escalation step fell due: the next level if nobody acknowledged, a reminder up
+    /// the levels if acknowledged but unresolved for too long.
+    fn step_due(
+        &mut self,
+        config: &Config,
+        incident: i64,
+        at: Millis,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<bool> {
+        let Some(mut row) = self.escalations.rows.get(&incident).cloned() else {
+            return Ok(false);
+        };
+        let state = self.incidents.get(&incident).map(|i| i.state);
+        let Some(policy) = config.escalation_policy(&row.policy) else {
+            row.next_at = None;
+            row.state = "stopped".into();
+            self.save(conn, row)?;
+            return Ok(false);
+        };
+        match (row.state.as_str(), state) {
+            ("waiting", Some(IncidentState::Triggered)) => self.page_level(
+                config,
+                incident,
+                policy,
+                0,
+                0,
+                at,
+                "support hours began",
+                conn,
+                p,
+            ),
+            ("running", Some(IncidentState::Triggered)) => {
+                let s = EscalationState {
+                    level: row.level,
+                    round: row.round,
+                    next_at: row.next_at,
+                };
+                match next_step(policy, &s) {
+                    Step::Page { level, round } => self.page_level(
+                        config,
+                        incident,
+                        policy,
+                        level,
+                        round,
+                        at,
+                        "not acknowledged in time",
+                        conn,
+                        p,
+                    ),
+                    Step::Exhausted => {
+                        row.state = "done".into();
+                        row.next_at = None;
+                        self.save(conn, row)?;
+                        note(
+                            p,
+                            incident,
+                            at,
+                            format!(
+                                "escalation policy {} exhausted: nobody acknowledged",
+                                policy.id
+                            ),
+                        );
+                        Ok(false)
+                    }
+                }
+            }
+            ("acknowledged", Some(IncidentState::Acknowledged)) => {
+                let s = EscalationState {
+                    level: row.level,
+                    round: row.round,
+                    next_at: row.next_at,
+                };
+                let (level, round) = match next_step(policy, &s) {
+                    Step::Page { level, round } => (level, round),
+                    Step::Exhausted => (row.level, row.round),
+                };
+                let added = self.page_level(
+                    config,
+                    incident,
+                    policy,
+                    level,
+                    round,
+                    at,
+                    "acknowledged but not resolved in time",
+                    conn,
+                    p,
+                )?;
+                // Stay acknowledged: the next reminder after the same limit.
+                if let Some(mut row) = self.escalations.rows.get(&incident).cloned() {
+                    row.state = "acknowledged".into();
+                    row.next_at = policy.unresolved_after.map(|d| at + d);
+                    self.save(conn, row)?;
+                }
+                Ok(added)
+            }
+            _ => {
+                row.state = "stopped".into();
+                row.next_at = None;
+                self.save(conn, row)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Pages one level of a policy at `at` and schedules what comes after it.
+    #[allow(clippy::too_many_arguments)]
+    fn page_level(
+        &mut self,
+        config: &Config,
+        incident: i64,
+        policy: &EscalationPolicy,
+        level: usize,
+        round: u32,
+        at: Millis,
+        why: &str,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<bool> {
+        let Some(l) = policy.levels.get(level) else {
+            return Ok(false);
+        };
+        let people = self.resolve_targets(config, &l.targets, at, conn)?;
+        let prefix = format!(
+            "level {} of policy {} (pass {}), {why}",
+            level + 1,
+            policy.id,
+            round + 1
+        );
+        let added = self.notify_people(
+            config,
+            incident,
+            &people,
+            Some((level, round)),
+            at,
+            &prefix,
+            conn,
+            p,
+        )?;
+        let names: Vec<String> = people
+            .iter()
+            .map(|x| format!("{} ({})", x.user, x.via))
+            .collect();
+        let who = if names.is_empty() {
+            "nobody (no one on call)".to_string()
+        } else {
+            names.join(", ")
+        };
+        note(p, incident, at, format!("paged {prefix}: {who}"));
+        let state = EscalationState {
+            level,
+            round,
+            next_at: None,
+        };
+        let next_at = match next_step(policy, &state) {
+            Step::Page { .. } => Some(at + l.delay),
+            Step::Exhausted => None,
+        };
+        let old = self.escalations.rows.get(&incident);
+        let started_at = old.map_or(at, |r| r.started_at);
+        self.save(
+            conn,
+            EscalationRow {
+                incident_id: incident,
+                policy: policy.id.clone(),
+                level,
+                round,
+                next_at,
+                state: if next_at.is_some() { "running" } else { "done" }.into(),
+                started_at,
+            },
+        )?;
+        Ok(added)
+    }
+
+    /// The people behind targets at `at`: users as they are, whoever is on call in a
+    /// schedule (runtime overrides included), all members of a team or the next in turn.
+    fn resolve_targets(
+        &self,
+        config: &Config,
+        targets: &[Target],
+        at: Millis,
+        conn: &Connection,
+    ) -> rusqlite::Result<Vec<Person>> {
+        let mut out: Vec<Person> = Vec::new();
+        let mut add = |user: String, via: String| {
+            if !out.iter().any(|x| x.user == user) {
+                out.push(Person { user, via });
+            }
+        };
+        for t in targets {
+            match t {
+                Target::User(u) => add(u.clone(), "user".into()),
+                Target::Schedule(s) => {
+                    if let Some(schedule) = config.schedule(s) {
+                        let extra = live_overrides(conn, s, at)?;
+                        for u in on_call_at(schedule, &extra, at) {
+                            add(u, format!("on call in {s}"));
+                        }
+                    }
+                }
+                Target::Team { id, round_robin } => {
+                    let Some(team) = config.teams.iter().find(|x| &x.id == id) else {
+                        continue;
+                    };
+                    if team.members.is_empty() {
+                        continue;
+                    }
+                    if *round_robin {
+                        let turn = store::take_team_turn(conn, id)?;
+                        let u = &team.members[turn.rem_euclid(team.members.len() as i64) as usize];
+                        add(u.clone(), format!("team {id}, in turn"));
+                    } else {
+                        for u in &team.members {
+                            add(u.clone(), format!("team {id}"));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each person's rules turned into notifications in the outbox.
+    #[allow(clippy::too_many_arguments)]
+    fn notify_people(
+        &self,
+        config: &Config,
+        incident: i64,
+        people: &[Person],
+        level: Option<(usize, u32)>,
+        at: Millis,
+        why: &str,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<bool> {
+        let Some(i) = self.incidents.get(&incident) else {
+            return Ok(false);
+        };
+        let urgency = config.priority.urgency_of(i.severity);
+        let mut added = false;
+        for person in people {
+            let Some(user) = config.user(&person.user) else {
+                note(
+                    p,
+                    incident,
+                    at,
+                    format!("cannot notify {}: no such user in the config", person.user),
+                );
+                continue;
+            };
+            let (plan, rule) = plan_for_user(user, urgency, at);
+            if plan.is_empty() {
+                note(
+                    p,
+                    incident,
+                    at,
+                    format!("{} is not notified: {}", user.id, rule.0),
+                );
+                continue;
+            }
+            for step in plan {
+                let contact = &user.contacts[step.contact];
+                let Some(channel) = config.channel_for(contact) else {
+                    note(
+                        p,
+                        incident,
+                        at,
+                        format!(
+                            "cannot notify {} by {}: no channel configured",
+                            user.id, contact.kind
+                        ),
+                    );
+                    continue;
+                };
+                let reason = format!("{why}; {}; {}", person.via, rule.0);
+                store::insert_notification(
+                    conn,
+                    &NewNotification {
+                        incident_id: incident,
+                        user: &user.id,
+                        contact: step.contact,
+                        contact_type: &contact.kind,
+                        address: &contact.to,
+                        channel: &channel.id,
+                        level: level.map(|(l, _)| l),
+                        round: level.map(|(_, r)| r),
+                        reason: &reason,
+                        due_at: at + step.after,
+                        only_if_unacked: step.after > 0,
+                        at,
+                    },
+                )?;
+                added = true;
+            }
+        }
+        Ok(added)
+    }
+
+    /// What the dispatcher did with a notification: recorded, in the timeline, and on a
+    /// failure for good the person's next contact is tried.
+    pub(crate) fn apply_delivery(
+        &mut self,
+        config: &Config,
+        d: &DeliveryReport,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<bool> {
+        let Some(n) = store::notification(conn, d.notification_id)? else {
+            return Ok(false);
+        };
+        if n.state != "pending" {
+            return Ok(false);
+        }
+        let how = format!("{} by {} ({})", n.user, n.contact_type, n.address);
+        let mut added = false;
+        match &d.outcome {
+            DeliveryOutcome::Sent => {
+                store::record_attempt(conn, n.id, "sent", None, None, d.at)?;
+                note(p, n.incident_id, d.at, format!("notified {how}"));
+            }
+            DeliveryOutcome::Retry { retry_at, error } => {
+                store::record_attempt(conn, n.id, "pending", Some(*retry_at), Some(error), d.at)?;
+                note(
+                    p,
+                    n.incident_id,
+                    d.at,
+                    format!(
+                        "notifying {how} failed ({error}); trying again at {}",
+                        to_rfc3339(*retry_at)
+                    ),
+                );
+            }
+            DeliveryOutcome::Failed { error } => {
+                store::record_attempt(conn, n.id, "failed", None, Some(error), d.at)?;
+                note(
+                    p,
+                    n.incident_id,
+                    d.at,
+                    format!("could not notify {how}: {error}"),
+                );
+                // The next way to reach the same person, at once.
+                if let Some(user) = config.user(&n.user) {
+                    let next = (n.contact + 1..user.contacts.len())
+                        .find(|&k| config.channel_for(&user.contacts[k]).is_some());
+                    if let Some(k) = next {
+                        let contact = &user.contacts[k];
+                        let channel = config.channel_for(contact).expect("checked above");
+                        let reason =
+                            format!("{} failed: falling back; {}", n.contact_type, n.reason);
+                        store::insert_notification(
+                            conn,
+                            &NewNotification {
+                                incident_id: n.incident_id,
+                                user: &user.id,
+                                contact: k,
+                                contact_type: &contact.kind,
+                                address: &contact.to,
+                                channel: &channel.id,
+                                level: n.level.map(|l| l as usize),
+                                round: n.round.map(|r| r as u32),
+                                reason: &reason,
+                                due_at: d.at,
+                                only_if_unacked: false,
+                                at: d.at,
+                            },
+                        )?;
+                        added = true;
+                    }
+                }
+            }
+        }
+        Ok(added)
+    }
+
+    fn save(&mut self, conn: &Connection, row: EscalationRow) -> rusqlite::Result<()> {
+        store::save_escalation(conn, &row)?;
+        self.escalations.put(row);
+        Ok(())
+    }
+}
+
+fn note(p: &mut Pending<'_>, incident: i64, at: Millis, message: String) {
+    p.timeline(TimelineEntry {
+        incident_id: incident,
+        at,
+        actor: ENGINE.into(),
+        kind: "paging",
+        message,
+    });
+}

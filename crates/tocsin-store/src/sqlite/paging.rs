@@ -1,0 +1,239 @@
+//! Paging state: incidents' escalations, round-robin cursors, and the notification outbox.
+//! The engine is the only writer (in log order); the dispatcher and the API read.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use tocsin_core::time::{to_rfc3339, Millis};
+
+/// An incident's escalation, as the engine keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationRow {
+    pub incident_id: i64,
+    pub policy: String,
+    pub level: usize,
+    pub round: u32,
+    pub next_at: Option<Millis>,
+    /// `running`, `acknowledged`, `done` or `stopped`.
+    pub state: String,
+    pub started_at: Millis,
+}
+
+pub fn load_escalations(conn: &Connection) -> rusqlite::Result<Vec<EscalationRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT incident_id, policy, level, round, next_at, state, started_at FROM escalations
+         WHERE state IN ('running', 'acknowledged')",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(EscalationRow {
+            incident_id: r.get(0)?,
+            policy: r.get(1)?,
+            level: r.get::<_, i64>(2)? as usize,
+            round: r.get(3)?,
+            next_at: r.get(4)?,
+            state: r.get(5)?,
+            started_at: r.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub fn save_escalation(conn: &Connection, e: &EscalationRow) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO escalations (incident_id, policy, level, round, next_at, state,
+             started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        e.incident_id,
+        e.policy,
+        e.level as i64,
+        e.round,
+        e.next_at,
+        e.state,
+        e.started_at
+    ])?;
+    Ok(())
+}
+
+/// Takes the next member index of a round-robin team (and advances it).
+pub fn take_team_turn(conn: &Connection, team: &str) -> rusqlite::Result<i64> {
+    let next: i64 = conn
+        .query_row(
+            "SELECT next FROM team_rotation WHERE team = ?1",
+            [team],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    conn.prepare_cached(
+        "INSERT INTO team_rotation (team, next) VALUES (?1, ?2)
+         ON CONFLICT (team) DO UPDATE SET next = excluded.next",
+    )?
+    .execute(params![team, next + 1])?;
+    Ok(next)
+}
+
+/// A notification the engine decided to send.
+pub struct NewNotification<'a> {
+    pub incident_id: i64,
+    pub user: &'a str,
+    pub contact: usize,
+    pub contact_type: &'a str,
+    pub address: &'a str,
+    pub channel: &'a str,
+    pub level: Option<usize>,
+    pub round: Option<u32>,
+    pub reason: &'a str,
+    pub due_at: Millis,
+    pub only_if_unacked: bool,
+    pub at: Millis,
+}
+
+pub fn insert_notification(conn: &Connection, n: &NewNotification<'_>) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO notifications (incident_id, user_id, contact, contact_type, address,
+             channel, level, round, reason, due_at, only_if_unacked, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12)",
+    )?
+    .execute(params![
+        n.incident_id,
+        n.user,
+        n.contact as i64,
+        n.contact_type,
+        n.address,
+        n.channel,
+        n.level.map(|l| l as i64),
+        n.round,
+        n.reason,
+        n.due_at,
+        n.only_if_unacked,
+        n.at
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Cancels an incident's pending notifications (all, or only those sent only if it is
+/// still unacknowledged); returns how many.
+pub fn cancel_notifications(
+    conn: &Connection,
+    incident_id: i64,
+    only_unacked_ones: bool,
+) -> rusqlite::Result<usize> {
+    let sql = if only_unacked_ones {
+        "UPDATE notifications SET state = 'cancelled'
+         WHERE incident_id = ?1 AND state = 'pending' AND only_if_unacked = 1"
+    } else {
+        "UPDATE notifications SET state = 'cancelled' WHERE incident_id = ?1 AND state = 'pending'"
+    };
+    conn.prepare_cached(sql)?.execute([incident_id])
+}
+
+/// A notification as the dispatcher and the API see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub incident_id: i64,
+    pub user: String,
+    #[serde(skip)]
+    pub contact: usize,
+    pub contact_type: String,
+    pub address: String,
+    pub channel: String,
+    pub level: Option<i64>,
+    pub round: Option<i64>,
+    /// Why this person, over this contact (the policy level and the rule).
+    pub reason: String,
+    #[serde(skip)]
+    pub due_ms: Millis,
+    pub due_at: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, incident_id, user_id, contact, contact_type, address, channel, level,
+    round, reason, due_at, state, attempts, last_error, sent_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotificationRow> {
+    Ok(NotificationRow {
+        id: r.get(0)?,
+        incident_id: r.get(1)?,
+        user: r.get(2)?,
+        contact: r.get::<_, i64>(3)? as usize,
+        contact_type: r.get(4)?,
+        address: r.get(5)?,
+        channel: r.get(6)?,
+        level: r.get(7)?,
+        round: r.get(8)?,
+        reason: r.get(9)?,
+        due_ms: r.get(10)?,
+        due_at: to_rfc3339(r.get(10)?),
+        state: r.get(11)?,
+        attempts: r.get(12)?,
+        last_error: r.get(13)?,
+        sent_at: r.get::<_, Option<Millis>>(14)?.map(to_rfc3339),
+    })
+}
+
+/// Pending notifications due by `now`, oldest first.
+pub fn due_notifications(
+    conn: &Connection,
+    now: Millis,
+    limit: usize,
+) -> rusqlite::Result<Vec<NotificationRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM notifications WHERE state = 'pending' AND due_at <= ?1
+         ORDER BY due_at, id LIMIT {limit}"
+    ))?;
+    let rows = stmt.query_map([now], row)?;
+    rows.collect()
+}
+
+/// When the next pending notification falls due.
+pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<Millis>> {
+    conn.query_row(
+        "SELECT min(due_at) FROM notifications WHERE state = 'pending'",
+        [],
+        |r| r.get(0),
+    )
+}
+
+pub fn incident_notifications(
+    conn: &Connection,
+    incident_id: i64,
+) -> rusqlite::Result<Vec<NotificationRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM notifications WHERE incident_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([incident_id], row)?;
+    rows.collect()
+}
+
+pub fn notification(conn: &Connection, id: i64) -> rusqlite::Result<Option<NotificationRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM notifications WHERE id = ?1"),
+        [id],
+        row,
+    )
+    .optional()
+}
+
+/// Records a delivery attempt: `sent`, `failed` (for good), or still `pending` with a new due
+/// time (a retry).
+pub fn record_attempt(
+    conn: &Connection,
+    id: i64,
+    state: &str,
+    retry_at: Option<Millis>,
+    error: Option<&str>,
+    at: Millis,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE notifications SET state = ?2, attempts = attempts + 1, last_error = ?4,
+             due_at = coalesce(?3, due_at),
+             sent_at = CASE WHEN ?2 = 'sent' THEN ?5 ELSE sent_at END
+         WHERE id = ?1",
+    )?
+    .execute(params![id, state, retry_at, error, at])?;
+    Ok(())
+}
