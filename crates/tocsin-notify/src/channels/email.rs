@@ -1,0 +1,185 @@
+//! Email over SMTP (lettre): STARTTLS, TLS from the first byte, or plain for a local relay;
+//! login when a username is set. Each message is `multipart/alternative` with a text and an
+//! HTML part; non-ASCII subjects and names are encoded by lettre (RFC 2047).
+//!
+//! The SMTP reply decides retries: 4xx (mailbox busy, greylisting) and connection problems
+//! may pass later; 5xx (no such user, relaying denied) and unusable addresses will not.
+
+use super::{Channel, SendFuture};
+use crate::error::{Delivered, SendError};
+use crate::message::{Message, Recipient};
+use crate::templates::Templates;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::time::Duration;
+use tocsin_core::paging::{Secret, SmtpTls};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SMTP settings of an email channel.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub from: String,
+}
+
+pub struct Email {
+    id: String,
+    smtp: Smtp,
+    /// Built once so connections are pooled; an error (bad TLS setup) shows at each send.
+    transport: Result<AsyncSmtpTransport<Tokio1Executor>, String>,
+    templates: Templates,
+}
+
+impl Email {
+    pub fn new(id: &str, smtp: Smtp, templates: Templates) -> Email {
+        Email {
+            id: id.to_string(),
+            transport: transport(&smtp),
+            smtp,
+            templates,
+        }
+    }
+
+    /// The message as it will be sent; pure, for tests.
+    pub fn build(&self, to: &Recipient, msg: &Message) -> Result<lettre::Message, SendError> {
+        let from: Mailbox = self
+            .smtp
+            .from
+            .parse()
+            .map_err(|e| SendError::permanent(format!("bad from address: {e}")))?;
+        let address = to
+            .address
+            .trim()
+            .parse()
+            .map_err(|e| SendError::permanent(format!("bad address {:?}: {e}", to.address)))?;
+        let parts = self.templates.email(to, msg)?;
+        lettre::Message::builder()
+            .from(from)
+            .to(Mailbox::new(Some(to.name.clone()), address))
+            .subject(parts.subject)
+            .multipart(MultiPart::alternative_plain_html(parts.text, parts.html))
+            .map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))
+    }
+}
+
+fn transport(smtp: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    type T = AsyncSmtpTransport<Tokio1Executor>;
+    let builder = match smtp.tls {
+        SmtpTls::StartTls => T::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
+        SmtpTls::Tls => T::relay(&smtp.host).map_err(|e| e.to_string())?,
+        SmtpTls::None => T::builder_dangerous(&smtp.host),
+    };
+    let mut builder = builder.port(smtp.port).timeout(Some(TIMEOUT));
+    if let Some(user) = &smtp.username {
+        let password = smtp
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_string())
+            .unwrap_or_default();
+        builder = builder.credentials(Credentials::new(user.clone(), password));
+    }
+    Ok(builder.build())
+}
+
+fn classify(host: &str, e: lettre::transport::smtp::Error) -> SendError {
+    let message = format!("{host}: {e}");
+    if e.is_permanent() || e.is_client() {
+        SendError::permanent(message)
+    } else {
+        SendError::retry(message)
+    }
+}
+
+impl Channel for Email {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn send<'a>(&'a self, to: &'a Recipient, msg: &'a Message) -> SendFuture<'a> {
+        Box::pin(async move {
+            let transport = self
+                .transport
+                .as_ref()
+                .map_err(|e| SendError::permanent(format!("{}: {e}", self.smtp.host)))?;
+            let mail = self.build(to, msg)?;
+            let response = transport
+                .send(mail)
+                .await
+                .map_err(|e| classify(&self.smtp.host, e))?;
+            let text = response.message().next().unwrap_or_default().to_string();
+            Ok(Delivered {
+                detail: format!("{} {text}", response.code()),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{bundle, en_reader, one_incident, zh_reader};
+
+    fn email(from: &str) -> Email {
+        Email::new(
+            "mail",
+            Smtp {
+                host: "localhost".into(),
+                port: 25,
+                tls: SmtpTls::None,
+                username: None,
+                password: None,
+                from: from.into(),
+            },
+            Templates::builtin(),
+        )
+    }
+
+    #[test]
+    fn subject_text_and_html_with_encoded_chinese() {
+        let mut reader = zh_reader();
+        reader.address = "wangwei@example.com".into();
+        let mail = email("tocsin <tocsin@example.com>")
+            .build(&reader, &bundle(2))
+            .unwrap();
+        let raw = String::from_utf8(mail.formatted()).unwrap();
+        // RFC 2047: the Chinese subject is encoded, never raw in the header.
+        let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
+        assert!(subject.contains("=?utf-8?"), "{subject}");
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("text/plain") && raw.contains("text/html"));
+    }
+
+    #[test]
+    fn html_escapes_what_the_incident_says() {
+        let parts = Templates::builtin()
+            .email(&en_reader(), &one_incident())
+            .unwrap();
+        assert_eq!(parts.subject, "[tocsin] [P1] MySQL primary down <3");
+        assert!(parts.html.contains("MySQL primary down &lt;3"));
+        // minijinja writes `/` as `&#x2f;` in HTML, which every mail client reads back.
+        assert!(parts
+            .html
+            .contains("href=\"https:&#x2f;&#x2f;t.example&#x2f;ack&#x2f;INC-42?sig=a\""));
+        assert!(parts
+            .text
+            .contains("Acknowledge: https://t.example/ack/INC-42?sig=a"));
+    }
+
+    #[test]
+    fn unusable_addresses_do_not_retry() {
+        let mut reader = en_reader();
+        reader.address = "not an address".into();
+        let e = email("t@example.com")
+            .build(&reader, &one_incident())
+            .unwrap_err();
+        assert!(!e.retry);
+        let e = email("").build(&en_reader(), &one_incident()).unwrap_err();
+        assert!(!e.retry && e.message.contains("from"), "{e}");
+    }
+}

@@ -1,0 +1,103 @@
+//! What is said to whom: one or several incidents, already rendered into words and links the
+//! reader can use (times in the reader's zone, links to acknowledge and resolve). The
+//! dispatcher builds these from the store; the channels only format and deliver them.
+
+use serde::Serialize;
+use tocsin_core::config::Language;
+
+/// Why the person hears about these incidents now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// Newly opened incidents, paged for the first time.
+    New,
+    /// The incidents reached this person through an escalation level.
+    Escalated,
+    /// Still unacknowledged: a repeat of an earlier page.
+    Reminder,
+    /// Acknowledged but not resolved for too long.
+    StillOpen,
+    /// Someone acknowledged them.
+    Acknowledged,
+    /// They are resolved: nothing to do any more.
+    Resolved,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::New => "new",
+            MessageKind::Escalated => "escalated",
+            MessageKind::Reminder => "reminder",
+            MessageKind::StillOpen => "still_open",
+            MessageKind::Acknowledged => "acknowledged",
+            MessageKind::Resolved => "resolved",
+        }
+    }
+    /// Whether the reader is asked to act (the ack and resolve links matter).
+    pub fn wants_action(self) -> bool {
+        !matches!(self, MessageKind::Acknowledged | MessageKind::Resolved)
+    }
+}
+
+/// One incident as the reader sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentCard {
+    pub id: String,
+    pub title: String,
+    /// `P1` .. `P5`.
+    pub priority: String,
+    /// `triggered`, `acknowledged`, `resolved`, `closed`.
+    pub state: String,
+    pub service: String,
+    pub team: String,
+    /// The worst severity among its alerts (`critical`, `high`, `warning`, `info`).
+    pub severity: String,
+    /// `high`, `medium`, `low`.
+    pub urgency: String,
+    pub alert_count: u32,
+    /// When it opened, already written in the reader's zone (`2024-05-01 03:12 CST`).
+    pub created_at: String,
+    /// A line or two about what is wrong; may be empty.
+    pub summary: String,
+    /// Runbooks, dashboards: `(text, href)`.
+    pub links: Vec<(String, String)>,
+    /// One-click links for this reader (signed by the server), when the server has a public URL.
+    pub ack_url: Option<String>,
+    pub resolve_url: Option<String>,
+    pub console_url: Option<String>,
+}
+
+/// Who receives it, over which address of the channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recipient {
+    pub user_id: String,
+    pub name: String,
+    #[serde(serialize_with = "language_code")]
+    pub language: Language,
+    /// The contact's `to`: an email address, a phone number, a chat id, a robot's @-handle.
+    pub address: String,
+}
+
+fn language_code<S: serde::Serializer>(l: &Language, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(l.as_str())
+}
+
+/// One notification: a single incident, or several bundled so a storm is one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub kind: MessageKind,
+    /// Never empty; more than one when bundled.
+    pub incidents: Vec<IncidentCard>,
+}
+
+impl Message {
+    /// The service the incidents share, if they all share one (for "7 new incidents in X").
+    pub fn common_service(&self) -> Option<&str> {
+        let first = self.incidents.first()?.service.as_str();
+        self.incidents
+            .iter()
+            .all(|i| i.service == first)
+            .then_some(first)
+    }
+}

@@ -1,0 +1,120 @@
+//! The built-in templates in both languages, and the overrides.
+
+use super::*;
+use crate::message::MessageKind;
+use crate::testing::{bundle, en_reader, one_incident, zh_reader};
+
+#[test]
+fn headlines_in_both_languages() {
+    let t = Templates::builtin();
+    assert_eq!(
+        t.title(&en_reader(), &bundle(7)).unwrap(),
+        "7 new incidents in order-api"
+    );
+    assert_eq!(
+        t.title(&zh_reader(), &bundle(7)).unwrap(),
+        "order-api 有 7 个新事件"
+    );
+    let mut resolved = one_incident();
+    resolved.kind = MessageKind::Resolved;
+    assert_eq!(
+        t.title(&zh_reader(), &resolved).unwrap(),
+        "【已解决】[P1] MySQL primary down <3"
+    );
+    let mut mixed = bundle(2);
+    mixed.incidents[1].service = "billing".into();
+    mixed.kind = MessageKind::Escalated;
+    assert_eq!(
+        t.title(&en_reader(), &mixed).unwrap(),
+        "2 incidents escalated"
+    );
+}
+
+#[test]
+fn sms_carries_the_links_and_stays_short() {
+    let t = Templates::builtin();
+    let sms = t.short(&zh_reader(), &one_incident(), false).unwrap();
+    assert_eq!(
+        sms,
+        "[tocsin] [P1] MySQL primary down <3\n\
+         order-db · 未认领 · 告警数 3\n\
+         认领: https://t.example/ack/INC-42?sig=a\n\
+         解决: https://t.example/resolve/INC-42?sig=b"
+    );
+    let sms = t.short(&en_reader(), &bundle(5), false).unwrap();
+    assert!(sms.starts_with("[tocsin] 5 new incidents in order-api\n1. [P2] Disk full on db-1 Acknowledge: https://t.example/ack/INC-1?sig=a"), "{sms}");
+    assert!(sms.ends_with("\n+2 more"), "{sms}");
+}
+
+#[test]
+fn resolved_messages_do_not_ask_for_action() {
+    let mut m = one_incident();
+    m.kind = MessageKind::Resolved;
+    let t = Templates::builtin();
+    let sms = t.short(&en_reader(), &m, false).unwrap();
+    assert!(!sms.contains("/ack/"), "{sms}");
+    let md = t.markdown(&en_reader(), &m, Dialect::Markdown, "").unwrap();
+    assert!(
+        !md.contains("/ack/") && md.contains("/incidents/INC-42"),
+        "{md}"
+    );
+}
+
+#[test]
+fn voice_reads_words_only() {
+    let voice = Templates::builtin()
+        .short(&en_reader(), &bundle(2), true)
+        .unwrap();
+    assert_eq!(
+        voice,
+        "This is tocsin. 2 new incidents in order-api. Incident 1: Disk full on db-1, \
+         Service order-api, Priority P2. Incident 2: Disk full on db-2, Service order-api, \
+         Priority P2. Please check your incidents."
+    );
+}
+
+#[test]
+fn cards_are_json_in_both_languages_for_bundles() {
+    let t = Templates::builtin();
+    for reader in [en_reader(), zh_reader()] {
+        for msg in [one_incident(), bundle(4)] {
+            t.feishu_card(&reader, &msg, "").unwrap();
+            t.teams_card(&reader, &msg).unwrap();
+            t.email(&reader, &msg).unwrap();
+        }
+    }
+}
+
+#[test]
+fn overrides_replace_the_headline_and_the_text() {
+    let over = TemplateOverride {
+        title: Some("[{{ incidents[0].service }}] {{ title }}".into()),
+        text: Some("{{ title }} -> {{ incidents[0].ack_url }}".into()),
+    };
+    let t = Templates::new(&over).unwrap();
+    let m = one_incident();
+    assert_eq!(
+        t.short(&en_reader(), &m, false).unwrap(),
+        "[order-db] [P1] MySQL primary down <3 -> https://t.example/ack/INC-42?sig=a"
+    );
+    let parts = t.email(&en_reader(), &m).unwrap();
+    assert_eq!(
+        parts.subject,
+        "[tocsin] [order-db] [P1] MySQL primary down <3"
+    );
+    let card = t.teams_card(&en_reader(), &m).unwrap();
+    assert_eq!(
+        card["attachments"][0]["content"]["body"][0]["text"],
+        "[order-db] [P1] MySQL primary down <3"
+    );
+}
+
+#[test]
+fn a_bad_override_names_its_field() {
+    let over = TemplateOverride {
+        title: None,
+        text: Some("{% if %}".into()),
+    };
+    let e = Templates::new(&over).err().unwrap();
+    assert!(e.starts_with("text: invalid template"), "{e}");
+}
