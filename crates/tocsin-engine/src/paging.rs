@@ -221,12 +221,15 @@ impl Index {
         let (service_id, severity) = (i.service.clone(), i.severity);
         let service = config.service(&service_id);
         let Some(policy) = service.and_then(|s| config.policy_for(s)) else {
-            note(
-                p,
-                incident,
-                at,
-                format!("service {service_id} has no escalation policy: nobody is paged"),
-            );
+            // Worth a line only where paging is set up at all: then it is a gap in the config.
+            if !config.escalation_policies.is_empty() {
+                note(
+                    p,
+                    incident,
+                    at,
+                    format!("service {service_id} has no escalation policy: nobody is paged"),
+                );
+            }
             return Ok(false);
         };
         // Outside its service's support hours an incident that is not urgent waits for them.
