@@ -14,6 +14,7 @@ pub mod fingerprint;
 pub mod grouping;
 pub mod incident;
 pub mod integration;
+pub mod links;
 pub mod paging;
 pub mod placement;
 pub mod priority;

@@ -7,7 +7,9 @@
 
 mod am_view;
 mod auth;
+mod dispatch;
 mod error;
+pub(crate) mod links;
 mod metrics;
 mod query;
 mod routes;

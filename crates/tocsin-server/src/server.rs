@@ -66,6 +66,9 @@ pub struct ServerOptions {
     pub config: ConfigSource,
     pub admin_token: String,
     pub clock: Arc<dyn Clock>,
+    /// How people reach this server (for links in notifications); default: the listen
+    /// address.
+    pub public_url: Option<String>,
 }
 
 pub struct Server {
@@ -77,6 +80,9 @@ pub struct Server {
     /// Held while the server runs: one server per data directory.
     _lock: std::fs::File,
     writer_thread: std::thread::JoinHandle<()>,
+    /// Sends the outbox's notifications; stopped before the log writer.
+    dispatcher: tokio::task::JoinHandle<()>,
+    dispatch_stop: Arc<tokio::sync::Notify>,
     engine_thread: std::thread::JoinHandle<()>,
 }
 
@@ -128,6 +134,18 @@ impl Server {
         let (writer, writer_thread) =
             LogWriter::start(log_dir, recovered, sink).map_err(|e| e.to_string())?;
 
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let public_url = opts
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        let link_secret = crate::links::secret(&opts.data_dir)?;
+
         let admin_sha256 = sha256_hex(&opts.admin_token);
         let stored = sqlite::open_admin(&db_path)
             .and_then(|c| tokens::list(&c))
@@ -146,12 +164,10 @@ impl Server {
             metrics,
             shutting_down: AtomicBool::new(false),
             rate_buckets: Default::default(),
+            public_url,
+            link_secret,
         });
 
-        let listener = tokio::net::TcpListener::bind(opts.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let stop = Arc::new(tokio::sync::Notify::new());
         let app = crate::routes::router(state.clone())
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -161,11 +177,15 @@ impl Server {
                 .with_graceful_shutdown(async move { stopped.notified().await })
                 .await
         });
+        let dispatch_stop = Arc::new(tokio::sync::Notify::new());
+        let dispatcher = crate::dispatch::spawn(state.clone(), dispatch_stop.clone());
         Ok(Server {
             addr,
             state,
             stop,
             serving,
+            dispatcher,
+            dispatch_stop,
             feed,
             _lock: lock,
             writer_thread,
@@ -195,6 +215,10 @@ impl Server {
     pub async fn shutdown(self) -> Result<(), String> {
         self.state.shutting_down.store(true, Ordering::SeqCst);
         self.stop.notify_one();
+        // Sends under way finish or are cut; what was not reported stays pending in the
+        // outbox and goes out after the next start.
+        self.dispatch_stop.notify_one();
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.dispatcher).await;
         let mut serving = self.serving;
         // Connections that do not finish in time (a stalled client) are cut: nothing they
         // sent was acknowledged, so nothing is lost.

@@ -27,6 +27,10 @@ pub struct AppState {
     pub metrics: Metrics,
     pub shutting_down: AtomicBool,
     /// Each integration's rate-limit bucket, by name.
+    /// The base of links in notifications (`https://tocsin.example.com`).
+    pub public_url: String,
+    /// Signs the acknowledge/resolve links in notifications.
+    pub link_secret: Vec<u8>,
     pub rate_buckets:
         std::sync::Mutex<std::collections::HashMap<String, tocsin_core::integration::Bucket>>,
 }

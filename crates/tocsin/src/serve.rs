@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// YAML config file; without it the built-in default config applies.
     #[arg(long, short, env = "TOCSIN_CONFIG")]
     config: Option<PathBuf>,
+    /// The URL people reach this server at, for acknowledge/resolve links in notifications
+    /// (default: http://LISTEN).
+    #[arg(long, env = "TOCSIN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// The admin token: from TOCSIN_ADMIN_TOKEN, else the one stored in DATA/admin-token, else a
@@ -108,6 +112,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             config,
             admin_token: token,
             clock: Arc::new(SystemClock),
+            public_url: args.public_url.clone(),
         })
         .await?;
         // Tests and scripts read the bound address from this line (port 0 picks one).

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use tocsin_core::auth::Role;
-use tocsin_core::command::{Command, IncidentAction};
+use tocsin_core::command::{Command, IncidentAction, ReassignTo};
 use tocsin_core::config::Config;
 use tocsin_core::event::Severity;
 use tocsin_core::incident::StateAction;
@@ -82,6 +82,11 @@ struct ActionBody {
     /// `null` returns to the matrix priority.
     #[serde(default, deserialize_with = "present")]
     priority: Option<Option<String>>,
+    /// `/reassign`: a user id, or a schedule id (whoever is on call there).
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    schedule: Option<String>,
 }
 
 /// Tells "field absent" (outer None) from "field is null" (Some(None)).
@@ -128,8 +133,20 @@ fn action_of(verb: &str, body: &ActionBody) -> ApiResult<IncidentAction> {
             Some(None) => Ok(IncidentAction::SetPriority(None)),
             None => Err(ApiError::bad_request("priority: required (P1 to P5, or null for the matrix priority)")),
         },
+        "escalate" => Ok(IncidentAction::Escalate),
+        "reassign" => match (&body.user, &body.schedule) {
+            (Some(u), None) if !u.trim().is_empty() => {
+                Ok(IncidentAction::Reassign(ReassignTo::User(u.trim().to_string())))
+            }
+            (None, Some(s)) if !s.trim().is_empty() => {
+                Ok(IncidentAction::Reassign(ReassignTo::Schedule(s.trim().to_string())))
+            }
+            _ => Err(ApiError::bad_request(
+                "reassign needs exactly one of user or schedule",
+            )),
+        },
         other => Err(ApiError::not_found(format!(
-            "no incident action {other:?}; use acknowledge, resolve, close, reopen, comment, assign or priority"
+            "no incident action {other:?}; use acknowledge, resolve, close, reopen, comment, assign, priority, escalate or reassign"
         ))),
     }
 }

@@ -2,6 +2,7 @@
 
 mod alertmanager_api;
 mod alertmanager_silences;
+pub(crate) mod act;
 mod alerts;
 mod calendar;
 mod catalog;
@@ -66,6 +67,7 @@ pub fn router(state: SharedState) -> Router {
             "/calendar/{token}/schedules/{file}",
             get(calendar::schedule_feed),
         )
+        .route("/act/{token}", get(act::show).post(act::perform))
         .route("/api/v1/openapi.json", get(ops::openapi))
         // The Alertmanager API v2 beside intake's POST /api/v2/alerts, for amtool and
         // other Alertmanager clients.

@@ -280,9 +280,11 @@ pub fn get_incident(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let notifications = super::paging::incident_notifications(conn, id)?;
     Ok(Some(IncidentDetail {
         incident,
         alerts,
         timeline,
+        notifications,
     }))
 }

@@ -151,6 +151,8 @@ pub struct IncidentDetail {
     pub incident: IncidentRow,
     pub alerts: Vec<AlertRow>,
     pub timeline: Vec<TimelineRow>,
+    /// Who was (or will be) notified, how, when, why, and what became of it.
+    pub notifications: Vec<super::paging::NotificationRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]

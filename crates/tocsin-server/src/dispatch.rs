@@ -1,0 +1,277 @@
+//! The dispatcher: sends the outbox's due notifications over their channels and reports
+//! each outcome through the event log, where the engine records it (and falls back to the
+//! person's next contact when one fails for good).
+//!
+//! I/O at the edge: the engine decided who hears what and when; this only delivers, as fast
+//! as the channels allow. It is woken the moment the engine adds notifications, sends each
+//! person's due notifications on one channel as one message (a storm is "7 new incidents",
+//! not seven pages), keeps to each channel's messages a minute, and retries what a retry can
+//! help with, backing off.
+
+use crate::routes::act::link_url;
+use crate::state::SharedState;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tocsin_core::command::{DeliveryOutcome, DeliveryReport};
+use tocsin_core::config::Config;
+use tocsin_core::integration::{Bucket, RateLimit};
+use tocsin_core::links::LinkAction;
+use tocsin_core::time::Millis;
+use tocsin_notify::{channel_for, IncidentCard, Message, MessageKind, Recipient};
+use tocsin_store::log::{encode_entry, LogEntry};
+use tocsin_store::sqlite::paging::{due_notifications, NotificationRow};
+use tocsin_store::sqlite::queries::get_incident;
+use tocsin_store::sqlite::rows::IncidentDetail;
+
+/// How often the outbox is looked at without a wake-up (retries coming due).
+const POLL: Duration = Duration::from_millis(500);
+/// Notifications taken per look.
+const BATCH: usize = 500;
+/// Sends in flight at once: a slow mail server must not hold up the phone calls.
+const CONCURRENCY: usize = 32;
+/// Waits before each retry, by attempts so far; after the last, it fails for good.
+const BACKOFF_S: [u64; 5] = [10, 30, 60, 120, 300];
+/// A notification sent but not yet recorded by the engine is not sent again within this.
+const IN_FLIGHT_MS: Millis = 120_000;
+
+pub fn spawn(state: SharedState, stop: Arc<tokio::sync::Notify>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(state, stop))
+}
+
+async fn run(state: SharedState, stop: Arc<tokio::sync::Notify>) {
+    let sends = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut in_flight: HashMap<i64, Millis> = HashMap::new();
+    let mut buckets: HashMap<String, Bucket> = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = state.stats.outbox.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = stop.notified() => return,
+        }
+        let now = state.clock.now();
+        let due = match crate::routes::read(&state, move |c| due_notifications(c, now, BATCH)).await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e.message, "the outbox could not be read");
+                continue;
+            }
+        };
+        let pending: HashSet<i64> = due.iter().map(|n| n.id).collect();
+        in_flight.retain(|id, at| pending.contains(id) && now - *at < IN_FLIGHT_MS);
+        let config = state.config.load_full();
+        for group in groups(due.into_iter().filter(|n| !in_flight.contains_key(&n.id))) {
+            let channel = group[0].channel.clone();
+            if let Some(per_minute) = config
+                .channels
+                .iter()
+                .find(|c| c.id == channel)
+                .and_then(|c| c.per_minute)
+            {
+                let limit = RateLimit {
+                    per_second: f64::from(per_minute) / 60.0,
+                    burst: f64::from(per_minute),
+                };
+                let bucket = buckets
+                    .entry(channel.clone())
+                    .or_insert_with(|| Bucket::full(limit, now));
+                if bucket.take(limit, now).is_err() {
+                    // Over the channel's limit: it stays pending for a later look.
+                    continue;
+                }
+            }
+            for n in &group {
+                in_flight.insert(n.id, now);
+            }
+            let (state, config, permit) = (state.clone(), config.clone(), sends.clone());
+            tokio::spawn(async move {
+                let _permit = permit.acquire_owned().await;
+                deliver(&state, &config, group).await;
+            });
+        }
+    }
+}
+
+/// Due notifications to one person at one address on one channel, together.
+fn groups(due: impl Iterator<Item = NotificationRow>) -> Vec<Vec<NotificationRow>> {
+    let mut out: Vec<Vec<NotificationRow>> = Vec::new();
+    let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+    for n in due {
+        let key = (n.user.clone(), n.channel.clone(), n.address.clone());
+        match index.get(&key) {
+            Some(&i) => out[i].push(n),
+            None => {
+                index.insert(key, out.len());
+                out.push(vec![n]);
+            }
+        }
+    }
+    out
+}
+
+async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<NotificationRow>) {
+    let first = &group[0];
+    let Some(spec) = config.channels.iter().find(|c| c.id == first.channel) else {
+        let error = format!("channel {:?} is no longer in the config", first.channel);
+        return report_all(state, &group, |_| DeliveryOutcome::Failed {
+            error: error.clone(),
+        })
+        .await;
+    };
+    let Some(user) = config.user(&first.user) else {
+        let error = format!("user {:?} is no longer in the config", first.user);
+        return report_all(state, &group, |_| DeliveryOutcome::Failed {
+            error: error.clone(),
+        })
+        .await;
+    };
+    let mut cards = Vec::new();
+    let mut seen = HashSet::new();
+    for n in &group {
+        if !seen.insert(n.incident_id) {
+            continue;
+        }
+        let id = n.incident_id;
+        let urgency = {
+            let matrix = config.priority.clone();
+            move |s: &str| {
+                tocsin_core::event::Severity::parse(s)
+                    .map(|s| matrix.urgency_of(s).as_str().to_string())
+                    .unwrap_or_default()
+            }
+        };
+        if let Ok(Some(detail)) =
+            crate::routes::read(state, move |c| get_incident(c, id, &urgency)).await
+        {
+            cards.push(card(state, &detail, user));
+        }
+    }
+    if cards.is_empty() {
+        return report_all(state, &group, |_| DeliveryOutcome::Failed {
+            error: "the incident is gone".into(),
+        })
+        .await;
+    }
+    let escalated = group
+        .iter()
+        .any(|n| n.level.unwrap_or(0) > 0 || n.round.unwrap_or(0) > 0);
+    let message = Message {
+        kind: if escalated {
+            MessageKind::Escalated
+        } else {
+            MessageKind::New
+        },
+        incidents: cards,
+    };
+    let to = Recipient {
+        user_id: user.id.clone(),
+        name: user.name.clone(),
+        language: user.language,
+        address: first.address.clone(),
+    };
+    let result = channel_for(spec).send(&to, &message).await;
+    let now = state.clock.now();
+    match result {
+        Ok(_) => report_all(state, &group, |_| DeliveryOutcome::Sent).await,
+        Err(e) => {
+            report_all(state, &group, |n| {
+                let attempt = n.attempts as usize;
+                if e.retry && attempt < BACKOFF_S.len() {
+                    let wait = e
+                        .retry_after
+                        .unwrap_or_default()
+                        .max(Duration::from_secs(BACKOFF_S[attempt]));
+                    DeliveryOutcome::Retry {
+                        retry_at: now + wait.as_millis() as Millis,
+                        error: e.message.clone(),
+                    }
+                } else {
+                    DeliveryOutcome::Failed {
+                        error: e.message.clone(),
+                    }
+                }
+            })
+            .await
+        }
+    }
+}
+
+/// One incident as this reader sees it: times on their clock, links signed for them.
+fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::User) -> IncidentCard {
+    let i = &d.incident;
+    let created_at = tocsin_core::time::parse_rfc3339(&i.created_at)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map(|ts| {
+            ts.to_zoned(user.tz.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_else(|| i.created_at.clone());
+    let summary = d
+        .alerts
+        .first()
+        .map(|a| {
+            if a.description.is_empty() {
+                a.summary.clone()
+            } else {
+                a.description.clone()
+            }
+        })
+        .unwrap_or_default();
+    let links = d
+        .alerts
+        .iter()
+        .flat_map(|a| a.links.iter())
+        .take(5)
+        .map(|l| {
+            (
+                if l.text.is_empty() {
+                    l.href.clone()
+                } else {
+                    l.text.clone()
+                },
+                l.href.clone(),
+            )
+        })
+        .collect();
+    IncidentCard {
+        id: i.id.to_string(),
+        title: i.title.clone(),
+        priority: i.priority.clone(),
+        state: i.state.clone(),
+        service: i.service.clone(),
+        team: i.team.clone(),
+        severity: i.severity.clone(),
+        urgency: i.urgency.clone(),
+        alert_count: i.alert_count.max(0) as u32,
+        created_at,
+        summary,
+        links,
+        ack_url: Some(link_url(state, i.id, LinkAction::Acknowledge, &user.id)),
+        resolve_url: Some(link_url(state, i.id, LinkAction::Resolve, &user.id)),
+        console_url: Some(format!("{}/api/v1/incidents/{}", state.public_url, i.id)),
+    }
+}
+
+/// Logs the outcome of each notification of a group; the engine applies them in order.
+async fn report_all(
+    state: &SharedState,
+    group: &[NotificationRow],
+    outcome: impl Fn(&NotificationRow) -> DeliveryOutcome,
+) {
+    let at = state.clock.now();
+    for n in group {
+        let entry = LogEntry::Delivery(DeliveryReport {
+            notification_id: n.id,
+            outcome: outcome(n),
+            at,
+        });
+        if let Err(e) = state.writer.append(encode_entry(&entry), None).await {
+            // Not logged: the notification stays pending and is sent again later, which is
+            // better than a page that is never recorded.
+            tracing::warn!(notification = n.id, error = %e, "a delivery report could not be logged");
+        }
+    }
+}
