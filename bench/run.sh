@@ -23,6 +23,8 @@
 # Quick smoke run: DURATION=3s REPEAT=1 MEM_ALERTS=20000 bash bench/run.sh
 # Intake through each inbound adapter against the core intake (bench/adapters.py):
 #   PHASES=adapters bash bench/run.sh   (knobs ADAPTER_CONNS=8 ADAPTER_BATCH=100 KINDS="...")
+# Paging latency, committed event to the channel's request under background load:
+#   PHASES=paging bash bench/run.sh     (knobs BG_RATE=5000 SAMPLES=300)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,5 +82,8 @@ export TOCSIN_BIN="${TOCSIN_BIN:-$CARGO_TARGET_DIR/release/tocsin}"
 
 if [ "${PHASES:-}" = adapters ]; then
   exec python3 bench/adapters.py
+fi
+if [ "${PHASES:-}" = paging ]; then
+  exec python3 bench/paging.py
 fi
 exec python3 bench/bench.py

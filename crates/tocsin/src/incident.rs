@@ -1,4 +1,4 @@
-//! `tocsin incident list|show|ack|resolve`.
+//! `tocsin incident list|show|ack|resolve|escalate|reassign`.
 
 use crate::client::{Client, ClientArgs};
 use clap::{Args, Subcommand};
@@ -15,6 +15,29 @@ pub enum IncidentCommand {
     Ack(ActArgs),
     /// Resolve an incident.
     Resolve(ActArgs),
+    /// Page the next escalation level now.
+    Escalate(ActArgs),
+    /// Page someone else now (a user, or whoever is on call in a schedule).
+    Reassign(ReassignArgs),
+}
+
+#[derive(Args)]
+pub struct ReassignArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    id: i64,
+    /// The user to page.
+    #[arg(
+        long,
+        conflicts_with = "schedule",
+        required_unless_present = "schedule"
+    )]
+    user: Option<String>,
+    /// The schedule whose on-call person to page.
+    #[arg(long)]
+    schedule: Option<String>,
+    #[arg(long, short, default_value = "")]
+    reason: String,
 }
 
 #[derive(Args)]
@@ -64,6 +87,8 @@ pub fn run(cmd: IncidentCommand) -> ExitCode {
         IncidentCommand::Show(a) => show(a),
         IncidentCommand::Ack(a) => act(a, "acknowledge"),
         IncidentCommand::Resolve(a) => act(a, "resolve"),
+        IncidentCommand::Escalate(a) => act(a, "escalate"),
+        IncidentCommand::Reassign(a) => reassign(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -177,6 +202,13 @@ fn show(a: OneArgs) -> Result<(), String> {
             text(&t["message"])
         );
     }
+    Ok(())
+}
+
+fn reassign(a: ReassignArgs) -> Result<(), String> {
+    let body = json!({"reason": a.reason, "user": a.user, "schedule": a.schedule});
+    let i = Client::new(&a.client).post(&format!("/api/v1/incidents/{}/reassign", a.id), &body)?;
+    print_incident(&i);
     Ok(())
 }
 

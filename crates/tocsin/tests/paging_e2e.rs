@@ -241,3 +241,40 @@ fn kill_9_right_after_a_page_neither_loses_nor_repeats_it() {
     assert_eq!(i["notifications"].as_array().unwrap().len(), 1);
     assert_eq!(i["state"], json!("triggered"));
 }
+
+#[test]
+fn escalate_now_and_reassign_page_at_once() {
+    let receiver = Receiver::start();
+    let s = spawn_server(Some(&config(receiver.port)));
+    let id = fire(&s, "db-down");
+    receiver.wait_for(1);
+    // Level 2 (bob) without waiting five minutes.
+    s.act(id, "escalate", &json!({"reason": "alice is on a plane"}))
+        .expect(200);
+    let got = receiver.wait_for(2);
+    assert_eq!(got[1]["recipient"]["user_id"], json!("bob"));
+    // The CLI reassigns to a schedule's on-call person (alice): paged again, now.
+    let out = s.cli(
+        Some(ADMIN),
+        &[
+            "incident",
+            "reassign",
+            &id.to_string(),
+            "--schedule",
+            "primary",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = receiver.wait_for(3);
+    assert_eq!(got[2]["recipient"]["user_id"], json!("alice"));
+    let m = s
+        .act(id, "reassign", &json!({"user": "nobody"}))
+        .expect_error(409, "conflict");
+    assert!(m.contains("no user"), "{m}");
+    s.act(id, "reassign", &json!({}))
+        .expect_error(400, "bad_request");
+}
