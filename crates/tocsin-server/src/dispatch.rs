@@ -34,6 +34,10 @@ const CONCURRENCY: usize = 32;
 const BACKOFF_S: [u64; 5] = [10, 30, 60, 120, 300];
 /// A notification sent but not yet recorded by the engine is not sent again within this.
 const IN_FLIGHT_MS: Millis = 120_000;
+/// A person gets at most this many phone calls (and twice as many texts) a quarter hour;
+/// more wait and go out together, as one bundled message, when the window allows.
+const CALLS_PER_QUARTER: usize = 3;
+const QUARTER_MS: Millis = 15 * 60_000;
 
 pub fn spawn(state: SharedState, stop: Arc<tokio::sync::Notify>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run(state, stop))
@@ -43,6 +47,7 @@ async fn run(state: SharedState, stop: Arc<tokio::sync::Notify>) {
     let sends = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut in_flight: HashMap<i64, Millis> = HashMap::new();
     let mut buckets: HashMap<String, Bucket> = HashMap::new();
+    let mut calls: HashMap<(String, &'static str), Vec<Millis>> = HashMap::new();
     loop {
         tokio::select! {
             _ = state.stats.outbox.notified() => {}
@@ -81,6 +86,9 @@ async fn run(state: SharedState, stop: Arc<tokio::sync::Notify>) {
                     continue;
                 }
             }
+            if throttled(&mut calls, &group[0], now) {
+                continue;
+            }
             for n in &group {
                 in_flight.insert(n.id, now);
             }
@@ -91,6 +99,27 @@ async fn run(state: SharedState, stop: Arc<tokio::sync::Notify>) {
             });
         }
     }
+}
+
+/// Whether this person has had their share of calls (or texts) this quarter hour; if not,
+/// counts this send.
+fn throttled(
+    calls: &mut HashMap<(String, &'static str), Vec<Millis>>,
+    n: &NotificationRow,
+    now: Millis,
+) -> bool {
+    let (kind, limit) = match n.contact_type.as_str() {
+        "voice" => ("voice", CALLS_PER_QUARTER),
+        "sms" => ("sms", 2 * CALLS_PER_QUARTER),
+        _ => return false,
+    };
+    let sent = calls.entry((n.user.clone(), kind)).or_default();
+    sent.retain(|&t| now - t < QUARTER_MS);
+    if sent.len() >= limit {
+        return true;
+    }
+    sent.push(now);
+    false
 }
 
 /// Due notifications to one person at one address on one channel, together.
@@ -273,5 +302,51 @@ async fn report_all(
             // better than a page that is never recorded.
             tracing::warn!(notification = n.id, error = %e, "a delivery report could not be logged");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, user: &str, kind: &str) -> NotificationRow {
+        NotificationRow {
+            id,
+            incident_id: id,
+            user: user.into(),
+            contact: 0,
+            contact_type: kind.into(),
+            address: "+1".into(),
+            channel: kind.into(),
+            level: Some(0),
+            round: Some(0),
+            reason: String::new(),
+            due_ms: 0,
+            due_at: String::new(),
+            state: "pending".into(),
+            attempts: 0,
+            last_error: None,
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn calls_are_throttled_per_person_per_quarter_hour() {
+        let mut calls = HashMap::new();
+        for i in 0..3 {
+            assert!(!throttled(&mut calls, &row(i, "alice", "voice"), 1_000 * i));
+        }
+        assert!(throttled(&mut calls, &row(9, "alice", "voice"), 5_000));
+        assert!(!throttled(&mut calls, &row(9, "bob", "voice"), 5_000), "per person");
+        assert!(!throttled(&mut calls, &row(9, "alice", "email"), 5_000), "mail is not a call");
+        assert!(!throttled(&mut calls, &row(9, "alice", "voice"), QUARTER_MS + 1));
+    }
+
+    #[test]
+    fn one_person_on_one_channel_is_one_message() {
+        let due = vec![row(1, "alice", "sms"), row(2, "bob", "sms"), row(3, "alice", "sms")];
+        let g = groups(due.into_iter());
+        let ids: Vec<Vec<i64>> = g.iter().map(|g| g.iter().map(|n| n.id).collect()).collect();
+        assert_eq!(ids, [vec![1, 3], vec![2]]);
     }
 }
