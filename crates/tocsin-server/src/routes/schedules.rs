@@ -27,7 +27,7 @@ pub async fn list(State(s): State<SharedState>, headers: HeaderMap) -> ApiResult
     let now = s.clock.now();
     let mut items = Vec::new();
     for sc in &config.schedules {
-        let extra = overrides(&s, &sc.id, now).await?;
+        let extra = overrides(&s, &sc.id, now - schedule::SHIFT_LOOK_LIMIT).await?;
         items.push(summary(sc, &extra, now));
     }
     Ok(Json(json!({ "items": items })))
@@ -42,7 +42,7 @@ pub async fn one(
     let config = s.config.load_full();
     let sc = find(&config, &id)?;
     let now = s.clock.now();
-    let extra = overrides(&s, &id, now).await?;
+    let extra = overrides(&s, &id, now - schedule::SHIFT_LOOK_LIMIT).await?;
     let mut v = summary(sc, &extra, now);
     v["layers"] = sc
         .layers
@@ -60,7 +60,14 @@ pub async fn one(
     v["overrides"] = sc
         .overrides
         .iter()
-        .map(|o| json!({"user": o.user, "start": sc.format_time(o.start), "end": sc.format_time(o.end), "from": "config"}))
+        .map(|o| {
+            json!({
+                "user": o.user,
+                "start": sc.format_time(o.start),
+                "end": sc.format_time(o.end),
+                "origin": "config",
+            })
+        })
         .collect();
     Ok(Json(v))
 }
@@ -170,20 +177,18 @@ pub async fn users(State(s): State<SharedState>, headers: HeaderMap) -> ApiResul
     Ok(Json(json!({ "items": items })))
 }
 
+/// Who is on call now, the whole shift going on (when it began and when it ends) and the
+/// whole shift after it. `extra` must hold the runtime overrides that end after
+/// `now - SHIFT_LOOK_LIMIT`, since one that is over may have begun the current shift.
 fn summary(sc: &Schedule, extra: &[Override], now: Millis) -> Value {
-    // The current shift and the next, from a day's look ahead (a week for slow rotations).
-    let ahead = schedule::shifts(sc, extra, now, now + 8 * DAY);
-    let current = ahead.first().filter(|x| x.start <= now);
-    let next = ahead
-        .iter()
-        .find(|x| x.start > now || current.is_none() && x.start >= now);
+    let around = schedule::shift_at(sc, extra, now);
     json!({
         "id": sc.id,
         "name": sc.name,
         "time_zone": sc.time_zone,
-        "on_call_now": current.map(|x| vec![x.user.clone()]).unwrap_or_default(),
-        "current_shift": current.map(|x| sc.view(x)),
-        "next_shift": next.map(|x| sc.view(x)),
+        "on_call_now": around.current.as_ref().map(|x| vec![x.user.clone()]).unwrap_or_default(),
+        "current_shift": around.current.as_ref().map(|x| sc.view(x)),
+        "next_shift": around.next.as_ref().map(|x| sc.view(x)),
     })
 }
 
