@@ -13,14 +13,37 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use tocsin_core::auth::Role;
-use tocsin_core::schedule::{calendar, shifts, CalendarEvent};
+use tocsin_core::schedule::{
+    calendar, shift_at, shifts, CalendarEvent, Override, Schedule, Shift, SHIFT_LOOK_LIMIT,
+};
 use tocsin_core::time::Millis;
 use tocsin_store::sqlite::{self, schedules as store};
 
 const DAY: Millis = 24 * 3_600_000;
-/// What a feed holds: the last month, for "who had it", and half a year ahead.
+/// What a feed holds: the shifts of the last month, for "who had it", and half a year ahead.
 const PAST: Millis = 31 * DAY;
 const AHEAD: Millis = 183 * DAY;
+
+/// The whole shifts that overlap `[now - PAST, now + AHEAD)`: the first and last are not cut
+/// at the window's edges, so an event keeps its times (and UID) from one fetch to the next
+/// and only ever leaves the feed whole. The runtime overrides are those that end after
+/// `now - PAST - SHIFT_LOOK_LIMIT`, how far back the first shift may have begun.
+async fn feed_shifts(s: &SharedState, sc: &Schedule, now: Millis) -> ApiResult<Vec<Shift>> {
+    let (from, to) = (now - PAST, now + AHEAD);
+    let extra: Vec<Override> = overrides(s, &sc.id, from - SHIFT_LOOK_LIMIT).await?;
+    let lo = shift_at(sc, &extra, from)
+        .current
+        .map_or(from, |x| x.start.min(from));
+    let hi = shift_at(sc, &extra, to - 1)
+        .current
+        .map_or(to, |x| x.end.max(to));
+    Ok(shifts(sc, &extra, lo, hi))
+}
+
+/// Stable across fetches: the schedule, the user and when the shift begins.
+fn uid(sc: &Schedule, x: &Shift) -> String {
+    format!("{}-{}-{}@tocsin", sc.id, x.user, x.start)
+}
 
 /// `POST /api/v1/users/{id}/calendar`: a new feed token for the user (the old one stops
 /// working), with the feed paths.
@@ -108,11 +131,10 @@ async fn user_events(s: &SharedState, token: &str) -> ApiResult<String> {
     let user = owner(s, token).await?;
     let config = s.config.load_full();
     let now = s.clock.now();
-    let (from, to) = (now - PAST, now + AHEAD);
     let mut found = Vec::new();
     for sc in &config.schedules {
-        let extra = overrides(s, &sc.id, from).await?;
-        for x in shifts(sc, &extra, from, to)
+        for x in feed_shifts(s, sc, now)
+            .await?
             .into_iter()
             .filter(|x| x.user == user)
         {
@@ -128,7 +150,7 @@ async fn user_events(s: &SharedState, token: &str) -> ApiResult<String> {
         .iter()
         .zip(&summaries)
         .map(|((sc, x), summary)| CalendarEvent {
-            uid: format!("{}-{}-{}@tocsin", sc.id, x.user, x.start),
+            uid: uid(sc, x),
             start: x.start,
             end: x.end,
             summary,
@@ -149,9 +171,7 @@ async fn schedule_events(s: &SharedState, token: &str, file: &str) -> ApiResult<
         .schedule(id)
         .ok_or_else(|| ApiError::not_found(format!("no schedule {id:?}")))?;
     let now = s.clock.now();
-    let (from, to) = (now - PAST, now + AHEAD);
-    let extra = overrides(s, id, from).await?;
-    let list = shifts(sc, &extra, from, to);
+    let list = feed_shifts(s, sc, now).await?;
     let summaries: Vec<String> = list
         .iter()
         .map(|x| {
@@ -166,7 +186,7 @@ async fn schedule_events(s: &SharedState, token: &str, file: &str) -> ApiResult<
         .iter()
         .zip(&summaries)
         .map(|(x, summary)| CalendarEvent {
-            uid: format!("{}-{}-{}@tocsin", sc.id, x.user, x.start),
+            uid: uid(sc, x),
             start: x.start,
             end: x.end,
             summary,
