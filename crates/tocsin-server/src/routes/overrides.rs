@@ -16,6 +16,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tocsin_core::auth::Role;
 use tocsin_core::command::{OverrideAction, OverrideCommand};
+use tocsin_core::schedule::Schedule;
+use tocsin_core::time::parse_rfc3339;
 use tocsin_engine::CommandError;
 use tocsin_store::log::LogEntry;
 use tocsin_store::sqlite::schedules::{get_override, list_overrides, OverrideRow};
@@ -40,7 +42,7 @@ pub async fn create(
     headers: HeaderMap,
     Path(schedule): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<OverrideRow>)> {
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let who = authorize(&s, &headers, Role::Responder)?;
     let body = super::body(body)?;
     let new: NewOverride = serde_json::from_slice(&body)
@@ -97,7 +99,7 @@ pub async fn create(
     let row = read(&s, move |c| get_override(c, &schedule, id))
         .await?
         .ok_or_else(|| ApiError::internal("the override was applied but cannot be read"))?;
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok((StatusCode::CREATED, Json(view(sc, row))))
 }
 
 /// `GET /api/v1/schedules/{id}/overrides?deleted=true`: those not over yet, newest first.
@@ -109,7 +111,7 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     authorize(&s, &headers, Role::Viewer)?;
     let config = s.config.load_full();
-    find(&config, &schedule)?;
+    let sc = find(&config, &schedule)?;
     let mut deleted = false;
     for (k, v) in pairs(params)? {
         match (k.as_str(), v.as_str()) {
@@ -132,6 +134,7 @@ pub async fn list(
         list_overrides(c, &schedule, now, deleted, 1000)
     })
     .await?;
+    let items: Vec<Value> = items.into_iter().map(|row| view(sc, row)).collect();
     Ok(Json(json!({ "items": items })))
 }
 
@@ -142,6 +145,8 @@ pub async fn remove(
     Path((schedule, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let who = authorize(&s, &headers, Role::Responder)?;
+    // An unknown schedule is answered here, before anything goes into the event log.
+    find(&s.config.load_full(), &schedule)?;
     let id = super::parse_id(&id, "override")?;
     let command = OverrideCommand {
         action: OverrideAction::Delete { schedule, id },
@@ -150,6 +155,22 @@ pub async fn remove(
     };
     outcome(&s, command).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An override as the API answers it: `start` and `end` on the schedule's clock, like
+/// shifts; `created_at` and `deleted_at` (when it was made and deleted) in UTC, like the
+/// rest of the API.
+fn view(sc: &Schedule, row: OverrideRow) -> Value {
+    let on_clock = |t: &str| {
+        parse_rfc3339(t)
+            .map(|ms| sc.format_time(ms))
+            .unwrap_or_else(|_| t.to_string())
+    };
+    let (start, end) = (on_clock(&row.start), on_clock(&row.end));
+    let mut v = json!(row);
+    v["start"] = json!(start);
+    v["end"] = json!(end);
+    v
 }
 
 async fn outcome(s: &SharedState, command: OverrideCommand) -> ApiResult<()> {
