@@ -45,6 +45,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before parsing, so `tocsin --help | head -1` ends quietly too.
+    if std::env::args_os().nth(1).is_none_or(|a| a != "serve") {
+        restore_sigpipe();
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args),
@@ -53,5 +57,20 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Oncall(cmd) => oncall::run(cmd),
+    }
+}
+
+/// Rust starts every program with SIGPIPE ignored, so printing into a closed pipe
+/// (`tocsin oncall override list --json | head`) fails with EPIPE and `println!` panics
+/// ("failed printing to stdout: Broken pipe"). The commands that print take the default
+/// action back, and end quietly on a closed pipe like `cat` or `ls`. `serve` keeps it
+/// ignored: a client hanging up mid-answer (a write to a closed socket, which raises SIGPIPE
+/// too) must cost that one connection an error, not the server its life.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread is started; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
