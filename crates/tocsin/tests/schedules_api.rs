@@ -77,6 +77,12 @@ fn shifts_and_who_match_the_cli() {
         json!(["mon", "tue", "wed", "thu", "fri"])
     );
     assert_eq!(one["layers"][0]["every"], json!("1w"));
+    // Config overrides say where they come from as `origin`: `from` is a time elsewhere.
+    assert_eq!(
+        one["overrides"],
+        json!([{"user": "carol", "start": "2026-03-10T00:00:00+08:00",
+                "end": "2026-03-11T00:00:00+08:00", "origin": "config"}])
+    );
     let list = s.get("/api/v1/schedules").json();
     assert_eq!(list["items"][0]["id"], json!("dba-primary"));
     let users = s.get("/api/v1/users").json();
@@ -256,6 +262,9 @@ fn runtime_overrides_are_durable_audited_and_win() {
     made.expect(201);
     let made = made.json();
     assert_eq!(made["created_by"], json!("admin"));
+    // Its times are on the schedule's clock, like shifts.
+    assert_eq!(made["start"], json!(shanghai(millis(&json!(from)))));
+    assert_eq!(made["end"], json!(shanghai(millis(&json!(to)))));
     assert_eq!(made["reason"], json!("swap with alice"));
     let id = made["id"].as_i64().unwrap();
     // A later override wins where they overlap.
@@ -285,6 +294,8 @@ fn runtime_overrides_are_durable_audited_and_win() {
     let live = s.get(path).json();
     assert_eq!(live["items"].as_array().unwrap().len(), 1);
     assert_eq!(live["items"][0]["id"], json!(id));
+    assert_eq!(live["items"][0]["start"], made["start"]);
+    assert_eq!(live["items"][0]["end"], made["end"]);
     // The shift list and the calendar feeds see it too.
     let shifts = s
         .get(&format!(
@@ -324,6 +335,20 @@ fn runtime_overrides_are_durable_audited_and_win() {
     s.request("DELETE", &format!("{path}/{later_id}"), Some(ADMIN), None)
         .expect_error(404, "not_found");
     assert_eq!(s.get(path).json()["items"].as_array().unwrap().len(), 1);
+    // An unknown schedule is refused before anything goes into the event log.
+    s.settle();
+    let logged = s.metric("tocsin_log_lsn");
+    let m = s
+        .request(
+            "DELETE",
+            &format!("/api/v1/schedules/nope/overrides/{id}"),
+            Some(ADMIN),
+            None,
+        )
+        .expect_error(404, "not_found");
+    assert_eq!(m, "no schedule \"nope\"");
+    s.settle();
+    assert_eq!(s.metric("tocsin_log_lsn"), logged, "nothing was logged");
 }
 
 #[test]
@@ -363,6 +388,10 @@ fn the_cli_adds_lists_and_deletes_overrides() {
     let id = line.split_whitespace().next().unwrap().to_string();
     let listed = String::from_utf8(cli(&["list", "-s", "dba-primary"]).stdout).unwrap();
     assert!(listed.starts_with(&id), "{listed}");
+    assert!(
+        listed.contains(&shanghai(millis(&json!(from)))),
+        "times on the schedule's clock: {listed}"
+    );
     assert!(cli(&["delete", "-s", "dba-primary", &id]).status.success());
     let listed =
         String::from_utf8(cli(&["list", "-s", "dba-primary", "--deleted"]).stdout).unwrap();
@@ -370,4 +399,361 @@ fn the_cli_adds_lists_and_deletes_overrides() {
     let again = cli(&["delete", "-s", "dba-primary", &id]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("HTTP 404"));
+}
+
+/// An instant as the schedule answers it: RFC 3339 on Shanghai's clock, whole seconds.
+fn shanghai(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
+}
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+#[test]
+fn the_schedule_list_gives_whole_shifts() {
+    // Dave and Erin are in no layer, so their overrides join no shift of the layers.
+    let config = CONFIG.replace(
+        "users:\n",
+        "users:\n  - {id: dave, name: Dave}\n  - {id: erin, name: Erin}\n",
+    );
+    let s = spawn_server(Some(&config));
+    // Whole seconds, so the answers (on the schedule's clock, in seconds) are exact.
+    let now = jiff::Timestamp::now().as_second() * 1000;
+    let path = "/api/v1/schedules/dba-primary/overrides";
+    // Dave took over three hours ago until an hour from now; then Erin for 20 days.
+    let (a, b, c) = (now - 3 * HOUR, now + HOUR, now + 20 * DAY);
+    for (user, from, to) in [("dave", a, b), ("erin", b, c)] {
+        s.post(
+            path,
+            &json!({"user": user, "from": rfc3339(from), "to": rfc3339(to)}),
+        )
+        .expect(201);
+    }
+    let list = s.get("/api/v1/schedules").json();
+    let one = s.get("/api/v1/schedules/dba-primary").json();
+    for v in [&list["items"][0], &one] {
+        assert_eq!(v["on_call_now"], json!(["dave"]));
+        assert_eq!(
+            v["current_shift"],
+            json!({"start": shanghai(a), "end": shanghai(b), "user": "dave"}),
+            "when the shift began, not the time of the request"
+        );
+        assert_eq!(
+            v["next_shift"],
+            json!({"start": shanghai(b), "end": shanghai(c), "user": "erin"}),
+            "when the next shift ends, not cut at a week or so"
+        );
+    }
+}
+
+#[test]
+fn the_current_shift_of_the_layers_is_whole_and_matches_the_shift_list() {
+    let s = spawn_server(Some(CONFIG));
+    let now = jiff::Timestamp::now().as_millisecond();
+    let v = s.get("/api/v1/schedules/dba-primary").json();
+    let shifts = s
+        .get(&format!(
+            "/api/v1/schedules/dba-primary/shifts?from={}&to={}",
+            enc(&rfc3339(now - 8 * DAY)),
+            enc(&rfc3339(now + 16 * DAY))
+        ))
+        .json();
+    let shifts = shifts.as_array().unwrap();
+    let i = shifts
+        .iter()
+        .position(|x| millis(&x["start"]) <= now && now < millis(&x["end"]))
+        .unwrap();
+    assert_eq!(v["current_shift"], shifts[i]);
+    assert_eq!(v["next_shift"], shifts[i + 1]);
+    // This schedule hands off on the hour.
+    for t in ["start", "end"] {
+        for shift in ["current_shift", "next_shift"] {
+            let text = v[shift][t].as_str().unwrap();
+            assert!(text.ends_with(":00:00+08:00"), "{shift}.{t} {text}");
+        }
+    }
+}
+
+/// `DTSTART` and `DTEND` values of a feed, in order.
+fn event_times(feed: &str) -> Vec<(String, String)> {
+    let starts = feed.lines().filter_map(|l| l.strip_prefix("DTSTART:"));
+    let ends = feed.lines().filter_map(|l| l.strip_prefix("DTEND:"));
+    starts
+        .zip(ends)
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn calendar_feeds_hold_whole_shifts_and_stay_the_same_between_fetches() {
+    let s = spawn_server(Some(CONFIG));
+    let made = s.post("/api/v1/users/carol/calendar", &json!({})).json();
+    for feed in [
+        made["user_feed"].as_str().unwrap(),
+        made["schedule_feeds"]["dba-primary"].as_str().unwrap(),
+    ] {
+        let first = s.get_as(feed, None);
+        first.expect(200);
+        // Times are in whole seconds: a second later a cut edge would have moved.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let again = s.get_as(feed, None);
+        // Everything but DTSTAMP (when the feed was made) is the same on the next fetch.
+        let lines = |text: &str| -> Vec<String> {
+            text.split("\r\n")
+                .filter(|l| !l.starts_with("DTSTAMP:"))
+                .map(str::to_string)
+                .collect()
+        };
+        let (a, b) = (lines(&first.body), lines(&again.body));
+        let differs = a.iter().zip(&b).find(|(x, y)| x != y);
+        assert!(
+            differs.is_none() && a.len() == b.len(),
+            "{feed}: the next fetch differs: {differs:?}"
+        );
+        let times = event_times(&first.body);
+        assert!(!times.is_empty());
+        // Every hand-off of this schedule is on the hour: no event starts or ends at an edge
+        // of the window.
+        for (start, end) in &times {
+            assert!(
+                start.ends_with("0000Z") && end.ends_with("0000Z"),
+                "{feed}: {start} {end}"
+            );
+        }
+        let ics_ms = |t: &str| {
+            jiff::civil::DateTime::strptime("%Y%m%dT%H%M%SZ", t)
+                .unwrap()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .unwrap()
+                .timestamp()
+                .as_millisecond()
+        };
+        let now = jiff::Timestamp::now().as_millisecond();
+        // The schedule feed covers the window whole: the first event began before it.
+        if feed.contains("/schedules/") {
+            assert!(ics_ms(&times[0].0) <= now - 31 * DAY, "{:?}", times[0]);
+            assert!(ics_ms(&times.last().unwrap().1) >= now + 183 * DAY);
+        }
+    }
+}
+
+#[test]
+fn the_cli_ends_quietly_when_its_output_pipe_closes() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let s = spawn_server(Some(CONFIG));
+    let (from, to) = soon();
+    s.post(
+        "/api/v1/schedules/dba-primary/overrides",
+        &json!({"user": "bob", "from": from, "to": to}),
+    )
+    .expect(201);
+    let config = s.root().join("config.yaml");
+    let url = s.url("");
+    let runs: [Vec<&str>; 2] = [
+        // `tocsin oncall override list --json | head -0`
+        vec![
+            "oncall",
+            "override",
+            "list",
+            "-s",
+            "dba-primary",
+            "--json",
+            "--url",
+            &url,
+            "--token",
+            ADMIN,
+        ],
+        // A year of shifts, printed in one piece.
+        vec![
+            "oncall",
+            "shifts",
+            "-c",
+            config.to_str().unwrap(),
+            "-s",
+            "dba-primary",
+            "--from",
+            "2026-03-02T09:00",
+            "--to",
+            "2027-03-02T09:00",
+            "--format",
+            "json",
+        ],
+    ];
+    for args in runs {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first line is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?} said: {stderr}");
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?}",
+            out.status
+        );
+    }
+}
+
+/// Follows `$ref`s to what they name.
+fn deref<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => deref(
+            doc,
+            doc.pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("unresolved {r}")),
+        ),
+        None => schema,
+    }
+}
+
+/// Whether `value` is what the OpenAPI `schema` says: types, enums, required keys, and every
+/// key of every object described (an object schema without `properties` describes nothing).
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    let schema = deref(doc, schema);
+    if value.is_null() {
+        return match schema["nullable"].as_bool() {
+            Some(true) => Ok(()),
+            _ => Err(format!("{at}: null, not nullable")),
+        };
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        return all.iter().try_for_each(|s| conforms(doc, s, value, at));
+    }
+    if let Some(allowed) = schema["enum"].as_array() {
+        if !allowed.contains(value) {
+            return Err(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    let ok = match schema["type"].as_str() {
+        Some("object") => {
+            let Some(props) = schema["properties"].as_object() else {
+                return Err(format!("{at}: described only as an object"));
+            };
+            for k in schema["required"].as_array().into_iter().flatten() {
+                if value.get(k.as_str().unwrap()).is_none() {
+                    return Err(format!("{at}: required {k} missing"));
+                }
+            }
+            for (k, v) in value.as_object().ok_or(format!("{at}: not an object"))? {
+                let s = props.get(k).ok_or(format!("{at}.{k}: not in the schema"))?;
+                conforms(doc, s, v, &format!("{at}.{k}"))?;
+            }
+            true
+        }
+        Some("array") => {
+            for (i, v) in value
+                .as_array()
+                .ok_or(format!("{at}: not an array"))?
+                .iter()
+                .enumerate()
+            {
+                conforms(doc, &schema["items"], v, &format!("{at}[{i}]"))?;
+            }
+            true
+        }
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        other => return Err(format!("{at}: schema type {other:?}")),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{at}: {value} is not a {}", schema["type"]))
+    }
+}
+
+/// Asserts that the document lists `status` for the operation, and that `body` (when JSON)
+/// is what it says.
+#[track_caller]
+fn documented(doc: &Value, method: &str, path: &str, status: u16, body: &str) {
+    let response = &doc["paths"][path][method]["responses"][status.to_string()];
+    assert!(
+        !response.is_null(),
+        "{method} {path} answered {status}, which openapi.json does not list"
+    );
+    let schema = &deref(doc, response)["content"]["application/json"]["schema"];
+    if !schema.is_null() && !body.is_empty() {
+        let value: Value = serde_json::from_str(body).unwrap();
+        if let Err(e) = conforms(doc, schema, &value, "answer") {
+            panic!("{method} {path} {status}: {e}\n{value:#}");
+        }
+    }
+}
+
+#[test]
+fn the_openapi_document_describes_the_answers() {
+    let config = format!(
+        "{CONFIG}integrations:\n  \
+         - {{name: native, kind: tocsin, key: native-key-0123456789abcdef, rate_limit: {{per_second: 0.5, burst: 1}}}}\n  \
+         - {{name: prom, kind: alertmanager, key: prom-key-0123456789abcdef, rate_limit: {{per_second: 0.5, burst: 1}}}}\n"
+    );
+    let s = spawn_server(Some(&config));
+    let doc = s.get_as("/api/v1/openapi.json", None).json();
+    for path in ["/api/v1/schedules", "/api/v1/schedules/dba-primary"] {
+        let r = s.get(path);
+        r.expect(200);
+        let documented_path = path.replace("dba-primary", "{id}");
+        documented(&doc, "get", &documented_path, 200, &r.body);
+    }
+    let (from, to) = soon();
+    let path = "/api/v1/schedules/{id}/overrides";
+    let made = s.post(
+        "/api/v1/schedules/dba-primary/overrides",
+        &json!({"user": "bob", "from": from, "to": to}),
+    );
+    documented(&doc, "post", path, made.status, &made.body);
+    let list = s.get("/api/v1/schedules/dba-primary/overrides");
+    documented(&doc, "get", path, list.status, &list.body);
+    let r = s.request(
+        "DELETE",
+        "/api/v1/schedules/nope/overrides/1",
+        Some(ADMIN),
+        None,
+    );
+    documented(
+        &doc,
+        "delete",
+        "/api/v1/schedules/{id}/overrides/{override}",
+        r.status,
+        &r.body,
+    );
+
+    // Intake with an integration key as the bearer, past its rate limit.
+    let sends: [(&str, &str, Value); 2] = [
+        (
+            "/api/v1/events",
+            "native-key-0123456789abcdef",
+            json!({"summary": "disk full"}),
+        ),
+        (
+            "/api/v2/alerts",
+            "prom-key-0123456789abcdef",
+            json!([{"labels": {"alertname": "DiskFull"}}]),
+        ),
+    ];
+    for (path, key, body) in sends {
+        let body = body.to_string();
+        let first = s.request("POST", path, Some(key), Some(body.as_bytes()));
+        assert!(first.status < 300, "{path}: {first:?}");
+        let second = s.request("POST", path, Some(key), Some(body.as_bytes()));
+        second.expect_error(429, "rate_limited");
+        documented(&doc, "post", path, 429, &second.body);
+    }
 }
