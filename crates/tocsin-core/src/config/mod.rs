@@ -8,6 +8,9 @@ mod integrations;
 mod load;
 mod paging;
 mod people;
+mod topology;
+
+pub use topology::{merge_topology, NETWORK_SERVICE};
 mod raw;
 mod validate;
 mod webhook;
@@ -45,6 +48,9 @@ pub struct Service {
     pub escalation_policy: Option<String>,
     /// Outside these, incidents that are not high urgency do not page.
     pub support_hours: Option<crate::paging::SupportHours>,
+    /// The services this one needs: when one of them is down, this one's alerts are likely
+    /// a consequence.
+    pub depends_on: Vec<String>,
 }
 
 /// The language a person reads tocsin's messages in.

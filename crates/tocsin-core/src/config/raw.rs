@@ -29,6 +29,9 @@ pub struct RawService {
     pub labels: BTreeMap<String, String>,
     pub escalation_policy: Option<String>,
     pub support_hours: Option<super::paging::RawSupportHours>,
+    /// The services this one needs (a CMDB's dependencies).
+    #[serde(default)]
+    pub depends_on: Vec<String>,
 }
 
 /// A host in the catalog: just its name, or its name with the addresses and other names

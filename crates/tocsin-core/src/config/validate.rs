@@ -77,6 +77,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             impact: s.impact.unwrap_or(default_impact),
             labels: s.labels,
             escalation_policy: s.escalation_policy,
+            depends_on: s.depends_on,
             support_hours: paging::support_hours(
                 errors,
                 &format!("services[{i}].support_hours"),
@@ -94,6 +95,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             labels: Default::default(),
             escalation_policy: None,
             support_hours: None,
+            depends_on: Vec::new(),
         });
     }
     let default_service = match raw.default_service {
@@ -208,6 +210,16 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         });
     }
 
+    for (i, s) in services.iter().enumerate() {
+        for (k, d) in s.depends_on.iter().enumerate() {
+            if !service_index.contains_key(d) {
+                errors.push(ConfigError::new(
+                    format!("services[{i}].depends_on[{k}]"),
+                    format!("unknown service {d:?}"),
+                ));
+            }
+        }
+    }
     let (hosts, host_index) = catalog::hosts(errors, declared_hosts);
     let known_service = |id: &str| service_index.contains_key(id);
     let service_rules = catalog::rules(errors, raw.service_rules, known_service);
