@@ -30,6 +30,7 @@ if [ "${need_tzdata:-0}" = 1 ]; then
 fi
 python3 -c "import dateutil, icalendar" 2>/dev/null \
   || python3 -m pip install -q python-dateutil icalendar
+python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install -q aiosmtpd
 
 # With the tools installed, an end-to-end test that cannot find one fails instead of
 # skipping.

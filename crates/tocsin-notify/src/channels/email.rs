@@ -15,7 +15,11 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 use tocsin_core::paging::{Secret, SmtpTls};
 
+/// Each SMTP step's limit (lettre's own timeout).
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// The whole conversation's limit: lettre's step timeout does not stop a server that stays
+/// silent after a command (seen on a failed AUTH), and a page must not wait minutes.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The SMTP settings of an email channel.
 #[derive(Debug, Clone)]
@@ -108,10 +112,11 @@ impl Channel for Email {
                 .as_ref()
                 .map_err(|e| SendError::permanent(format!("{}: {e}", self.smtp.host)))?;
             let mail = self.build(to, msg)?;
-            let response = transport
-                .send(mail)
+            let host = &self.smtp.host;
+            let response = tokio::time::timeout(SEND_TIMEOUT, transport.send(mail))
                 .await
-                .map_err(|e| classify(&self.smtp.host, e))?;
+                .map_err(|_| SendError::retry(format!("{host}: no answer in time")))?
+                .map_err(|e| classify(host, e))?;
             let text = response.message().next().unwrap_or_default().to_string();
             Ok(Delivered {
                 detail: format!("{} {text}", response.code()),

@@ -184,7 +184,11 @@ mod tests {
             .build(&zh_reader(), &one_incident(), 0)
             .unwrap();
         let text = String::from_utf8(req.body).unwrap();
-        assert!(text.starts_with("这里是 tocsin 告警通知。"), "{text}");
+        assert_eq!(
+            text,
+            "这里是 tocsin 告警通知。[P1] MySQL primary down <3。事件 1：MySQL primary down <3，\
+             服务 order-db，优先级 P1。请尽快处理。"
+        );
         assert!(!text.contains("http"), "{text}");
     }
 

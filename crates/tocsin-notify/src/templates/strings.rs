@@ -16,6 +16,7 @@ pub fn labels(lang: Language) -> Value {
             "console": "Open in tocsin", "links": "Links", "incident": "Incident",
             "more": "more", "footer": "Sent by tocsin",
             "voice_intro": "This is tocsin.", "voice_outro": "Please check your incidents.",
+            "gap": " ", "stop": ".", "comma": ", ", "colon": ": ",
         }),
         Language::Zh => json!({
             "priority": "优先级", "state": "状态", "service": "服务", "team": "团队",
@@ -24,6 +25,7 @@ pub fn labels(lang: Language) -> Value {
             "console": "在 tocsin 中查看", "links": "相关链接", "incident": "事件",
             "more": "更多", "footer": "由 tocsin 发送",
             "voice_intro": "这里是 tocsin 告警通知。", "voice_outro": "请尽快处理。",
+            "gap": "", "stop": "。", "comma": "，", "colon": "：",
         }),
     }
 }
