@@ -6,6 +6,7 @@ mod incident;
 mod key;
 mod oncall;
 mod oncall_override;
+mod replay;
 mod send;
 mod serve;
 
@@ -34,6 +35,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Make a new random integration key and print it with its SHA-256 for the config.
     Key(key::KeyArgs),
+    /// Replay a recorded stream through the adapters and engine on a virtual clock.
+    Replay(replay::ReplayArgs),
     /// Send an event to a server, like `amtool alert add`.
     Send(send::SendArgs),
     /// Who is on call, and the final shifts of a schedule, from a config file.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
         Command::Key(args) => key::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Oncall(cmd) => oncall::run(cmd),
