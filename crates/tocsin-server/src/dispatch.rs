@@ -18,7 +18,10 @@ use tocsin_core::config::Config;
 use tocsin_core::integration::{Bucket, RateLimit};
 use tocsin_core::links::LinkAction;
 use tocsin_core::time::Millis;
-use tocsin_notify::{channel_for, IncidentCard, Message, MessageKind, Recipient};
+use tocsin_notify::{
+    channel_for, channel_with_templates, IncidentCard, Message, MessageKind, Recipient,
+    TemplateOverride,
+};
 use tocsin_store::log::{encode_entry, LogEntry};
 use tocsin_store::sqlite::paging::{due_notifications, NotificationRow};
 use tocsin_store::sqlite::queries::get_incident;
@@ -199,7 +202,22 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
         language: user.language,
         address: first.address.clone(),
     };
-    let result = channel_for(spec).send(&to, &message).await;
+    let channel = match &spec.template {
+        None => channel_for(spec),
+        Some(t) => {
+            let over = TemplateOverride {
+                title: t.title.clone(),
+                text: t.text.clone(),
+            };
+            // Checked when the config loaded; a template that fails anyway falls back to
+            // the built-in one rather than leave the page unsent.
+            channel_with_templates(spec, &over).unwrap_or_else(|e| {
+                tracing::warn!(channel = %spec.id, error = %e, "template refused; using the built-in one");
+                channel_for(spec)
+            })
+        }
+    };
+    let result = channel.send(&to, &message).await;
     let now = state.clock.now();
     match result {
         Ok(_) => report_all(state, &group, |_| DeliveryOutcome::Sent).await,
@@ -337,14 +355,28 @@ mod tests {
             assert!(!throttled(&mut calls, &row(i, "alice", "voice"), 1_000 * i));
         }
         assert!(throttled(&mut calls, &row(9, "alice", "voice"), 5_000));
-        assert!(!throttled(&mut calls, &row(9, "bob", "voice"), 5_000), "per person");
-        assert!(!throttled(&mut calls, &row(9, "alice", "email"), 5_000), "mail is not a call");
-        assert!(!throttled(&mut calls, &row(9, "alice", "voice"), QUARTER_MS + 1));
+        assert!(
+            !throttled(&mut calls, &row(9, "bob", "voice"), 5_000),
+            "per person"
+        );
+        assert!(
+            !throttled(&mut calls, &row(9, "alice", "email"), 5_000),
+            "mail is not a call"
+        );
+        assert!(!throttled(
+            &mut calls,
+            &row(9, "alice", "voice"),
+            QUARTER_MS + 1
+        ));
     }
 
     #[test]
     fn one_person_on_one_channel_is_one_message() {
-        let due = vec![row(1, "alice", "sms"), row(2, "bob", "sms"), row(3, "alice", "sms")];
+        let due = vec![
+            row(1, "alice", "sms"),
+            row(2, "bob", "sms"),
+            row(3, "alice", "sms"),
+        ];
         let g = groups(due.into_iter());
         let ids: Vec<Vec<i64>> = g.iter().map(|g| g.iter().map(|n| n.id).collect()).collect();
         assert_eq!(ids, [vec![1, 3], vec![2]]);

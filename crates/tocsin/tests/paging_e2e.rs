@@ -243,6 +243,28 @@ fn kill_9_right_after_a_page_neither_loses_nor_repeats_it() {
 }
 
 #[test]
+fn a_channel_template_from_config_writes_the_headline() {
+    let receiver = Receiver::start();
+    let config = config(receiver.port).replace(
+        "secret: \"s3cret-signing-key\"}",
+        "secret: \"s3cret-signing-key\", template: {title: \"[{{ incidents[0].priority }}] {{ incidents[0].service }}\"}}",
+    );
+    assert!(config.contains("template"));
+    let s = spawn_server(Some(&config));
+    fire(&s, "db-down");
+    let got = receiver.wait_for(1);
+    assert_eq!(got[0]["title"], json!("[P2] default"));
+    // A template that does not compile is a config error with its path.
+    let bad = config.replace("{{ incidents[0].service }}", "{% if %}");
+    let path = s.root().join("bad.yaml");
+    std::fs::write(&path, bad).unwrap();
+    let out = tocsin(&["check", "-c", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("channels[0].template.title: invalid template"));
+}
+
+#[test]
 fn escalate_now_and_reassign_page_at_once() {
     let receiver = Receiver::start();
     let s = spawn_server(Some(&config(receiver.port)));

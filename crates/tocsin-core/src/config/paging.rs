@@ -7,8 +7,9 @@ use super::people::{restriction, zone, RawRestriction};
 use super::validate::check_id;
 use super::Contact;
 use crate::paging::{
-    ChannelSettings, ChannelSpec, EscalationLevel, EscalationPolicy, NotificationRule, QuietHours,
-    RuleCondition, RuleStep, Secret, SmtpTls, SupportHours, Target, TimeOfDay,
+    ChannelSettings, ChannelSpec, ChannelTemplate, EscalationLevel, EscalationPolicy,
+    NotificationRule, QuietHours, RuleCondition, RuleStep, Secret, SmtpTls, SupportHours, Target,
+    TimeOfDay,
 };
 use crate::priority::Level;
 use crate::time::parse_duration;
@@ -50,6 +51,7 @@ pub struct RawChannel {
     #[serde(rename = "type")]
     pub kind: String,
     pub per_minute: Option<u32>,
+    pub template: Option<RawChannelTemplate>,
     pub host: Option<String>,
     pub port: Option<u16>,
     pub tls: Option<String>,
@@ -65,6 +67,13 @@ pub struct RawChannel {
     pub method: Option<String>,
     pub body: Option<String>,
     pub content_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannelTemplate {
+    pub title: Option<String>,
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -413,6 +422,22 @@ pub(super) fn channels(
             id: c.id,
             settings,
             per_minute: c.per_minute,
+            template: c.template.map(|t| {
+                for (field, source) in [("title", &t.title), ("text", &t.text)] {
+                    if let Some(source) = source {
+                        if let Err(e) = minijinja::Environment::new().template_from_str(source) {
+                            errors.push(ConfigError::new(
+                                format!("{path}.template.{field}"),
+                                format!("invalid template: {e}"),
+                            ));
+                        }
+                    }
+                }
+                ChannelTemplate {
+                    title: t.title,
+                    text: t.text,
+                }
+            }),
         });
     }
     out

@@ -127,6 +127,15 @@ pub struct ChannelSpec {
     pub settings: ChannelSettings,
     /// Messages a minute this channel may send (DingTalk and WeCom robots allow 20).
     pub per_minute: Option<u32>,
+    /// This channel's own headline and text (minijinja over the message), instead of the
+    /// built-in ones.
+    pub template: Option<ChannelTemplate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelTemplate {
+    pub title: Option<String>,
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
