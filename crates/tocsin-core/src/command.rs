@@ -42,9 +42,14 @@ pub struct DeliveryReport {
 pub enum DeliveryOutcome {
     Sent,
     /// Failed, worth another try at `retry_at`.
-    Retry { retry_at: Millis, error: String },
+    Retry {
+        retry_at: Millis,
+        error: String,
+    },
     /// Failed for good (a wrong address, a refused request, out of tries).
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

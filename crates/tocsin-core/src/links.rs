@@ -81,7 +81,9 @@ impl ActionLink {
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or(LinkError::Malformed)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| LinkError::Malformed)?;
+        let sig = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| LinkError::Malformed)?;
         mac(secret, &payload)
             .verify_slice(&sig)
             .map_err(|_| LinkError::BadSignature)?;
@@ -121,7 +123,9 @@ mod tests {
     #[test]
     fn a_signed_link_round_trips_until_it_expires() {
         let token = link().sign(SECRET);
-        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+        assert!(token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
         assert_eq!(ActionLink::verify(&token, SECRET, 999), Ok(link()));
         assert_eq!(
             ActionLink::verify(&token, SECRET, 1_000),

@@ -222,7 +222,10 @@ fn one_machine_seen_by_two_tools_is_one_host_of_its_service() {
     assert_eq!(services["items"][0]["hosts"][0]["name"], json!("web-01"));
     assert_eq!(services["items"][0]["hosts"][0]["ips"], json!(["10.0.3.4"]));
     let teams = s.get("/api/v1/teams").json();
-    assert_eq!(teams["items"][1], json!({"id": "dba", "name": "dba", "services": ["db"]}));
+    assert_eq!(
+        teams["items"][1],
+        json!({"id": "dba", "name": "dba", "services": ["db"]})
+    );
 }
 
 #[test]
@@ -421,6 +424,9 @@ fn a_key_from_tocsin_key_works_by_its_hash() {
         s.root().join("config.yaml").to_str().unwrap(),
     ]);
     let listed = String::from_utf8(checked.stdout).unwrap();
-    assert!(listed.contains("0 hosts, 1 integrations, 0 users"), "{listed}");
+    assert!(
+        listed.contains("0 hosts, 1 integrations, 0 users"),
+        "{listed}"
+    );
     assert!(listed.contains("integration api (tocsin)"), "{listed}");
 }

@@ -241,7 +241,9 @@ fn check_accepts_a_valid_config() {
     let o = tocsin(&["check", "--config", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("valid (1 teams, 2 services, 0 hosts, 0 integrations, 0 users, 0 schedules, 1 tokens)"),
+        stdout(&o).contains(
+            "valid (1 teams, 2 services, 0 hosts, 0 integrations, 0 users, 0 schedules, 1 tokens)"
+        ),
         "{}",
         stdout(&o)
     );

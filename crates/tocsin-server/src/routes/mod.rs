@@ -1,8 +1,8 @@
 //! The router: every endpoint and the role it needs.
 
+pub(crate) mod act;
 mod alertmanager_api;
 mod alertmanager_silences;
-pub(crate) mod act;
 mod alerts;
 mod calendar;
 mod catalog;

@@ -5,8 +5,8 @@
 //! beside the writer.
 
 mod migrate;
-mod pool;
 pub mod paging;
+mod pool;
 pub mod queries;
 pub mod rows;
 pub mod schedules;
