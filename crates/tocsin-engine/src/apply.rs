@@ -349,6 +349,7 @@ impl Index {
         i.updated_at = at;
         if severity > i.severity {
             i.severity = severity;
+            p.paging.push(PagingCue::Raised { incident: id, at });
             let computed = config.priority.for_alert(i.impact, severity);
             if !i.priority_manual && computed < i.priority {
                 i.priority = computed;

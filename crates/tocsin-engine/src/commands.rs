@@ -130,7 +130,10 @@ impl Index {
                     at: c.at,
                     actor: c.actor.clone(),
                 });
-                ("escalate", with_reason(format!("escalated by {}", c.actor)))
+                (
+                    "escalated",
+                    with_reason(format!("escalated by {}", c.actor)),
+                )
             }
             IncidentAction::Reassign(to) => {
                 if !incident.state.is_open() {

@@ -98,6 +98,29 @@ impl Index {
             PagingCue::Triggered { incident, at } | PagingCue::Reopened { incident, at } => {
                 self.start(config, incident, at, conn, p)
             }
+            PagingCue::Raised { incident, at } => {
+                let waiting = self
+                    .escalations
+                    .rows
+                    .get(&incident)
+                    .is_some_and(|r| r.state == "waiting");
+                let urgent = self.incidents.get(&incident).is_some_and(|i| {
+                    i.state == IncidentState::Triggered
+                        && config.priority.urgency_of(i.severity) == Level::High
+                });
+                if !(waiting && urgent) {
+                    return Ok(false);
+                }
+                let Some(policy) = self
+                    .escalations
+                    .rows
+                    .get(&incident)
+                    .and_then(|r| config.escalation_policy(&r.policy))
+                else {
+                    return Ok(false);
+                };
+                self.page_level(config, incident, policy, 0, 0, at, "now urgent", conn, p)
+            }
             PagingCue::Acknowledged { incident, at } => {
                 let Some(mut row) = self.escalations.rows.get(&incident).cloned() else {
                     return Ok(false);
@@ -152,6 +175,8 @@ impl Index {
                     next_at: row.next_at,
                 };
                 let (level, round) = match next_step(policy, &state) {
+                    // Held back for support hours: nobody has been paged yet.
+                    _ if row.state == "waiting" => (0, 0),
                     Step::Page { level, round } => (level, round),
                     // Every level has been paged: page the last one again.
                     Step::Exhausted => (row.level, row.round),
@@ -353,12 +378,6 @@ impl Index {
                     conn,
                     p,
                 )?;
-                // Stay acknowledged: the next reminder after the same limit.
-                if let Some(mut row) = self.escalations.rows.get(&incident).cloned() {
-                    row.state = "acknowledged".into();
-                    row.next_at = policy.unresolved_after.map(|d| at + d);
-                    self.save(conn, row)?;
-                }
                 Ok(added)
             }
             _ => {
@@ -425,6 +444,19 @@ impl Index {
         };
         let old = self.escalations.rows.get(&incident);
         let started_at = old.map_or(at, |r| r.started_at);
+        // Paging a level of an acknowledged incident (escalate now, or a reminder that it is
+        // still not resolved) keeps it acknowledged: the next step is the next reminder.
+        let acknowledged = self
+            .incidents
+            .get(&incident)
+            .is_some_and(|i| i.state == IncidentState::Acknowledged);
+        let (state, next_at) = if acknowledged {
+            ("acknowledged", policy.unresolved_after.map(|d| at + d))
+        } else if next_at.is_some() {
+            ("running", next_at)
+        } else {
+            ("done", None)
+        };
         self.save(
             conn,
             EscalationRow {
@@ -433,7 +465,7 @@ impl Index {
                 level,
                 round,
                 next_at,
-                state: if next_at.is_some() { "running" } else { "done" }.into(),
+                state: state.into(),
                 started_at,
             },
         )?;
@@ -608,8 +640,28 @@ impl Index {
                 );
                 // The next way to reach the same person, at once.
                 if let Some(user) = config.user(&n.user) {
-                    let next = (n.contact + 1..user.contacts.len())
-                        .find(|&k| config.channel_for(&user.contacts[k]).is_some());
+                    // The next contact with a channel, now. One already waiting for a later
+                    // step is brought forward; one already notified is passed over (with no
+                    // rules, every contact was paged at once).
+                    let planned = store::user_notifications(conn, n.incident_id, &n.user)?;
+                    let mut next = None;
+                    for k in n.contact + 1..user.contacts.len() {
+                        if config.channel_for(&user.contacts[k]).is_none() {
+                            continue;
+                        }
+                        match planned.iter().find(|(c, ..)| *c == k) {
+                            Some((_, id, state, due)) if state == "pending" && *due > d.at => {
+                                store::bring_forward(conn, *id, d.at)?;
+                                added = true;
+                                break;
+                            }
+                            Some(_) => continue,
+                            None => {
+                                next = Some(k);
+                                break;
+                            }
+                        }
+                    }
                     if let Some(k) = next {
                         let contact = &user.contacts[k];
                         let channel = config.channel_for(contact).expect("checked above");

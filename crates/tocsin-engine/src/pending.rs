@@ -58,6 +58,11 @@ pub enum PagingCue {
         incident: i64,
         at: Millis,
     },
+    /// Its worst severity rose: an incident held back for support hours may page now.
+    Raised {
+        incident: i64,
+        at: Millis,
+    },
     Reopened {
         incident: i64,
         at: Millis,

@@ -240,20 +240,25 @@ fn escalate_now_and_a_failed_delivery_falls_back_to_the_next_contact() {
     let rows = h.sent();
     assert_eq!(rows[0].state, "failed");
     assert_eq!(rows[0].last_error.as_deref(), Some("550 no such mailbox"));
-    let fallback = rows.last().unwrap();
+    // Alice's SMS, planned two minutes after the page, goes now instead: no second SMS.
+    assert_eq!(rows.len(), 3);
     assert_eq!(
-        (fallback.user.as_str(), fallback.contact_type.as_str()),
-        ("alice", "sms")
-    );
-    assert!(
-        fallback.reason.starts_with("email failed: falling back"),
-        "{}",
-        fallback.reason
+        (rows[1].contact_type.as_str(), rows[1].due_ms),
+        ("sms", T0 + MIN)
     );
     h.input(LogEntry::Delivery(DeliveryReport {
-        notification_id: fallback.id,
+        notification_id: rows[1].id,
         outcome: DeliveryOutcome::Sent,
         at: T0 + MIN,
     }));
-    assert_eq!(h.sent().last().unwrap().state, "sent");
+    assert_eq!(h.sent()[1].state, "sent");
+    // Bob's only contact fails: there is nothing further to fall back to.
+    h.input(LogEntry::Delivery(DeliveryReport {
+        notification_id: rows[2].id,
+        outcome: DeliveryOutcome::Failed {
+            error: "timeout".into(),
+        },
+        at: T0 + MIN,
+    }));
+    assert_eq!(h.sent().len(), 3);
 }

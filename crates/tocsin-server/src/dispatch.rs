@@ -298,7 +298,9 @@ fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::Use
         links,
         ack_url: Some(link_url(state, i.id, LinkAction::Acknowledge, &user.id)),
         resolve_url: Some(link_url(state, i.id, LinkAction::Resolve, &user.id)),
-        console_url: Some(format!("{}/api/v1/incidents/{}", state.public_url, i.id)),
+        // The API needs a token a reader's mail client does not have; the console will give
+        // this a page to open.
+        console_url: None,
     }
 }
 

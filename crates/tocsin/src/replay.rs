@@ -53,6 +53,8 @@ struct Line {
 /// Events a virtual second (or more, when they share one) go to the engine together, as a
 /// live server batches what arrives at once.
 const BATCH_EVENTS: usize = 2000;
+/// How long the virtual clock runs on after the last event.
+const AFTERMATH_MS: Millis = 24 * 3_600_000;
 
 pub fn run(a: ReplayArgs) -> ExitCode {
     match replay(&a) {
@@ -165,6 +167,9 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     if !batch.is_empty() {
         flush(&mut batch, last_at, &mut engine)?;
     }
+    // A day past the last event, so escalations the stream started play out (what would
+    // have paged, and whom) and alerts without an end time expire.
+    flush(&mut Vec::new(), last_at + AFTERMATH_MS, &mut engine)?;
     drop(engine);
 
     let conn =
@@ -181,7 +186,11 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     }
     w.flush().map_err(|e| e.to_string())?;
     let notifications: i64 = conn
-        .query_row("SELECT count(*) FROM notifications", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM notifications WHERE state != 'cancelled'",
+            [],
+            |r| r.get(0),
+        )
         .map_err(|e| e.to_string())?;
     Ok(format!(
         "replayed {events} events ({} firing) into {} alerts and {} incidents; {notifications} notifications would have been sent; {:.1} s",

@@ -295,7 +295,7 @@ fn escalate_now_and_reassign_page_at_once() {
     assert_eq!(got[2]["recipient"]["user_id"], json!("alice"));
     let m = s
         .act(id, "reassign", &json!({"user": "nobody"}))
-        .expect_error(409, "conflict");
+        .expect_error(400, "bad_request");
     assert!(m.contains("no user"), "{m}");
     s.act(id, "reassign", &json!({}))
         .expect_error(400, "bad_request");

@@ -167,6 +167,22 @@ pub async fn act(
             .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
     };
     let action = action_of(&verb, &body)?;
+    // Someone to reassign to who is not in the config is a mistake in the request, not a
+    // conflict with the incident's state.
+    if let IncidentAction::Reassign(to) = &action {
+        let config = s.config.load();
+        match to {
+            ReassignTo::User(u) if config.user(u).is_none() => {
+                return Err(ApiError::bad_request(format!("user: no user {u:?}")))
+            }
+            ReassignTo::Schedule(x) if config.schedule(x).is_none() => {
+                return Err(ApiError::bad_request(format!(
+                    "schedule: no schedule {x:?}"
+                )))
+            }
+            _ => {}
+        }
+    }
     let reason = body.reason.unwrap_or_default().trim().to_string();
     check_text("reason", &reason)?;
     if let IncidentAction::Comment(t) = &action {

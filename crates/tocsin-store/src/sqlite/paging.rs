@@ -218,6 +218,36 @@ pub fn notification(conn: &Connection, id: i64) -> rusqlite::Result<Option<Notif
     .optional()
 }
 
+/// The notifications of an incident to a user: (contact index, id, state, due time).
+pub fn user_notifications(
+    conn: &Connection,
+    incident_id: i64,
+    user: &str,
+) -> rusqlite::Result<Vec<(usize, i64, String, Millis)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT contact, id, state, due_at FROM notifications
+         WHERE incident_id = ?1 AND user_id = ?2",
+    )?;
+    let rows = stmt.query_map(params![incident_id, user], |r| {
+        Ok((
+            r.get::<_, i64>(0)? as usize,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Makes a pending notification due at `at` (a fallback brings a later step forward).
+pub fn bring_forward(conn: &Connection, id: i64, at: Millis) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE notifications SET due_at = min(due_at, ?2) WHERE id = ?1 AND state = 'pending'",
+    )?
+    .execute(params![id, at])?;
+    Ok(())
+}
+
 /// Records a delivery attempt: `sent`, `failed` (for good), or still `pending` with a new due
 /// time (a retry).
 pub fn record_attempt(
