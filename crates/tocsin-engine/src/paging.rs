@@ -169,11 +169,7 @@ impl Index {
                 let Some(policy) = config.escalation_policy(&row.policy) else {
                     return Ok(false);
                 };
-                let state = EscalationState {
-                    level: row.level,
-                    round: row.round,
-                    next_at: row.next_at,
-                };
+                let state = progress(&row);
                 let (level, round) = match next_step(policy, &state) {
                     // Held back for support hours: nobody has been paged yet.
                     _ if row.state == "waiting" => (0, 0),
@@ -323,11 +319,7 @@ impl Index {
                 p,
             ),
             ("running", Some(IncidentState::Triggered)) => {
-                let s = EscalationState {
-                    level: row.level,
-                    round: row.round,
-                    next_at: row.next_at,
-                };
+                let s = progress(&row);
                 match next_step(policy, &s) {
                     Step::Page { level, round } => self.page_level(
                         config,
@@ -358,11 +350,7 @@ impl Index {
                 }
             }
             ("acknowledged", Some(IncidentState::Acknowledged)) => {
-                let s = EscalationState {
-                    level: row.level,
-                    round: row.round,
-                    next_at: row.next_at,
-                };
+                let s = progress(&row);
                 let (level, round) = match next_step(policy, &s) {
                     Step::Page { level, round } => (level, round),
                     Step::Exhausted => (row.level, row.round),
@@ -696,6 +684,15 @@ impl Index {
         store::save_escalation(conn, &row)?;
         self.escalations.put(row);
         Ok(())
+    }
+}
+
+/// Where a stored escalation stands, for the pure step decision.
+fn progress(row: &EscalationRow) -> EscalationState {
+    EscalationState {
+        level: row.level,
+        round: row.round,
+        next_at: row.next_at,
     }
 }
 

@@ -9,32 +9,10 @@
 use crate::alertmanager_webhook::{read_message, WebhookAlert};
 use crate::common::{link, push_line};
 use crate::{Adapter, Inbound, IntakeContext, IntakeError};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use tocsin_core::event::Event;
 
 pub const SOURCE: &str = "grafana";
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GrafanaAlert {
-    #[serde(flatten)]
-    alert: WebhookAlert,
-    #[serde(default, rename = "silenceURL")]
-    silence_url: Option<String>,
-    #[serde(default, rename = "dashboardURL")]
-    dashboard_url: Option<String>,
-    #[serde(default, rename = "panelURL")]
-    panel_url: Option<String>,
-    #[serde(default, rename = "imageURL")]
-    image_url: Option<String>,
-    /// Query and expression results by reference id (`"B": 44.2`); null for no value.
-    #[serde(default)]
-    values: Option<BTreeMap<String, serde_json::Value>>,
-    /// The same results as text, in Grafana 9 (`[ var='B' labels={} value=44.2 ]`).
-    #[serde(default)]
-    value_string: Option<String>,
-}
 
 pub struct Grafana;
 
@@ -44,7 +22,7 @@ impl Adapter for Grafana {
     }
 
     fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
-        let message = read_message::<GrafanaAlert>(req.body, ctx).map_err(|e| {
+        let message = read_message::<WebhookAlert>(req.body, ctx).map_err(|e| {
             if e.0.contains("missing field `alerts`") {
                 IntakeError(
                     "alerts: missing; this looks like a legacy Grafana alert (Grafana 7 and \
@@ -64,7 +42,7 @@ impl Adapter for Grafana {
     }
 }
 
-fn convert(path: &str, a: GrafanaAlert, ctx: &IntakeContext) -> Result<Event, IntakeError> {
+fn convert(path: &str, mut a: WebhookAlert, ctx: &IntakeContext) -> Result<Event, IntakeError> {
     let mut links = Vec::new();
     for (field, url, text) in [
         ("dashboardURL", &a.dashboard_url, "Dashboard"),
@@ -74,11 +52,12 @@ fn convert(path: &str, a: GrafanaAlert, ctx: &IntakeContext) -> Result<Event, In
     ] {
         links.extend(link(path, field, url.as_deref(), text)?);
     }
-    let mut labeled = a.alert.into_labeled(path, "Alert rule", links, ctx)?;
+    let (values, value_string) = (a.values.take(), a.value_string.take());
+    let mut labeled = a.into_labeled(path, "Alert rule", links, ctx)?;
     // `__dashboardUid__`, `__panelId__`, `__orgId__`...: Grafana's internals, already links.
     labeled.annotations.retain(|k, _| !k.starts_with("__"));
     let mut event = labeled.into_event(SOURCE, path, ctx)?;
-    let values = values_line(a.values.as_ref(), a.value_string.as_deref());
+    let values = values_line(values.as_ref(), value_string.as_deref());
     if !values.is_empty() {
         push_line(&mut event.description, &format!("values: {values}"));
     }

@@ -79,12 +79,8 @@ pub async fn shifts(
     Path(id): Path<String>,
     params: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    authorize(&s, &headers, Role::Viewer)?;
-    let config = s.config.load_full();
+    let (config, _, _, list) = shifts_in_range(&s, &headers, &id, params).await?;
     let sc = find(&config, &id)?;
-    let (from, to) = range(sc, &pairs(params)?, s.clock.now())?;
-    let extra = overrides(&s, &id, from).await?;
-    let list = schedule::shifts(sc, &extra, from, to);
     Ok(Json(json!(list
         .iter()
         .map(|x| sc.view(x))
@@ -133,12 +129,8 @@ pub async fn report(
     Path(id): Path<String>,
     params: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    authorize(&s, &headers, Role::Viewer)?;
-    let config = s.config.load_full();
+    let (config, from, to, list) = shifts_in_range(&s, &headers, &id, params).await?;
     let sc = find(&config, &id)?;
-    let (from, to) = range(sc, &pairs(params)?, s.clock.now())?;
-    let extra = overrides(&s, &id, from).await?;
-    let list = schedule::shifts(sc, &extra, from, to);
     let gaps: Vec<Value> = schedule::gaps(&list, from, to)
         .into_iter()
         .map(|(a, b)| json!({"start": sc.format_time(a), "end": sc.format_time(b)}))
@@ -190,6 +182,23 @@ fn summary(sc: &Schedule, extra: &[Override], now: Millis) -> Value {
         "current_shift": around.current.as_ref().map(|x| sc.view(x)),
         "next_shift": around.next.as_ref().map(|x| sc.view(x)),
     })
+}
+
+/// The checks and the resolution the range endpoints share: the caller may read, the
+/// schedule exists, the range is valid, and its final shifts with runtime overrides.
+async fn shifts_in_range(
+    s: &SharedState,
+    headers: &HeaderMap,
+    id: &str,
+    params: QueryPairs,
+) -> ApiResult<(Arc<Config>, Millis, Millis, Vec<schedule::Shift>)> {
+    authorize(s, headers, Role::Viewer)?;
+    let config = s.config.load_full();
+    let sc = find(&config, id)?;
+    let (from, to) = range(sc, &pairs(params)?, s.clock.now())?;
+    let extra = overrides(s, id, from).await?;
+    let list = schedule::shifts(sc, &extra, from, to);
+    Ok((config, from, to, list))
 }
 
 fn restriction(r: &tocsin_core::schedule::Restriction) -> Value {
