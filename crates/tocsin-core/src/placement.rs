@@ -63,8 +63,14 @@ impl Config {
             if name.is_empty() {
                 continue;
             }
-            if let Some(h) = self.host(name) {
-                return (Some(h), Some(name));
+            // Without a catalog of hosts there is nothing to look up (the lookup lower-cases,
+            // which costs an allocation on every event the engine applies).
+            if !self.hosts.is_empty() {
+                if let Some(h) = self.host(name) {
+                    return (Some(h), Some(name));
+                }
+            } else if first.is_none() {
+                return (None, Some(name));
             }
             first.get_or_insert(name);
         }
