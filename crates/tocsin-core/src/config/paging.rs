@@ -421,7 +421,12 @@ pub(super) fn channels(
         out.push(ChannelSpec {
             id: c.id,
             settings,
-            per_minute: c.per_minute,
+            // DingTalk and WeCom robots refuse more than 20 messages a minute; keeping to it
+            // by default means a storm is held back by tocsin, not dropped by the robot.
+            per_minute: c.per_minute.or(match c.kind.as_str() {
+                "dingtalk" | "wecom" => Some(20),
+                _ => None,
+            }),
             template: c.template.map(|t| {
                 for (field, source) in [("title", &t.title), ("text", &t.text)] {
                     if let Some(source) = source {
@@ -692,6 +697,8 @@ channels:
             }
         );
         assert_eq!(p.unresolved_after, Some(4 * 3_600_000));
+        assert_eq!(c.channels[1].per_minute, Some(20), "as set");
+        assert_eq!(c.channels[0].per_minute, None, "mail has no limit by default");
         let robot = c.channel_for(&c.users[0].contacts[0]).unwrap();
         match &robot.settings {
             ChannelSettings::Dingtalk {
