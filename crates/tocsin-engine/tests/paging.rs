@@ -262,3 +262,67 @@ fn escalate_now_and_a_failed_delivery_falls_back_to_the_next_contact() {
     }));
     assert_eq!(h.sent().len(), 3);
 }
+
+const SUPPORT: &str = r#"
+users:
+  - {id: alice, contacts: [{type: email, to: alice@example.com}]}
+channels:
+  - {id: mail, type: email, host: localhost, tls: none, from: tocsin@example.com}
+escalation_policies:
+  - {id: ops, levels: [{targets: [{user: alice}]}]}
+teams: [{id: ops, members: [alice], escalation_policy: ops}]
+services:
+  - id: wiki
+    support_hours: {time_zone: UTC, days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
+"#;
+
+fn event(key: &str, severity: Severity, at: i64) -> LogEntry {
+    LogEntry::Events(vec![Event {
+        source: "test".into(),
+        integration: String::new(),
+        dedup_key: key.into(),
+        status: Status::Firing,
+        severity,
+        name: key.into(),
+        summary: key.into(),
+        description: String::new(),
+        service: Some("wiki".into()),
+        labels: Default::default(),
+        links: vec![],
+        occurred_at: at,
+        received_at: at,
+        ends_at: None,
+    }])
+}
+
+#[test]
+fn outside_support_hours_paging_waits_for_the_window_unless_it_turns_urgent() {
+    let mut h = Harness::new();
+    h.config.store(Arc::new(load_str(SUPPORT).unwrap()));
+    // Thursday 00:00 UTC: two warnings at night wait; 09:00 pages both at that moment.
+    h.input(event("disk", Severity::Warning, T0));
+    h.input(event("cert", Severity::Warning, T0 + MIN));
+    let conn = rusqlite::Connection::open(h.dir.path().join("tocsin.db")).unwrap();
+    let count = |incident: i64| incident_notifications(&conn, incident).unwrap().len();
+    assert_eq!((count(1), count(2)), (0, 0), "nobody is paged at night");
+    h.at(T0 + 9 * 60 * MIN - 1);
+    assert_eq!(count(1), 0);
+    h.at(T0 + 9 * 60 * MIN);
+    let due: Vec<i64> = [1, 2]
+        .iter()
+        .map(|&i| incident_notifications(&conn, i).unwrap()[0].due_ms)
+        .collect();
+    assert_eq!(
+        due,
+        [T0 + 9 * 60 * MIN; 2],
+        "due together: one bundled message"
+    );
+    // A held incident whose alert turns critical pages at once.
+    h.at(T0 + 20 * 60 * MIN);
+    h.input(event("db", Severity::Warning, T0 + 20 * 60 * MIN));
+    assert_eq!(count(3), 0, "20:00 is outside the window");
+    h.input(event("db", Severity::Critical, T0 + 20 * 60 * MIN + MIN));
+    let n = incident_notifications(&conn, 3).unwrap();
+    assert_eq!(n.len(), 1);
+    assert!(n[0].reason.contains("now urgent"), "{}", n[0].reason);
+}

@@ -698,7 +698,10 @@ channels:
         );
         assert_eq!(p.unresolved_after, Some(4 * 3_600_000));
         assert_eq!(c.channels[1].per_minute, Some(20), "as set");
-        assert_eq!(c.channels[0].per_minute, None, "mail has no limit by default");
+        assert_eq!(
+            c.channels[0].per_minute, None,
+            "mail has no limit by default"
+        );
         let robot = c.channel_for(&c.users[0].contacts[0]).unwrap();
         match &robot.settings {
             ChannelSettings::Dingtalk {
