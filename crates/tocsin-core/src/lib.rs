@@ -13,6 +13,7 @@ pub mod event;
 pub mod fingerprint;
 pub mod grouping;
 pub mod incident;
+pub mod inhibit;
 pub mod integration;
 pub mod links;
 pub mod paging;

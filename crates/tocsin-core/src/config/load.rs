@@ -48,6 +48,7 @@ const SECTIONS: &[&str] = &[
     "schedules",
     "escalation_policies",
     "channels",
+    "inhibit_rules",
 ];
 
 /// Parses and validates a YAML config, returning every error found.
@@ -77,6 +78,7 @@ pub fn load_str(text: &str) -> Result<Config, Vec<ConfigError>> {
             "schedules" => raw.schedules = list(e, &key, value),
             "escalation_policies" => raw.escalation_policies = list(e, &key, value),
             "channels" => raw.channels = list(e, &key, value),
+            "inhibit_rules" => raw.inhibit_rules = list(e, &key, value),
             "default_service" => raw.default_service = one(e, &key, value),
             "incidents" => raw.incidents = one(e, &key, value).unwrap_or_default(),
             "priority" => raw.priority = one(e, &key, value).unwrap_or_default(),

@@ -4,6 +4,7 @@
 //! as a whole ([`validate`]), so that `tocsin check` reports every error at once with its path.
 
 mod catalog;
+mod inhibit;
 mod integrations;
 mod load;
 mod paging;
@@ -203,6 +204,8 @@ pub struct Config {
     pub schedules: Vec<crate::schedule::Schedule>,
     pub escalation_policies: Vec<crate::paging::EscalationPolicy>,
     pub channels: Vec<crate::paging::ChannelSpec>,
+    /// Alertmanager-style inhibition rules, in the order written.
+    pub inhibit_rules: Vec<crate::inhibit::InhibitRule>,
     service_index: HashMap<String, usize>,
     /// Every host name, IP and alias, lower-cased, to its index in `hosts`.
     host_index: HashMap<String, usize>,

@@ -166,4 +166,5 @@ pub struct RawConfig {
     pub schedules: Vec<(usize, super::people::RawSchedule)>,
     pub escalation_policies: Vec<(usize, super::paging::RawPolicy)>,
     pub channels: Vec<(usize, super::paging::RawChannel)>,
+    pub inhibit_rules: Vec<(usize, super::inhibit::RawInhibitRule)>,
 }

@@ -89,3 +89,51 @@ fn yaml_syntax_errors_are_reported() {
     assert!(load_str("- a\n- b").is_err());
     assert!(load_str("").is_ok());
 }
+
+#[test]
+fn inhibit_rules_load_in_alertmanager_shape() {
+    let c = load_str(
+        r#"
+inhibit_rules:
+  - source_matchers: ["alertname=NodeDown"]
+    target_matchers: ['severity=~"warning|info"']
+    equal: [host]
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.inhibit_rules.len(), 1);
+    let r = &c.inhibit_rules[0];
+    assert_eq!(r.source_matchers[0].to_string(), r#"alertname="NodeDown""#);
+    assert_eq!(
+        r.target_matchers[0].to_string(),
+        r#"severity=~"warning|info""#
+    );
+    assert_eq!(r.equal, vec!["host".to_string()]);
+}
+
+#[test]
+fn inhibit_rule_errors_have_their_paths() {
+    let errors = load_str(
+        r#"
+inhibit_rules:
+  - source_matchers: ["alertname=NodeDown", "host"]
+    target_matchers: ['severity=~"("']
+    equal: [host, "1x"]
+  - source_matchers: []
+    target_matchers: [a=b]
+  - source_matchers: [a=b]
+    target_match: {a: b}
+"#,
+    )
+    .unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    for expected in [
+        "inhibit_rules[0].source_matchers[1]",
+        "inhibit_rules[0].target_matchers[0]",
+        "inhibit_rules[0].equal[1]",
+        "inhibit_rules[1].source_matchers",
+        "inhibit_rules[2].target_match",
+    ] {
+        assert!(paths.contains(&expected), "{expected} missing in {paths:?}");
+    }
+}

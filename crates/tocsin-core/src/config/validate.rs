@@ -230,6 +230,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let schedules = people::schedules(errors, raw.schedules, &users);
     let escalation_policies = paging::policies(errors, raw.escalation_policies);
     let channels = paging::channels(errors, raw.channels);
+    let inhibit_rules = inhibit::rules(errors, raw.inhibit_rules);
 
     let config = Config {
         teams,
@@ -250,6 +251,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         schedules,
         escalation_policies,
         channels,
+        inhibit_rules,
         service_index,
         host_index,
         integration_by_key,
