@@ -1,6 +1,6 @@
 //! Applying events and time-outs: the alert lifecycle and which incident each alert joins.
-//! An alert that an active silence matches fires without an incident (`incident_id` 0)
-//! until its silences end; see `silences.rs`.
+//! An alert that an active silence matches, or that a firing source alert inhibits, fires
+//! without an incident (`incident_id` 0) until that ends; see `silences.rs`, `inhibit.rs`.
 
 use crate::index::Index;
 use crate::pending::{PagingCue, Pending, TimelineEntry};
@@ -10,6 +10,7 @@ use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::grouping::{group_key, GroupField};
 use tocsin_core::incident::{transition, IncidentState, StateAction};
+use tocsin_core::silence::alert_labels;
 use tocsin_core::time::Millis;
 use tocsin_store::sqlite::state::{AlertState, IncidentRecord};
 
@@ -54,6 +55,16 @@ impl Index {
         } else {
             Vec::new()
         };
+        // The labels inhibition rules see, only when there are rules.
+        let labels = (firing && self.inhibition_on()).then(|| {
+            let host = placement.host.as_deref();
+            alert_labels(&e.labels, &e.name, &service.id, e.severity.as_str(), host)
+        });
+        let inhibited = match &labels {
+            Some(l) => self.inhibitors(current.map_or(self.next_alert_id, |a| a.id), l),
+            None => Vec::new(),
+        };
+        let quiet = !muted.is_empty() || !inhibited.is_empty();
         match decide(current.map(|a| a.status), e.status) {
             AlertChange::Ignored if pinged => return Applied::Changed,
             AlertChange::Ignored => return Applied::Ignored,
@@ -80,10 +91,10 @@ impl Index {
             AlertChange::Opened => {
                 let id = self.next_alert_id;
                 self.next_alert_id += 1;
-                let incident_id = if muted.is_empty() {
-                    self.attach(config, service, e, None, p)
-                } else {
+                let incident_id = if quiet {
                     0
+                } else {
+                    self.attach(config, service, e, None, p)
                 };
                 self.alerts.insert(
                     key,
@@ -102,7 +113,11 @@ impl Index {
                 if !muted.is_empty() {
                     p.history(id, 1, 0, "silenced", at);
                 }
+                if !inhibited.is_empty() {
+                    p.history(id, 1, 0, "inhibited", at);
+                }
                 self.set_silenced(key, muted);
+                self.set_inhibited(key, inhibited);
             }
             AlertChange::Repeated => {
                 let mut a = current.expect("repeated alerts exist");
@@ -112,16 +127,22 @@ impl Index {
                     .incidents
                     .get(&a.incident_id)
                     .is_some_and(|i| i.state.is_open());
-                if !muted.is_empty() && !open {
+                if quiet && !open {
                     // Muted, and not (or no longer) in an open incident: stay out of one.
                     if a.incident_id != 0 {
                         self.leave_incident(config, a.incident_id, at, p);
                         a.incident_id = 0;
                     }
                 } else if a.incident_id == 0 {
-                    // Was muted, but no silence matches it any more (its labels changed).
+                    // Was muted, but nothing mutes it any more (its labels changed, or its
+                    // inhibiting source resolved earlier in this log entry).
                     a.incident_id = self.attach(config, service, e, None, p);
-                    p.history(a.id, a.episode, a.incident_id, "unsilenced", at);
+                    let kind = if self.inhibited.contains_key(&key) {
+                        "uninhibited"
+                    } else {
+                        "unsilenced"
+                    };
+                    p.history(a.id, a.episode, a.incident_id, kind, at);
                 } else if open {
                     self.touch_incident(config, a.incident_id, e.severity, at, p);
                 } else {
@@ -133,6 +154,7 @@ impl Index {
                     p.history(a.id, a.episode, a.incident_id, "reattached", at);
                 }
                 self.set_silenced(key, muted);
+                self.set_inhibited(key, inhibited);
                 self.alerts.insert(key, a);
             }
             AlertChange::Refired => {
@@ -141,17 +163,21 @@ impl Index {
                 a.episode += 1;
                 a.status = Status::Firing;
                 a.severity = e.severity;
-                a.incident_id = if muted.is_empty() {
-                    self.attach(config, service, e, Some(a.incident_id), p)
-                } else {
+                a.incident_id = if quiet {
                     0
+                } else {
+                    self.attach(config, service, e, Some(a.incident_id), p)
                 };
                 self.alerts_firing += 1;
                 p.history(a.id, a.episode, a.incident_id, "fired", at);
                 if !muted.is_empty() {
                     p.history(a.id, a.episode, 0, "silenced", at);
                 }
+                if !inhibited.is_empty() {
+                    p.history(a.id, a.episode, 0, "inhibited", at);
+                }
                 self.set_silenced(key, muted);
+                self.set_inhibited(key, inhibited);
                 self.alerts.insert(key, a);
             }
             AlertChange::Resolved => {
@@ -164,6 +190,7 @@ impl Index {
                     self.leave_incident(config, a.incident_id, at, p);
                 }
                 self.silenced.remove(&key);
+                self.drop_from_inhibition(key, a.id);
                 a.ends_at = 0;
                 self.set_expiry(key, current.expect("resolved alerts exist").ends_at, 0);
                 p.alert_resolved(a.id, key, e.occurred_at, Some(e.received_at));
@@ -185,6 +212,9 @@ impl Index {
         a.ends_at = new;
         let (id, incident_id) = (a.id, a.incident_id);
         self.set_expiry(key, old, new);
+        if let Some(l) = &labels {
+            self.observe_source(id, l);
+        }
         p.alert_from_event(id, key, &service.id, placement.host, e);
         p.incident(incident_id);
         Applied::Changed
@@ -211,6 +241,7 @@ impl Index {
             p.history(id, episode, incident_id, "expired", ends_at);
             p.alert_resolved(id, key, ends_at, None);
             self.silenced.remove(&key);
+            self.drop_from_inhibition(key, id);
             if incident_id != 0 {
                 self.leave_incident(config, incident_id, ends_at, p);
             }

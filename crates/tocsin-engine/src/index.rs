@@ -30,6 +30,11 @@ pub struct Index {
     /// Firing alerts muted by silences -> those silences' ids (sorted). Few alerts are, so
     /// this sits beside `alerts` rather than growing every alert's state.
     pub silenced: HashMap<u64, Vec<String>>,
+    /// The inhibition rules' firing sources.
+    pub inhibit: crate::inhibit::Inhibition,
+    /// Firing alerts muted by inhibition rules -> the source alerts' ids (sorted), beside
+    /// `alerts` for the same reason as `silenced`.
+    pub inhibited: HashMap<u64, Vec<i64>>,
     /// Incidents whose escalation is still moving.
     pub escalations: crate::paging::Escalations,
 }
@@ -37,10 +42,13 @@ pub struct Index {
 impl Index {
     pub fn load(conn: &rusqlite::Connection) -> rusqlite::Result<Index> {
         let mut index = Index::default();
-        state::load_alerts(conn, |source, dedup_key, a, silenced_by| {
+        state::load_alerts(conn, |source, dedup_key, a, silenced_by, inhibited_by| {
             let key = alert_key(source, dedup_key);
             if !silenced_by.is_empty() {
                 index.silenced.insert(key, silenced_by);
+            }
+            if !inhibited_by.is_empty() {
+                index.inhibited.insert(key, inhibited_by);
             }
             if a.status == Status::Firing {
                 index.alerts_firing += 1;

@@ -10,6 +10,7 @@ mod apply;
 mod commands;
 mod heartbeats;
 mod index;
+mod inhibit;
 mod overrides;
 mod paging;
 mod pending;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use tocsin_core::event::Event;
 use tocsin_core::time::Millis;
 use tocsin_store::sqlite::silences::SilenceRecord;
-use tocsin_store::sqlite::state::BatchWriter;
+use tocsin_store::sqlite::state::{BatchWriter, Muting};
 
 struct AlertWrite<'b> {
     key: u64,
@@ -123,8 +123,8 @@ impl<'b> Pending<'b> {
         }
     }
 
-    /// A silence muted the alert or let it go: its state is written (with the silences that
-    /// mute it), unless the batch writes the alert anyway.
+    /// A silence or inhibition muted the alert or let it go: its state is written (with what
+    /// mutes it), unless the batch writes the alert anyway.
     pub fn alert_state(&mut self, id: i64, key: u64) {
         self.alerts.entry(id).or_insert(AlertWrite {
             key,
@@ -182,15 +182,22 @@ impl<'b> Pending<'b> {
                 .silenced
                 .get(&write.key)
                 .map(|ids| serde_json::to_string(ids).unwrap_or_default());
-            let silenced_by = silenced_by.as_deref();
+            let inhibited_by = index
+                .inhibited
+                .get(&write.key)
+                .map(|ids| serde_json::to_string(ids).unwrap_or_default());
+            let muting = Muting {
+                silenced_by: silenced_by.as_deref(),
+                inhibited_by: inhibited_by.as_deref(),
+            };
             match write.content {
                 Some((service, host, event)) => {
-                    w.upsert_alert(state, service, host.as_deref(), event, silenced_by)?;
+                    w.upsert_alert(state, service, host.as_deref(), event, muting)?;
                     if write.resolved_at.is_some() {
-                        w.update_alert_state(state, write.resolved_at, write.seen, silenced_by)?;
+                        w.update_alert_state(state, write.resolved_at, write.seen, muting)?;
                     }
                 }
-                None => w.update_alert_state(state, write.resolved_at, write.seen, silenced_by)?,
+                None => w.update_alert_state(state, write.resolved_at, write.seen, muting)?,
             }
         }
         for (_, silence) in self.silences {

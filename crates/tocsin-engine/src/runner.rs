@@ -294,6 +294,12 @@ impl Engine {
             // whole story of what this batch wrote.
             let mut wrote = false;
             let mut earlier_states_changed = false;
+            // At start and after a config change the inhibition sources are (re)built.
+            if self.index.inhibition_due(&config) {
+                wrote = true;
+                let at = self.clock.now().max(log_time);
+                self.index.settle_inhibition(&config, at, &tx, &mut p)?;
+            }
             for input in &batch {
                 if input.lsn <= self.applied_lsn {
                     outcomes.push(None);
@@ -308,6 +314,13 @@ impl Engine {
                                 Applied::Changed => applied += 1,
                                 Applied::Ignored => ignored += 1,
                             }
+                        }
+                        // What new or ended sources do to alerts already firing.
+                        if self.index.inhibition_due(&config) {
+                            earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                            wrote = true;
+                            self.index
+                                .settle_inhibition(&config, log_time, &tx, &mut p)?;
                         }
                         outcomes.push(None);
                     }
@@ -351,6 +364,11 @@ impl Engine {
             missed_heartbeats = self.index.missed_heartbeats(&config, due);
             for e in &missed_heartbeats {
                 self.index.apply_event(&config, e, &mut p);
+            }
+            if self.index.inhibition_due(&config) {
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                wrote = true;
+                self.index.settle_inhibition(&config, due, &tx, &mut p)?;
             }
             // Paging reads the store (who is on call, overrides) and writes the outbox, so
             // what this batch did to incidents is written first. Steps fall due at the

@@ -96,8 +96,8 @@ impl SilenceIndex {
 }
 
 /// The event an alert stored in SQLite would have sent, to open its incident when its last
-/// silence ends.
-fn event_of(a: &FiringAlert, at: Millis) -> Event {
+/// silence (or inhibiting source) ends.
+pub(crate) fn event_of(a: &FiringAlert, at: Millis) -> Event {
     Event {
         source: a.source.clone(),
         integration: a.integration.clone(),
@@ -379,6 +379,10 @@ impl Index {
                         stored.name, stored.dedup_key
                     ),
                 });
+                continue;
+            }
+            // Still inhibited: its last source's end attaches it.
+            if self.inhibited.contains_key(&key) {
                 continue;
             }
             let service = config

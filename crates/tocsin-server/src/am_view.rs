@@ -22,7 +22,7 @@ pub struct Receiver {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertStatus {
-    /// `active`, or `suppressed` while a silence mutes it.
+    /// `active`, or `suppressed` while a silence or an inhibition rule mutes it.
     pub state: &'static str,
     pub silenced_by: Vec<String>,
     pub inhibited_by: Vec<String>,
@@ -81,10 +81,21 @@ pub fn labels_of(a: &AlertRow) -> BTreeMap<String, String> {
     )
 }
 
+/// An alert's fingerprint as the Alertmanager API shows it.
+pub fn fingerprint(a: &AlertRow) -> String {
+    format!("{:016x}", alert_key(&a.source, &a.dedup_key))
+}
+
 /// A firing alert as Alertmanager shows it. One without an end time of its own ends, as far
 /// as the client can tell, `resolve_timeout` from now, as Alertmanager would say of an alert
-/// sent without `endsAt`.
-pub fn gettable(config: &Config, a: &AlertRow, now: Millis) -> GettableAlert {
+/// sent without `endsAt`. `inhibited_by` are the fingerprints of the source alerts that
+/// inhibit it (tocsin stores their ids; Alertmanager shows fingerprints).
+pub fn gettable(
+    config: &Config,
+    a: &AlertRow,
+    inhibited_by: Vec<String>,
+    now: Millis,
+) -> GettableAlert {
     let mut annotations = BTreeMap::new();
     for (k, v) in [("summary", &a.summary), ("description", &a.description)] {
         if !v.is_empty() {
@@ -96,7 +107,7 @@ pub fn gettable(config: &Config, a: &AlertRow, now: Millis) -> GettableAlert {
             annotations.insert("runbook_url".into(), link.href.clone());
         }
     }
-    let suppressed = !a.silenced_by.is_empty();
+    let suppressed = !a.silenced_by.is_empty() || !inhibited_by.is_empty();
     GettableAlert {
         labels: labels_of(a),
         annotations,
@@ -106,12 +117,12 @@ pub fn gettable(config: &Config, a: &AlertRow, now: Millis) -> GettableAlert {
             .clone()
             .unwrap_or_else(|| to_rfc3339(now + config.resolve_timeout)),
         updated_at: a.last_seen.clone(),
-        fingerprint: format!("{:016x}", alert_key(&a.source, &a.dedup_key)),
+        fingerprint: fingerprint(a),
         receivers: vec![receiver_of(config, &a.service)],
         status: AlertStatus {
             state: if suppressed { "suppressed" } else { "active" },
             silenced_by: a.silenced_by.clone(),
-            inhibited_by: Vec::new(),
+            inhibited_by,
         },
         generator_url: a
             .links

@@ -88,12 +88,17 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
             "since" => f.since = Some(time(key, value)?),
             "until" => f.until = Some(time(key, value)?),
             "q" => f.text = Some(non_empty(key, value)?),
-            "silenced" => {
-                f.silenced = Some(match value.as_str() {
+            "silenced" | "inhibited" => {
+                let flag = match value.as_str() {
                     "true" => true,
                     "false" => false,
-                    _ => return Err(bad(format!("silenced: {value:?} is not true or false"))),
-                })
+                    _ => return Err(bad(format!("{key}: {value:?} is not true or false"))),
+                };
+                if key == "silenced" {
+                    f.silenced = Some(flag);
+                } else {
+                    f.inhibited = Some(flag);
+                }
             }
             "label" => {
                 let (k, v) = value
@@ -103,7 +108,7 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
             }
             other => {
                 return Err(bad(format!(
-                    "unknown parameter {other:?}; use status, severity, service, host, source, integration, incident_id, since, until, q, label, silenced, limit, cursor"
+                    "unknown parameter {other:?}; use status, severity, service, host, source, integration, incident_id, since, until, q, label, silenced, inhibited, limit, cursor"
                 )))
             }
         }
@@ -154,6 +159,7 @@ pub struct AmAlertQuery {
     pub filter: Vec<CompiledMatcher>,
     pub active: bool,
     pub silenced: bool,
+    pub inhibited: bool,
     pub receiver: Option<regex::Regex>,
 }
 
@@ -180,15 +186,17 @@ pub fn am_alert_query(params: &[(String, String)]) -> Result<AmAlertQuery, Strin
         filter: compile(&am_filter(params)?)?,
         active: true,
         silenced: true,
+        inhibited: true,
         receiver: None,
     };
     for (key, value) in params {
         match key.as_str() {
             "active" => q.active = go_bool(key, value)?,
             "silenced" => q.silenced = go_bool(key, value)?,
-            // tocsin inhibits no alerts, and shows only alerts the engine has processed: these
-            // select nothing more or less, but must still be booleans.
-            "inhibited" | "unprocessed" => {
+            "inhibited" => q.inhibited = go_bool(key, value)?,
+            // tocsin shows only alerts the engine has processed: this selects nothing more
+            // or less, but must still be a boolean.
+            "unprocessed" => {
                 go_bool(key, value)?;
             }
             "receiver" => {

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use tocsin_core::auth::Role;
@@ -118,6 +119,11 @@ async fn selected(s: &SharedState, params: QueryPairs) -> AmResult<Vec<(AlertRow
     let rows = read(s, queries::firing_alerts).await?;
     let config = s.config.load();
     let now = s.clock.now();
+    // Inhibiting sources are firing alerts themselves, so their fingerprints are all here.
+    let fingerprints: HashMap<i64, String> = rows
+        .iter()
+        .map(|r| (r.id, am_view::fingerprint(r)))
+        .collect();
     let mut out = Vec::new();
     for row in rows {
         // As Alertmanager: an alert past its end is over, even before tocsin resolves it.
@@ -129,9 +135,20 @@ async fn selected(s: &SharedState, params: QueryPairs) -> AmResult<Vec<(AlertRow
         if ended || !matches_all(&q.filter, &am_view::labels_of(&row)) {
             continue;
         }
-        let alert = am_view::gettable(&config, &row, now);
+        let inhibited_by = row
+            .inhibited_by
+            .iter()
+            .filter_map(|id| fingerprints.get(id).cloned())
+            .collect();
+        let alert = am_view::gettable(&config, &row, inhibited_by, now);
         let silenced = !alert.status.silenced_by.is_empty();
-        if (silenced && !q.silenced) || (!silenced && !q.active) {
+        let inhibited = !alert.status.inhibited_by.is_empty();
+        // Alertmanager's filter: `active` selects alerts nothing mutes; `silenced` and
+        // `inhibited` drop the alerts muted that way when false.
+        if (silenced && !q.silenced)
+            || (inhibited && !q.inhibited)
+            || (!silenced && !inhibited && !q.active)
+        {
             continue;
         }
         if let Some(r) = &q.receiver {

@@ -28,6 +28,8 @@ pub struct AlertFilter {
     pub labels: Vec<(String, String)>,
     /// Muted by a silence now (`true`) or not (`false`).
     pub silenced: Option<bool>,
+    /// Muted by an inhibition rule now (`true`) or not (`false`).
+    pub inhibited: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -132,6 +134,11 @@ pub fn list_alerts(
     match f.silenced {
         Some(true) => w.add("silenced_by IS NOT NULL", []),
         Some(false) => w.add("silenced_by IS NULL", []),
+        None => {}
+    }
+    match f.inhibited {
+        Some(true) => w.add("inhibited_by IS NOT NULL", []),
+        Some(false) => w.add("inhibited_by IS NULL", []),
         None => {}
     }
     if let Some(id) = p.after_id {

@@ -34,13 +34,15 @@ pub struct AlertRow {
     pub started_at: String,
     pub resolved_at: Option<String>,
     pub ends_at: Option<String>,
-    /// `None` while a silence has kept the alert from opening or joining an incident.
+    /// `None` while a silence or an inhibition rule has kept the alert from opening or joining an incident.
     pub incident_id: Option<i64>,
     /// The silences that mute it now; empty when none.
     pub silenced_by: Vec<String>,
+    /// The firing source alerts (ids) whose inhibition rules mute it now; empty when none.
+    pub inhibited_by: Vec<i64>,
 }
 
-pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by";
+pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by, inhibited_by";
 
 impl AlertRow {
     pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
@@ -70,6 +72,10 @@ impl AlertRow {
             incident_id: Some(r.get::<_, i64>(18)?).filter(|id| *id != 0),
             silenced_by: r
                 .get::<_, Option<String>>(21)?
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default(),
+            inhibited_by: r
+                .get::<_, Option<String>>(22)?
                 .and_then(|text| serde_json::from_str(&text).ok())
                 .unwrap_or_default(),
         })

@@ -86,15 +86,15 @@ pub fn load_heartbeats(conn: &Connection) -> rusqlite::Result<Vec<(String, Milli
     rows.collect()
 }
 
-/// Calls `f` with the identity and state of every stored alert, and the silences that mute
-/// it (none for most).
+/// Calls `f` with the identity and state of every stored alert, the silences that mute it
+/// and the source alerts that inhibit it (none for most).
 pub fn load_alerts(
     conn: &Connection,
-    mut f: impl FnMut(&str, &str, AlertState, Vec<String>),
+    mut f: impl FnMut(&str, &str, AlertState, Vec<String>, Vec<i64>),
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(
         "SELECT id, source, dedup_key, status, severity, episode, occurrences, ends_at, incident_id,
-                silenced_by
+                silenced_by, inhibited_by
          FROM alerts",
     )?;
     let mut rows = stmt.query([])?;
@@ -116,7 +116,11 @@ pub fn load_alerts(
         let silenced_by = silenced_by
             .map(|text| serde_json::from_str(&text).unwrap_or_default())
             .unwrap_or_default();
-        f(&source, &dedup_key, state, silenced_by);
+        let inhibited_by: Option<String> = r.get(10)?;
+        let inhibited_by = inhibited_by
+            .map(|text| serde_json::from_str(&text).unwrap_or_default())
+            .unwrap_or_default();
+        f(&source, &dedup_key, state, silenced_by, inhibited_by);
     }
     Ok(())
 }
@@ -177,27 +181,35 @@ pub struct BatchWriter<'t, 'c> {
     pub(crate) tx: &'t Transaction<'c>,
 }
 
+/// What mutes an alert, as the JSON arrays stored: the silences (`silenced_by`) and the
+/// inhibiting source alerts (`inhibited_by`); `None` when nothing does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Muting<'a> {
+    pub silenced_by: Option<&'a str>,
+    pub inhibited_by: Option<&'a str>,
+}
+
 impl<'t, 'c> BatchWriter<'t, 'c> {
     pub fn new(tx: &'t Transaction<'c>) -> Self {
         BatchWriter { tx }
     }
 
     /// Inserts or updates an alert with the content of the event that last touched it.
-    /// `silenced_by` is the JSON array of the silences that mute it, if any.
     pub fn upsert_alert(
         &self,
         a: &AlertState,
         service: &str,
         host: Option<&str>,
         e: &Event,
-        silenced_by: Option<&str>,
+        muting: Muting<'_>,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO alerts (id, source, dedup_key, name, service, status, severity, summary,
                  description, labels, links, episode, occurrences, first_seen, last_seen,
-                 started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by)
+                 started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by,
+                 inhibited_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16,
-                 ?17, ?18, ?19, ?20, ?21)
+                 ?17, ?18, ?19, ?20, ?21, ?22)
              ON CONFLICT (id) DO UPDATE SET
                  integration = excluded.integration, host = excluded.host,
                  name = excluded.name, service = excluded.service, status = excluded.status,
@@ -209,7 +221,8 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
                                    THEN excluded.started_at ELSE alerts.started_at END,
                  episode = excluded.episode,
                  resolved_at = excluded.resolved_at, ends_at = excluded.ends_at,
-                 incident_id = excluded.incident_id, silenced_by = excluded.silenced_by",
+                 incident_id = excluded.incident_id, silenced_by = excluded.silenced_by,
+                 inhibited_by = excluded.inhibited_by",
         )?;
         let labels = serde_json::to_string(&e.labels).unwrap_or_else(|_| "{}".into());
         let links = serde_json::to_string(&e.links).unwrap_or_else(|_| "[]".into());
@@ -235,25 +248,26 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             a.incident_id,
             e.integration,
             host,
-            silenced_by,
+            muting.silenced_by,
+            muting.inhibited_by,
         ])?;
         Ok(())
     }
 
     /// Updates only the state of an alert: it resolved (by an event or a time-out), or a
-    /// silence muted it or let it go. `seen` is when a resolve event arrived; a time-out
-    /// leaves `last_seen` alone.
+    /// silence or inhibition muted it or let it go. `seen` is when a resolve event arrived;
+    /// a time-out leaves `last_seen` alone.
     pub fn update_alert_state(
         &self,
         a: &AlertState,
         resolved_at: Option<Millis>,
         seen: Option<Millis>,
-        silenced_by: Option<&str>,
+        muting: Muting<'_>,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5,
                  occurrences = ?6, last_seen = max(last_seen, coalesce(?7, last_seen)),
-                 silenced_by = ?8
+                 silenced_by = ?8, inhibited_by = ?9
              WHERE id = ?1",
         )?;
         stmt.execute(params![
@@ -264,7 +278,8 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             a.incident_id,
             a.occurrences,
             seen,
-            silenced_by
+            muting.silenced_by,
+            muting.inhibited_by
         ])?;
         Ok(())
     }
