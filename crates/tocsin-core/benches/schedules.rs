@@ -136,5 +136,6 @@ fn schedule(i: usize) -> Schedule {
         tz,
         layers,
         overrides,
+        remind_before: None,
     }
 }

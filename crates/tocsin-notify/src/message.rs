@@ -21,6 +21,8 @@ pub enum MessageKind {
     Acknowledged,
     /// They are resolved: nothing to do any more.
     Resolved,
+    /// A schedule hand-off: the reader's shift starts soon (no incidents).
+    Handoff,
 }
 
 impl MessageKind {
@@ -32,11 +34,15 @@ impl MessageKind {
             MessageKind::StillOpen => "still_open",
             MessageKind::Acknowledged => "acknowledged",
             MessageKind::Resolved => "resolved",
+            MessageKind::Handoff => "handoff",
         }
     }
     /// Whether the reader is asked to act (the ack and resolve links matter).
     pub fn wants_action(self) -> bool {
-        !matches!(self, MessageKind::Acknowledged | MessageKind::Resolved)
+        !matches!(
+            self,
+            MessageKind::Acknowledged | MessageKind::Resolved | MessageKind::Handoff
+        )
     }
 }
 
@@ -87,8 +93,19 @@ fn language_code<S: serde::Serializer>(l: &Language, s: S) -> Result<S::Ok, S::E
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     pub kind: MessageKind,
-    /// Never empty; more than one when bundled.
+    /// More than one when bundled; empty only for a hand-off.
     pub incidents: Vec<IncidentCard>,
+    /// The shift a hand-off reminder is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<Handoff>,
+}
+
+/// A shift that starts soon, its times already written in the reader's zone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Handoff {
+    pub schedule: String,
+    pub start: String,
+    pub end: String,
 }
 
 impl Message {

@@ -50,6 +50,7 @@ pub fn one_incident() -> Message {
     Message {
         kind: MessageKind::New,
         incidents: vec![c],
+        handoff: None,
     }
 }
 
@@ -67,6 +68,7 @@ pub fn bundle(n: usize) -> Message {
                 )
             })
             .collect(),
+        handoff: None,
     }
 }
 

@@ -195,6 +195,7 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
             MessageKind::New
         },
         incidents: cards,
+        handoff: None,
     };
     let to = Recipient {
         user_id: user.id.clone(),

@@ -12,6 +12,7 @@ mod error;
 pub(crate) mod links;
 mod metrics;
 mod query;
+mod reminders;
 mod routes;
 mod server;
 mod sink;

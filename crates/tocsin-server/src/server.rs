@@ -82,6 +82,8 @@ pub struct Server {
     writer_thread: std::thread::JoinHandle<()>,
     /// Sends the outbox's notifications; stopped before the log writer.
     dispatcher: tokio::task::JoinHandle<()>,
+    /// Sends schedule hand-off reminders; aborted at shutdown.
+    reminders: tokio::task::JoinHandle<()>,
     dispatch_stop: Arc<tokio::sync::Notify>,
     engine_thread: std::thread::JoinHandle<()>,
 }
@@ -179,12 +181,14 @@ impl Server {
         });
         let dispatch_stop = Arc::new(tokio::sync::Notify::new());
         let dispatcher = crate::dispatch::spawn(state.clone(), dispatch_stop.clone());
+        let reminders = crate::reminders::spawn(state.clone());
         Ok(Server {
             addr,
             state,
             stop,
             serving,
             dispatcher,
+            reminders,
             dispatch_stop,
             feed,
             _lock: lock,
@@ -218,6 +222,8 @@ impl Server {
         // Sends under way finish or are cut; what was not reported stays pending in the
         // outbox and goes out after the next start.
         self.dispatch_stop.notify_one();
+        // A reminder cut mid-send is harmless: nothing waits for it.
+        self.reminders.abort();
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.dispatcher).await;
         let mut serving = self.serving;
         // Connections that do not finish in time (a stalled client) are cut: nothing they

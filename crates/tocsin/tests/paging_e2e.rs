@@ -300,3 +300,37 @@ fn escalate_now_and_reassign_page_at_once() {
     s.act(id, "reassign", &json!({}))
         .expect_error(400, "bad_request");
 }
+
+#[test]
+fn a_hand_off_reminder_reaches_the_next_person_before_their_shift() {
+    let receiver = Receiver::start();
+    // The first hand-off is two minutes from now; reminders go ten minutes ahead.
+    let start = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(2);
+    let start = jiff::Timestamp::from_second(start.as_second())
+        .unwrap()
+        .to_string();
+    let config = format!(
+        r#"
+users:
+  - {{id: alice, name: Alice Wang, language: zh, contacts: [{{type: webhook, to: alice}}]}}
+schedules:
+  - id: primary
+    name: DBA 一线
+    time_zone: Asia/Shanghai
+    remind_before: 10m
+    layers: [{{rotation: {{every: 1w, start: "{start}"}}, users: [alice]}}]
+channels:
+  - {{id: hook, type: webhook, url: "http://127.0.0.1:{}/page"}}
+"#,
+        receiver.port
+    );
+    let _s = spawn_server(Some(&config));
+    let got = receiver.wait_for(1);
+    assert_eq!(got[0]["kind"], json!("handoff"));
+    assert_eq!(got[0]["recipient"]["user_id"], json!("alice"));
+    assert_eq!(got[0]["handoff"]["schedule"], json!("DBA 一线"));
+    let title = got[0]["title"].as_str().unwrap();
+    assert!(title.starts_with("您将在 DBA 一线 值班"), "{title}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(receiver.got.lock().unwrap().len(), 1, "once per shift");
+}

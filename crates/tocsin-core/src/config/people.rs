@@ -45,6 +45,8 @@ pub struct RawSchedule {
     pub layers: Vec<RawLayer>,
     #[serde(default)]
     pub overrides: Vec<RawOverride>,
+    /// How long before a shift its person is reminded (`15m`).
+    pub remind_before: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,6 +241,23 @@ pub(super) fn schedules(
                 });
             }
         }
+        let remind_before =
+            s.remind_before
+                .as_deref()
+                .and_then(|text| match crate::time::parse_duration(text) {
+                    Ok(ms) if ms > 0 && ms <= 7 * 24 * 3_600_000 => Some(ms),
+                    Ok(_) => {
+                        errors.push(ConfigError::new(
+                            format!("{path}.remind_before"),
+                            "must be between 1s and 7 days",
+                        ));
+                        None
+                    }
+                    Err(e) => {
+                        errors.push(ConfigError::new(format!("{path}.remind_before"), e));
+                        None
+                    }
+                });
         out.push(Schedule {
             name: s.name.unwrap_or_else(|| s.id.clone()),
             id: s.id,
@@ -246,6 +265,7 @@ pub(super) fn schedules(
             tz,
             layers,
             overrides,
+            remind_before,
         });
     }
     out

@@ -36,6 +36,8 @@ pub struct Schedule {
     pub layers: Vec<Layer>,
     /// From the config; runtime overrides are passed to [`shifts`] beside these.
     pub overrides: Vec<Override>,
+    /// Remind each person this long before their shift starts (`None`: no reminders).
+    pub remind_before: Option<Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -38,7 +38,7 @@ impl Webhook {
 
 impl HttpChannel for Webhook {
     fn build(&self, to: &Recipient, msg: &Message, now_ms: i64) -> Result<HttpRequest, SendError> {
-        let body = json!({
+        let mut body = json!({
             "version": 1,
             "kind": msg.kind,
             "title": self.templates.title(to, msg)?,
@@ -50,6 +50,9 @@ impl HttpChannel for Webhook {
                 v
             }).collect::<Vec<_>>(),
         });
+        if let Some(h) = &msg.handoff {
+            body["handoff"] = json!(h);
+        }
         let mut req = HttpRequest::post_json(self.url.expose().to_string(), &body);
         for (k, v) in &self.headers {
             req.headers.push((k.clone(), v.clone()));

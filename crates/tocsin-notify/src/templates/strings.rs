@@ -61,11 +61,20 @@ pub fn greeting(lang: Language, name: &str) -> String {
 
 /// One line naming what the message is about.
 pub fn headline(lang: Language, msg: &Message) -> String {
+    if let Some(h) = &msg.handoff {
+        return match lang {
+            Language::En => format!(
+                "You are on call in {} from {} to {}",
+                h.schedule, h.start, h.end
+            ),
+            Language::Zh => format!("您将在 {} 值班：{} 至 {}", h.schedule, h.start, h.end),
+        };
+    }
     let n = msg.incidents.len();
     if n == 1 {
         let i = &msg.incidents[0];
         let prefix = match (lang, msg.kind) {
-            (_, MessageKind::New) => "",
+            (_, MessageKind::New | MessageKind::Handoff) => "",
             (Language::En, MessageKind::Escalated) => "Escalated: ",
             (Language::En, MessageKind::Reminder) => "Reminder: ",
             (Language::En, MessageKind::StillOpen) => "Still open: ",
@@ -89,6 +98,7 @@ pub fn headline(lang: Language, msg: &Message) -> String {
                 MessageKind::StillOpen => format!("{n} incidents still open"),
                 MessageKind::Acknowledged => format!("{n} incidents acknowledged"),
                 MessageKind::Resolved => format!("{n} incidents resolved"),
+                MessageKind::Handoff => format!("{n} incidents"),
             };
             match service {
                 Some(s) => format!("{what} in {s}"),
@@ -103,6 +113,7 @@ pub fn headline(lang: Language, msg: &Message) -> String {
                 MessageKind::StillOpen => format!("{n} 个事件仍未解决"),
                 MessageKind::Acknowledged => format!("{n} 个事件已认领"),
                 MessageKind::Resolved => format!("{n} 个事件已解决"),
+                MessageKind::Handoff => format!("{n} 个事件"),
             };
             match service {
                 Some(s) => format!("{s} 有 {what}"),

@@ -118,3 +118,43 @@ fn a_bad_override_names_its_field() {
     let e = Templates::new(&over).err().unwrap();
     assert!(e.starts_with("text: invalid template"), "{e}");
 }
+
+#[test]
+fn a_handoff_reminder_renders_in_every_form() {
+    let t = Templates::builtin();
+    let msg = Message {
+        kind: MessageKind::Handoff,
+        incidents: vec![],
+        handoff: Some(crate::message::Handoff {
+            schedule: "DBA 一线".into(),
+            start: "03-02 09:00".into(),
+            end: "03-09 09:00".into(),
+        }),
+    };
+    assert_eq!(
+        t.title(&en_reader(), &msg).unwrap(),
+        "You are on call in DBA 一线 from 03-02 09:00 to 03-09 09:00"
+    );
+    let zh = t.title(&zh_reader(), &msg).unwrap();
+    assert_eq!(zh, "您将在 DBA 一线 值班：03-02 09:00 至 03-09 09:00");
+    assert!(t.short(&zh_reader(), &msg, false).unwrap().contains(&zh));
+    assert!(t
+        .short(&en_reader(), &msg, true)
+        .unwrap()
+        .contains("on call"));
+    for dialect in [Dialect::Markdown, Dialect::Slack, Dialect::TelegramHtml] {
+        assert!(t
+            .markdown(&zh_reader(), &msg, dialect, "")
+            .unwrap()
+            .contains("值班"));
+    }
+    let card = t.feishu_card(&en_reader(), &msg, "").unwrap();
+    assert_eq!(card["elements"].as_array().unwrap().len(), 1, "{card}");
+    assert!(t
+        .teams_card(&en_reader(), &msg)
+        .unwrap()
+        .to_string()
+        .contains("on call"));
+    let mail = t.email(&zh_reader(), &msg).unwrap();
+    assert!(mail.subject.contains("值班") && mail.html.contains("值班"));
+}

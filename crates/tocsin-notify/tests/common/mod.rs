@@ -72,5 +72,6 @@ pub fn message(kind: MessageKind, n: usize) -> Message {
                 console_url: Some(format!("https://t.example/incidents/INC-{i}")),
             })
             .collect(),
+        handoff: None,
     }
 }

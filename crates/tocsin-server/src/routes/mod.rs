@@ -10,7 +10,7 @@ mod incidents;
 mod intake;
 mod ops;
 mod overrides;
-mod schedules;
+pub(crate) mod schedules;
 mod tokens;
 
 use crate::error::{ApiError, ApiResult};
