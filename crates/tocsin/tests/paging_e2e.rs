@@ -167,6 +167,18 @@ fn a_page_reaches_the_person_on_call_and_its_link_acknowledges() {
             .any(|m| m.starts_with("notified alice by webhook")),
         "{timeline:?}"
     );
+    // A viewer sees that alice was notified, not her address.
+    let viewer = s.post("/api/v1/tokens", &json!({"name": "wall", "role": "viewer"}));
+    viewer.expect(201);
+    let token = viewer.json()["token"].as_str().unwrap().to_string();
+    let seen = s
+        .get_as(&format!("/api/v1/incidents/{id}"), Some(&token))
+        .json();
+    assert_eq!(seen["notifications"][0]["address"], json!("…lice"));
+    assert_eq!(
+        s.incident(id)["notifications"][0]["address"],
+        json!("alice")
+    );
 
     // The signed link: opening it only asks; the button acknowledges, as alice.
     let ack = got[0]["incidents"][0]["ack_url"]

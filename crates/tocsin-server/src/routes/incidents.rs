@@ -55,9 +55,30 @@ pub async fn one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentDetail>> {
-    authorize(&s, &headers, Role::Viewer)?;
+    let who = authorize(&s, &headers, Role::Viewer)?;
     let id = parse_id(&id, "incident")?;
-    fetch(&s, id).await.map(Json)
+    let mut detail = fetch(&s, id).await?;
+    // Phone numbers and mail addresses are personal: a viewer sees that someone was
+    // called, not their number (as the users API shows contact kinds only).
+    if !who.role.allows(Role::Responder) {
+        for n in &mut detail.notifications {
+            n.address = mask(&n.address);
+        }
+    }
+    Ok(Json(detail))
+}
+
+/// `+8613800001234` -> `…1234`: enough to tell two contacts apart.
+fn mask(address: &str) -> String {
+    let tail: String = address
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
 }
 
 async fn fetch(s: &SharedState, id: i64) -> ApiResult<IncidentDetail> {
