@@ -17,7 +17,6 @@
 use crate::apply::ENGINE;
 use crate::index::Index;
 use crate::pending::{Pending, TimelineEntry};
-use crate::silences::event_of;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 use tocsin_core::config::Config;
@@ -170,11 +169,7 @@ impl Index {
             if self.silenced.contains_key(&key) {
                 continue;
             }
-            let service = config
-                .service(&a.service)
-                .unwrap_or_else(|| config.service_for(None));
-            let event = event_of(a, at);
-            state.incident_id = self.attach(config, service, &event, None, p);
+            state.incident_id = self.attach_released(config, a, at, p);
             self.alerts.insert(key, state);
             p.history(
                 state.id,

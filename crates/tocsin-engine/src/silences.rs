@@ -97,7 +97,25 @@ impl SilenceIndex {
 
 /// The event an alert stored in SQLite would have sent, to open its incident when its last
 /// silence (or inhibiting source) ends.
-pub(crate) fn event_of(a: &FiringAlert, at: Millis) -> Event {
+impl Index {
+    /// A firing alert that its last silence or inhibition let go: it opens or joins an
+    /// incident now, as if it fired at `at`.
+    pub(crate) fn attach_released(
+        &mut self,
+        config: &Config,
+        a: &FiringAlert,
+        at: Millis,
+        p: &mut Pending<'_>,
+    ) -> i64 {
+        let service = config
+            .service(&a.service)
+            .unwrap_or_else(|| config.service_for(None));
+        let event = event_of(a, at);
+        self.attach(config, service, &event, None, p)
+    }
+}
+
+fn event_of(a: &FiringAlert, at: Millis) -> Event {
     Event {
         source: a.source.clone(),
         integration: a.integration.clone(),
@@ -385,11 +403,7 @@ impl Index {
             if self.inhibited.contains_key(&key) {
                 continue;
             }
-            let service = config
-                .service(&stored.service)
-                .unwrap_or_else(|| config.service_for(None));
-            let event = event_of(&stored, at);
-            a.incident_id = self.attach(config, service, &event, None, p);
+            a.incident_id = self.attach_released(config, &stored, at, p);
             self.alerts.insert(key, a);
             p.history(a.id, a.episode, a.incident_id, "unsilenced", at);
             p.timeline(TimelineEntry {

@@ -19,4 +19,5 @@ mod sink;
 mod state;
 
 pub use auth::{generate_token, sha256_hex};
+pub use links::write_secret_file;
 pub use server::{ConfigSource, Server, ServerOptions, Signals};

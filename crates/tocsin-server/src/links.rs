@@ -1,5 +1,6 @@
 //! The server's secret for signed action links, kept in the data directory (mode 0600) so
-//! links stay valid across restarts, and made on first start.
+//! links stay valid across restarts, and made on first start; and the writing of such
+//! secret files, shared with the admin token.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -24,16 +25,22 @@ pub fn secret(data: &Path) -> Result<Vec<u8>, String> {
     }
     let bytes: [u8; 32] = rand::random();
     let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_secret_file(&path, &text)?;
+    Ok(bytes.to_vec())
+}
+
+/// Writes a new secret file readable by its owner only (0600), synced; refuses to replace
+/// one that exists, so two starts cannot each make their own.
+pub fn write_secret_file(path: &Path, text: &str) -> Result<(), String> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     writeln!(f, "{text}")
         .and_then(|_| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(bytes.to_vec())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn hex(text: &str) -> Option<Vec<u8>> {

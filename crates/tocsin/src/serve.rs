@@ -3,7 +3,6 @@
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -54,15 +53,7 @@ fn admin_token(data: &Path) -> Result<String, String> {
     }
     std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
     let token = generate_token();
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    writeln!(f, "{token}")
-        .and_then(|_| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    tocsin_server::write_secret_file(&path, &token)?;
     eprintln!(
         "tocsin: generated an admin API token; it is shown this once and kept in {}:\n  {token}",
         path.display()
