@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod event;
 pub mod fingerprint;
+pub mod flapping;
 pub mod grouping;
 pub mod incident;
 pub mod inhibit;

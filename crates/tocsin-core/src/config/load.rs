@@ -49,6 +49,7 @@ const SECTIONS: &[&str] = &[
     "escalation_policies",
     "channels",
     "inhibit_rules",
+    "flapping",
 ];
 
 /// Parses and validates a YAML config, returning every error found.
@@ -84,6 +85,7 @@ pub fn load_str(text: &str) -> Result<Config, Vec<ConfigError>> {
             "priority" => raw.priority = one(e, &key, value).unwrap_or_default(),
             "alertmanager" => raw.alertmanager = one(e, &key, value).unwrap_or_default(),
             "intake" => raw.intake = one(e, &key, value).unwrap_or_default(),
+            "flapping" => raw.flapping = one(e, &key, value).unwrap_or_default(),
             other => errors.push(ConfigError::new(
                 other,
                 format!("unknown section; expected one of {}", SECTIONS.join(", ")),

@@ -4,6 +4,7 @@
 //! as a whole ([`validate`]), so that `tocsin check` reports every error at once with its path.
 
 mod catalog;
+mod flapping;
 mod inhibit;
 mod integrations;
 mod load;
@@ -206,6 +207,8 @@ pub struct Config {
     pub channels: Vec<crate::paging::ChannelSpec>,
     /// Alertmanager-style inhibition rules, in the order written.
     pub inhibit_rules: Vec<crate::inhibit::InhibitRule>,
+    /// When an alert counts as flapping; `None` when turned off.
+    pub flapping: Option<crate::flapping::FlapPolicy>,
     service_index: HashMap<String, usize>,
     /// Every host name, IP and alias, lower-cased, to its index in `hosts`.
     host_index: HashMap<String, usize>,

@@ -167,4 +167,5 @@ pub struct RawConfig {
     pub escalation_policies: Vec<(usize, super::paging::RawPolicy)>,
     pub channels: Vec<(usize, super::paging::RawChannel)>,
     pub inhibit_rules: Vec<(usize, super::inhibit::RawInhibitRule)>,
+    pub flapping: super::flapping::RawFlapping,
 }

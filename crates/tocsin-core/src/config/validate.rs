@@ -231,6 +231,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let escalation_policies = paging::policies(errors, raw.escalation_policies);
     let channels = paging::channels(errors, raw.channels);
     let inhibit_rules = inhibit::rules(errors, raw.inhibit_rules);
+    let flapping = flapping::policy(errors, raw.flapping);
 
     let config = Config {
         teams,
@@ -252,6 +253,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         escalation_policies,
         channels,
         inhibit_rules,
+        flapping,
         service_index,
         host_index,
         integration_by_key,
