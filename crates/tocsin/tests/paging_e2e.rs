@@ -346,3 +346,41 @@ channels:
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(receiver.got.lock().unwrap().len(), 1, "once per shift");
 }
+
+#[test]
+fn kill_9_while_a_level_falls_due_pages_it_once_after_the_restart() {
+    let receiver = Receiver::start();
+    // Level 2 two seconds after level 1, for the test's sake.
+    let config = config(receiver.port).replace(
+        "{delay: 5m, targets: [{schedule: primary}]}",
+        "{delay: 2s, targets: [{schedule: primary}]}",
+    );
+    assert!(config.contains("delay: 2s"));
+    let mut s = spawn_server(Some(&config));
+    let id = fire(&s, "db-down");
+    receiver.wait_for(1);
+    s.wait_incident(id, "level 1 recorded as sent", |i| {
+        i["notifications"][0]["state"] == json!("sent")
+    });
+    s.kill9();
+    // Down while level 2 falls due.
+    std::thread::sleep(Duration::from_secs(3));
+    s.start();
+    let got = receiver.wait_for(2);
+    assert_eq!(
+        got[1]["recipient"]["user_id"],
+        json!("bob"),
+        "level 2, right after the start"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let users: Vec<Value> = receiver
+        .bodies()
+        .iter()
+        .map(|b| b["recipient"]["user_id"].clone())
+        .collect();
+    assert_eq!(
+        users,
+        [json!("alice"), json!("bob")],
+        "no level skipped, none repeated"
+    );
+}

@@ -173,10 +173,12 @@ pub(super) fn policies(
         for (j, l) in p.levels.into_iter().enumerate() {
             let lp = format!("{path}.levels[{j}]");
             let delay = duration(errors, &format!("{lp}.delay"), l.delay.as_deref());
-            if delay < 60_000 && (j > 0 || l.delay.is_some()) && delay != 0 {
+            // Minutes are what people need to answer; seconds are allowed for drills and
+            // tests, a fraction of a second is a typo.
+            if delay != 0 && delay < 1000 {
                 errors.push(ConfigError::new(
                     format!("{lp}.delay"),
-                    "at least 1m: people need time to answer",
+                    "at least 1s (people usually need minutes to answer)",
                 ));
             }
             if l.targets.is_empty() {
@@ -731,7 +733,7 @@ users:
 teams: [{id: t, members: [ghost], escalation_policy: nope}]
 services: [{id: s, team: t, escalation_policy: nada}]
 escalation_policies:
-  - {id: p, levels: [{delay: 10s, targets: [{user: zed}, {schedule: none}, {user: a, team: t}]}]}
+  - {id: p, levels: [{delay: 500ms, targets: [{user: zed}, {schedule: none}, {user: a, team: t}]}]}
   - {id: q, levels: []}
 channels:
   - {id: robot, type: dingtalk, url: "ftp://x"}
@@ -751,7 +753,7 @@ channels:
             "teams[0].members[0]: unknown user \"ghost\"",
             "teams[0].escalation_policy: unknown escalation policy \"nope\"",
             "services[0].escalation_policy: unknown escalation policy \"nada\"",
-            "escalation_policies[0].levels[0].delay: at least 1m",
+            "escalation_policies[0].levels[0].delay: at least 1s",
             "escalation_policies[0].levels[0].targets[0]: unknown user \"zed\"",
             "escalation_policies[0].levels[0].targets[1]: unknown schedule \"none\"",
             "escalation_policies[0].levels[0].targets[2]: name exactly one of user, schedule or team",
