@@ -8,8 +8,10 @@
 
 mod apply;
 mod commands;
+mod flapping;
 mod heartbeats;
 mod index;
+mod maintenance;
 mod inhibit;
 mod overrides;
 mod paging;

@@ -41,6 +41,8 @@ const MIN_BATCH_INTERVAL: Duration = Duration::from_millis(10);
 /// it, a little before it is in the log; the grace covers that gap, so an alert sent again
 /// just before its end is never expired before the engine has seen the resend.
 pub const EXPIRY_GRACE: Duration = Duration::from_secs(2);
+/// How often, at least, the engine looks for maintenance window occurrences.
+const MAINTENANCE_LOOK: i64 = 60_000;
 /// How often the state store is synced so that applied log segments can be deleted.
 const DURABLE_EVERY: Duration = Duration::from_secs(30);
 
@@ -252,6 +254,7 @@ impl Engine {
         let alert = self.index.expiries.first().map(|&(at, _)| at);
         let heartbeat = self.index.next_heartbeat_due(&config);
         let silence = self.index.silences.next_due();
+        let flap = self.index.flaps.next_due();
         // Escalation steps are due at their time, without the expiry grace added below;
         // taking the grace off here makes the wait end right at the step.
         let escalation = self
@@ -259,11 +262,17 @@ impl Engine {
             .escalations
             .next_due()
             .map(|at| at - EXPIRY_GRACE.as_millis() as i64);
+        // Maintenance windows become silences as their occurrences come up: look at least
+        // once a minute even when nothing else is due.
+        let maintenance = (!config.maintenance_windows.is_empty())
+            .then(|| self.clock.now() + MAINTENANCE_LOOK - EXPIRY_GRACE.as_millis() as i64);
         match alert
             .into_iter()
             .chain(heartbeat)
             .chain(silence)
+            .chain(flap)
             .chain(escalation)
+            .chain(maintenance)
             .min()
         {
             Some(at) => {
@@ -289,6 +298,17 @@ impl Engine {
         let result = (|| -> rusqlite::Result<bool> {
             let tx = self.conn.transaction()?;
             let mut p = Pending::default();
+            // A maintenance window that is open when this batch's first entry arrived is
+            // started before the entries are applied, so an alert that fires inside it is
+            // muted from its first event rather than after it paged.
+            if !config.maintenance_windows.is_empty() {
+                let first = batch.first().and_then(|i| entry_time(&i.entry));
+                let at = first.unwrap_or(log_time).max(self.log_time);
+                self.index.schedule_maintenance(&config, at, &tx, &mut p)?;
+                if self.index.silences.next_due().is_some_and(|due| due <= at) {
+                    self.index.silence_transitions(&config, at, &tx, &mut p)?;
+                }
+            }
             // Starting or ending a silence reads alerts from the store, so the batch so far
             // is written first (same transaction); then what is still pending is not the
             // whole story of what this batch wrote.
@@ -356,6 +376,10 @@ impl Engine {
             };
             let due = horizon - EXPIRY_GRACE.as_millis() as i64;
             self.index.expire(&config, due, &mut p);
+            self.index.calm_flaps(&config, due, &mut p);
+            if !config.maintenance_windows.is_empty() {
+                self.index.schedule_maintenance(&config, due, &tx, &mut p)?;
+            }
             if self.index.silences.next_due().is_some_and(|at| at <= due) {
                 earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
                 wrote = true;
@@ -467,6 +491,17 @@ impl Engine {
 
 /// Writes what a batch holds so far, in its transaction; tells whether incident states
 /// changed in it.
+/// When a log entry happened, by its own clock.
+fn entry_time(entry: &LogEntry) -> Option<Millis> {
+    match entry {
+        LogEntry::Events(events) => events.first().map(|e| e.received_at),
+        LogEntry::Command(c) => Some(c.at),
+        LogEntry::Silence(c) => Some(c.at),
+        LogEntry::Override(c) => Some(c.at),
+        LogEntry::Delivery(d) => Some(d.at),
+    }
+}
+
 fn write_so_far(
     p: &mut Pending<'_>,
     index: &mut Index,

@@ -70,6 +70,11 @@ impl SilenceIndex {
         Some(s.record)
     }
 
+    /// Whether a silence with this id is pending or active.
+    pub fn contains(&self, id: &str) -> bool {
+        self.live.contains_key(id)
+    }
+
     /// When the next silence starts or ends.
     pub fn next_due(&self) -> Option<Millis> {
         self.due.first().map(|(at, _)| *at)

@@ -50,6 +50,7 @@ const SECTIONS: &[&str] = &[
     "channels",
     "inhibit_rules",
     "flapping",
+    "maintenance_windows",
 ];
 
 /// Parses and validates a YAML config, returning every error found.
@@ -86,6 +87,7 @@ pub fn load_str(text: &str) -> Result<Config, Vec<ConfigError>> {
             "alertmanager" => raw.alertmanager = one(e, &key, value).unwrap_or_default(),
             "intake" => raw.intake = one(e, &key, value).unwrap_or_default(),
             "flapping" => raw.flapping = one(e, &key, value).unwrap_or_default(),
+            "maintenance_windows" => raw.maintenance_windows = list(e, &key, value),
             other => errors.push(ConfigError::new(
                 other,
                 format!("unknown section; expected one of {}", SECTIONS.join(", ")),

@@ -8,6 +8,7 @@ mod flapping;
 mod inhibit;
 mod integrations;
 mod load;
+mod maintenance;
 mod paging;
 mod people;
 mod topology;
@@ -20,6 +21,7 @@ mod webhook;
 pub use webhook::{MappedField, PayloadValues, RenderContext, WebhookMapping};
 
 pub use load::{load_str, ConfigError};
+pub use maintenance::MaintenanceWindow;
 
 use crate::auth::Role;
 use crate::grouping::GroupField;
@@ -209,6 +211,8 @@ pub struct Config {
     pub inhibit_rules: Vec<crate::inhibit::InhibitRule>,
     /// When an alert counts as flapping; `None` when turned off.
     pub flapping: Option<crate::flapping::FlapPolicy>,
+    /// Recurring windows that mute the alerts they match.
+    pub maintenance_windows: Vec<MaintenanceWindow>,
     service_index: HashMap<String, usize>,
     /// Every host name, IP and alias, lower-cased, to its index in `hosts`.
     host_index: HashMap<String, usize>,

@@ -168,4 +168,5 @@ pub struct RawConfig {
     pub channels: Vec<(usize, super::paging::RawChannel)>,
     pub inhibit_rules: Vec<(usize, super::inhibit::RawInhibitRule)>,
     pub flapping: super::flapping::RawFlapping,
+    pub maintenance_windows: Vec<(usize, super::maintenance::RawMaintenance)>,
 }

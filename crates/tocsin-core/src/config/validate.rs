@@ -232,6 +232,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let channels = paging::channels(errors, raw.channels);
     let inhibit_rules = inhibit::rules(errors, raw.inhibit_rules);
     let flapping = flapping::policy(errors, raw.flapping);
+    let maintenance_windows = maintenance::windows(errors, raw.maintenance_windows);
 
     let config = Config {
         teams,
@@ -254,6 +255,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         channels,
         inhibit_rules,
         flapping,
+        maintenance_windows,
         service_index,
         host_index,
         integration_by_key,
