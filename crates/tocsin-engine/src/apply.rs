@@ -110,6 +110,7 @@ impl Index {
                 );
                 self.alerts_firing += 1;
                 p.history(id, 1, incident_id, "fired", at);
+                self.flap_change(config, key, Some(&e.name), at, p);
                 if !muted.is_empty() {
                     p.history(id, 1, 0, "silenced", at);
                 }
@@ -179,6 +180,7 @@ impl Index {
                 self.set_silenced(key, muted);
                 self.set_inhibited(key, inhibited);
                 self.alerts.insert(key, a);
+                self.flap_change(config, key, Some(&e.name), at, p);
             }
             AlertChange::Resolved => {
                 let mut a = current.expect("resolved alerts exist");
@@ -186,6 +188,8 @@ impl Index {
                 a.status = Status::Resolved;
                 self.alerts_firing -= 1;
                 p.history(a.id, a.episode, a.incident_id, "resolved", at);
+                // Counted first: the change that makes it flap keeps its incident open.
+                self.flap_change(config, key, Some(&e.name), at, p);
                 if a.incident_id != 0 {
                     self.leave_incident(config, a.incident_id, at, p);
                 }
@@ -242,6 +246,7 @@ impl Index {
             p.alert_resolved(id, key, ends_at, None);
             self.silenced.remove(&key);
             self.drop_from_inhibition(key, id);
+            self.flap_change(config, key, None, ends_at, p);
             if incident_id != 0 {
                 self.leave_incident(config, incident_id, ends_at, p);
             }
@@ -405,7 +410,27 @@ impl Index {
         i.firing_count = (i.firing_count - 1).max(0);
         i.updated_at = at;
         p.incident(id);
-        if i.firing_count == 0 && config.incidents.auto_resolve && i.state.is_open() {
+        self.settle_incident(config, id, at, p);
+    }
+
+    /// Resolves the incident if none of its alerts fires and none flaps (a flapping alert
+    /// would only fire again: its incident waits for it to calm down), when the config says
+    /// incidents resolve by themselves.
+    pub(crate) fn settle_incident(
+        &mut self,
+        config: &Config,
+        id: i64,
+        at: Millis,
+        p: &mut Pending<'_>,
+    ) {
+        let Some(i) = self.incidents.get_mut(&id) else {
+            return;
+        };
+        if i.firing_count == 0
+            && config.incidents.auto_resolve
+            && i.state.is_open()
+            && !self.flaps.holds(id, &self.alerts)
+        {
             i.state = IncidentState::Resolved;
             i.resolved_at = Some(at);
             let key = i.group_key.clone();

@@ -35,6 +35,8 @@ pub struct Index {
     /// Firing alerts muted by inhibition rules -> the source alerts' ids (sorted), beside
     /// `alerts` for the same reason as `silenced`.
     pub inhibited: HashMap<u64, Vec<i64>>,
+    /// The recent state changes of alerts that changed lately, and which of them flap.
+    pub flaps: crate::flapping::Flaps,
     /// Incidents whose escalation is still moving.
     pub escalations: crate::paging::Escalations,
 }
@@ -57,6 +59,10 @@ impl Index {
                 }
             }
             index.alerts.insert(key, a);
+        })?;
+        state::load_flaps(conn, |row| {
+            let key = alert_key(&row.source, &row.dedup_key);
+            index.flaps.restore(key, row);
         })?;
         state::load_incidents(conn, |i| {
             if i.state.is_open() {

@@ -35,6 +35,8 @@ pub struct Pending<'b> {
     heartbeats: Vec<(&'b str, Millis)>,
     /// Silences created or changed, by id: the last version is written.
     silences: HashMap<String, SilenceRecord>,
+    /// Alerts (id -> key) whose flapping history or mark changed.
+    flaps: HashMap<i64, u64>,
     /// Set when an incident changed state, so the per-state counts are recomputed.
     pub states_changed: bool,
     /// What paging must do after this batch's events and commands, in order.
@@ -134,6 +136,11 @@ impl<'b> Pending<'b> {
         });
     }
 
+    /// The alert's flapping history or mark changed: written from the index at flush.
+    pub fn flap(&mut self, id: i64, key: u64) {
+        self.flaps.insert(id, key);
+    }
+
     pub fn silence(&mut self, record: SilenceRecord) {
         self.silences.insert(record.id.clone(), record);
     }
@@ -169,6 +176,7 @@ impl<'b> Pending<'b> {
             && self.history.is_empty()
             && self.heartbeats.is_empty()
             && self.silences.is_empty()
+            && self.flaps.is_empty()
     }
 
     /// Writes everything, reading the latest state of each row from the index and
@@ -199,6 +207,14 @@ impl<'b> Pending<'b> {
                 }
                 None => w.update_alert_state(state, write.resolved_at, write.seen, muting)?,
             }
+        }
+        // After the alerts' rows, which these update.
+        for (id, key) in self.flaps {
+            w.alert_flaps(
+                id,
+                index.flaps.changes_of(key),
+                index.flaps.is_flapping(key),
+            )?;
         }
         for (_, silence) in self.silences {
             w.upsert_silence(&silence)?;

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_004.sql"),
     include_str!("migrations_005.sql"),
     include_str!("migrations_006.sql"),
+    include_str!("migrations_007.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

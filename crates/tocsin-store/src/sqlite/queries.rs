@@ -30,6 +30,8 @@ pub struct AlertFilter {
     pub silenced: Option<bool>,
     /// Muted by an inhibition rule now (`true`) or not (`false`).
     pub inhibited: Option<bool>,
+    /// Flapping now (`true`) or not (`false`).
+    pub flapping: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -140,6 +142,9 @@ pub fn list_alerts(
         Some(true) => w.add("inhibited_by IS NOT NULL", []),
         Some(false) => w.add("inhibited_by IS NULL", []),
         None => {}
+    }
+    if let Some(flag) = f.flapping {
+        w.add("flapping = ?", [Value::Integer(flag.into())]);
     }
     if let Some(id) = p.after_id {
         w.add("id < ?", [Value::Integer(id)]);

@@ -40,9 +40,11 @@ pub struct AlertRow {
     pub silenced_by: Vec<String>,
     /// The firing source alerts (ids) whose inhibition rules mute it now; empty when none.
     pub inhibited_by: Vec<i64>,
+    /// It changes state too often: its resolves do not close its incident.
+    pub flapping: bool,
 }
 
-pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by, inhibited_by";
+pub(crate) const ALERT_COLUMNS: &str = "id, source, dedup_key, name, service, status, severity, summary, description, labels, links, episode, occurrences, first_seen, last_seen, started_at, resolved_at, ends_at, incident_id, integration, host, silenced_by, inhibited_by, flapping";
 
 impl AlertRow {
     pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
@@ -78,6 +80,7 @@ impl AlertRow {
                 .get::<_, Option<String>>(22)?
                 .and_then(|text| serde_json::from_str(&text).ok())
                 .unwrap_or_default(),
+            flapping: r.get(23)?,
         })
     }
 }

@@ -125,6 +125,36 @@ pub fn load_alerts(
     Ok(())
 }
 
+/// An alert that changed state recently, as [`load_flaps`] reads it back.
+pub struct FlapRow {
+    pub source: String,
+    pub dedup_key: String,
+    pub name: String,
+    /// Its recent state changes, oldest first.
+    pub changes: Vec<Millis>,
+    pub flapping: bool,
+}
+
+/// The alerts with recent state changes (few: the rest have none kept).
+pub fn load_flaps(conn: &Connection, mut f: impl FnMut(FlapRow)) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT a.source, a.dedup_key, a.name, f.changes, a.flapping
+         FROM alert_flaps f JOIN alerts a ON a.id = f.alert_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let changes: String = r.get(3)?;
+        f(FlapRow {
+            source: r.get(0)?,
+            dedup_key: r.get(1)?,
+            name: r.get(2)?,
+            changes: serde_json::from_str(&changes).unwrap_or_default(),
+            flapping: r.get(4)?,
+        });
+    }
+    Ok(())
+}
+
 pub fn load_incidents(
     conn: &Connection,
     mut f: impl FnMut(IncidentRecord),
@@ -281,6 +311,36 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
             muting.silenced_by,
             muting.inhibited_by
         ])?;
+        Ok(())
+    }
+
+    /// Keeps an alert's recent state changes (`None`: it has none left to count) and whether
+    /// it flaps. Written after the alert's own row, which it updates.
+    pub fn alert_flaps(
+        &self,
+        alert_id: i64,
+        changes: Option<&[Millis]>,
+        flapping: bool,
+    ) -> rusqlite::Result<()> {
+        match changes {
+            Some(changes) => {
+                let text = serde_json::to_string(changes).unwrap_or_else(|_| "[]".into());
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO alert_flaps (alert_id, changes) VALUES (?1, ?2)
+                         ON CONFLICT (alert_id) DO UPDATE SET changes = excluded.changes",
+                    )?
+                    .execute(params![alert_id, text])?;
+            }
+            None => {
+                self.tx
+                    .prepare_cached("DELETE FROM alert_flaps WHERE alert_id = ?1")?
+                    .execute([alert_id])?;
+            }
+        }
+        self.tx
+            .prepare_cached("UPDATE alerts SET flapping = ?2 WHERE id = ?1 AND flapping != ?2")?
+            .execute(params![alert_id, flapping])?;
         Ok(())
     }
 
