@@ -88,16 +88,16 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
             "since" => f.since = Some(time(key, value)?),
             "until" => f.until = Some(time(key, value)?),
             "q" => f.text = Some(non_empty(key, value)?),
-            "silenced" | "inhibited" => {
+            "silenced" | "inhibited" | "flapping" => {
                 let flag = match value.as_str() {
                     "true" => true,
                     "false" => false,
                     _ => return Err(bad(format!("{key}: {value:?} is not true or false"))),
                 };
-                if key == "silenced" {
-                    f.silenced = Some(flag);
-                } else {
-                    f.inhibited = Some(flag);
+                match key.as_str() {
+                    "silenced" => f.silenced = Some(flag),
+                    "inhibited" => f.inhibited = Some(flag),
+                    _ => f.flapping = Some(flag),
                 }
             }
             "label" => {
@@ -108,7 +108,7 @@ pub fn alert_query(params: &[(String, String)]) -> Result<(AlertFilter, PageRequ
             }
             other => {
                 return Err(bad(format!(
-                    "unknown parameter {other:?}; use status, severity, service, host, source, integration, incident_id, since, until, q, label, silenced, inhibited, limit, cursor"
+                    "unknown parameter {other:?}; use status, severity, service, host, source, integration, incident_id, since, until, q, label, silenced, inhibited, flapping, limit, cursor"
                 )))
             }
         }
