@@ -22,4 +22,5 @@ pub mod placement;
 pub mod priority;
 pub mod schedule;
 pub mod silence;
+pub mod storm;
 pub mod time;

@@ -50,6 +50,7 @@ const SECTIONS: &[&str] = &[
     "channels",
     "inhibit_rules",
     "flapping",
+    "storms",
     "maintenance_windows",
 ];
 
@@ -87,6 +88,7 @@ pub fn load_str(text: &str) -> Result<Config, Vec<ConfigError>> {
             "alertmanager" => raw.alertmanager = one(e, &key, value).unwrap_or_default(),
             "intake" => raw.intake = one(e, &key, value).unwrap_or_default(),
             "flapping" => raw.flapping = one(e, &key, value).unwrap_or_default(),
+            "storms" => raw.storms = one(e, &key, value).unwrap_or_default(),
             "maintenance_windows" => raw.maintenance_windows = list(e, &key, value),
             other => errors.push(ConfigError::new(
                 other,

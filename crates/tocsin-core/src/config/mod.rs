@@ -15,6 +15,7 @@ mod topology;
 
 pub use topology::{merge_topology, NETWORK_SERVICE};
 mod raw;
+mod storms;
 mod validate;
 mod webhook;
 
@@ -211,6 +212,8 @@ pub struct Config {
     pub inhibit_rules: Vec<crate::inhibit::InhibitRule>,
     /// When an alert counts as flapping; `None` when turned off.
     pub flapping: Option<crate::flapping::FlapPolicy>,
+    /// When a rate of new alerts is a storm; `None` when storm mode is turned off.
+    pub storms: Option<crate::storm::StormPolicy>,
     /// Recurring windows that mute the alerts they match.
     pub maintenance_windows: Vec<MaintenanceWindow>,
     service_index: HashMap<String, usize>,

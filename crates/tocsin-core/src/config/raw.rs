@@ -168,5 +168,6 @@ pub struct RawConfig {
     pub channels: Vec<(usize, super::paging::RawChannel)>,
     pub inhibit_rules: Vec<(usize, super::inhibit::RawInhibitRule)>,
     pub flapping: super::flapping::RawFlapping,
+    pub storms: super::storms::RawStorms,
     pub maintenance_windows: Vec<(usize, super::maintenance::RawMaintenance)>,
 }

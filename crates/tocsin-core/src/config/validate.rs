@@ -232,6 +232,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let channels = paging::channels(errors, raw.channels);
     let inhibit_rules = inhibit::rules(errors, raw.inhibit_rules);
     let flapping = flapping::policy(errors, raw.flapping);
+    let storms = storms::policy(errors, raw.storms);
     let maintenance_windows = maintenance::windows(errors, raw.maintenance_windows);
 
     let config = Config {
@@ -255,6 +256,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         channels,
         inhibit_rules,
         flapping,
+        storms,
         maintenance_windows,
         service_index,
         host_index,
