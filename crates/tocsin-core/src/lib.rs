@@ -20,6 +20,7 @@ pub mod links;
 pub mod paging;
 pub mod placement;
 pub mod priority;
+pub mod routing;
 pub mod schedule;
 pub mod silence;
 pub mod storm;

@@ -121,7 +121,7 @@ fn one<T: DeserializeOwned>(errors: &mut Vec<ConfigError>, path: &str, value: Va
 }
 
 /// Each item is parsed on its own and kept with its index, so later checks can name it.
-fn list<T: DeserializeOwned>(
+pub(super) fn list<T: DeserializeOwned>(
     errors: &mut Vec<ConfigError>,
     path: &str,
     value: Value,

@@ -15,6 +15,7 @@ mod topology;
 
 pub use topology::{merge_topology, NETWORK_SERVICE};
 mod raw;
+mod routes;
 mod storms;
 mod validate;
 mod webhook;
@@ -168,6 +169,10 @@ pub struct IncidentPolicy {
     pub group_by: Vec<GroupField>,
     /// Resolve an incident by itself once all its alerts have resolved.
     pub auto_resolve: bool,
+    /// When people hear about incidents no route matches.
+    pub timing: crate::routing::GroupTiming,
+    /// Alertmanager-style routes, in order: the first that matches an alert applies.
+    pub routes: Vec<crate::routing::GroupRoute>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

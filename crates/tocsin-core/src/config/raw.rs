@@ -112,6 +112,11 @@ pub struct RawRateLimit {
 pub struct RawIncidents {
     pub group_by: Option<Vec<String>>,
     pub auto_resolve: Option<bool>,
+    pub group_wait: Option<String>,
+    pub group_interval: Option<String>,
+    pub repeat_interval: Option<super::routes::RawRepeat>,
+    /// Parsed route by route (see `routes.rs`), so one bad route hides no other's errors.
+    pub routes: Option<serde_yaml_ng::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -111,19 +111,25 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         None => services[0].id.clone(),
     };
 
-    let mut group_by = Vec::new();
-    for (i, field) in raw
-        .incidents
-        .group_by
-        .unwrap_or_else(|| vec!["service".into(), "name".into()])
-        .iter()
-        .enumerate()
-    {
-        match GroupField::parse(field) {
-            Ok(f) => group_by.push(f),
-            Err(e) => errors.push(ConfigError::new(format!("incidents.group_by[{i}]"), e)),
-        }
-    }
+    let group_by = routes::group_fields(
+        errors,
+        "incidents.group_by",
+        raw.incidents
+            .group_by
+            .as_deref()
+            .unwrap_or(&["service".into(), "name".into()]),
+    );
+    let timing = routes::timing(
+        errors,
+        "incidents",
+        &routes::RawTiming {
+            group_wait: raw.incidents.group_wait,
+            group_interval: raw.incidents.group_interval,
+            repeat_interval: raw.incidents.repeat_interval,
+        },
+        Default::default(),
+    );
+    let group_routes = routes::routes(errors, raw.incidents.routes, &group_by, timing);
 
     let mut priority = PriorityMatrix::default();
     for (severity, level) in &raw.priority.urgency {
@@ -242,6 +248,8 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         incidents: IncidentPolicy {
             group_by,
             auto_resolve: raw.incidents.auto_resolve.unwrap_or(true),
+            timing,
+            routes: group_routes,
         },
         priority,
         resolve_timeout,
