@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod command;
 pub mod config;
+pub mod correlation;
 pub mod event;
 pub mod fingerprint;
 pub mod flapping;

@@ -16,9 +16,9 @@ pub(super) fn hosts(
     for (service, i, raw) in declared {
         for (j, h) in raw.into_iter().enumerate() {
             let path = format!("services[{i}].hosts[{j}]");
-            let (name, ips, aliases) = match h {
-                RawHost::Name(name) => (name, Vec::new(), Vec::new()),
-                RawHost::Full(f) => (f.name, f.ips, f.aliases),
+            let (name, ips, aliases, uplink) = match h {
+                RawHost::Name(name) => (name, Vec::new(), Vec::new(), None),
+                RawHost::Full(f) => (f.name, f.ips, f.aliases, f.uplink),
             };
             if name.trim().is_empty() {
                 errors.push(ConfigError::new(&path, "a host needs a name"));
@@ -54,10 +54,39 @@ pub(super) fn hosts(
                 service: service.clone(),
                 ips,
                 aliases,
+                uplink,
             });
         }
     }
+    check_uplinks(errors, &hosts, &index);
     (hosts, index)
+}
+
+/// Every uplink names a catalog host, and following uplinks never comes back to the start.
+fn check_uplinks(errors: &mut Vec<ConfigError>, hosts: &[Host], index: &HashMap<String, usize>) {
+    for (i, h) in hosts.iter().enumerate() {
+        let Some(up) = &h.uplink else { continue };
+        let path = format!("host {:?}.uplink", h.name);
+        let Some(&next) = index.get(&super::host_key(up)) else {
+            errors.push(ConfigError::new(path, format!("unknown host {up:?}")));
+            continue;
+        };
+        let mut at = next;
+        for _ in 0..=hosts.len() {
+            if at == i {
+                errors.push(ConfigError::new(path, "uplinks go round in a circle"));
+                break;
+            }
+            match hosts[at]
+                .uplink
+                .as_ref()
+                .and_then(|u| index.get(&super::host_key(u)))
+            {
+                Some(&n) => at = n,
+                None => break,
+            }
+        }
+    }
 }
 
 pub(super) fn rules(
@@ -119,5 +148,30 @@ impl EventField {
             "host" => EventField::Host,
             other => EventField::Label(other.strip_prefix("labels.").unwrap_or(other).into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_str;
+
+    #[test]
+    fn uplinks_must_name_hosts_and_not_go_round() {
+        let errors = load_str(
+            "services: [{id: web, hosts: [{name: a, uplink: b}, {name: b, uplink: a}, {name: c, uplink: nowhere}]}]",
+        )
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+        assert!(
+            errors.contains("host \"a\".uplink: uplinks go round in a circle"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("host \"c\".uplink: unknown host \"nowhere\""),
+            "{errors}"
+        );
     }
 }

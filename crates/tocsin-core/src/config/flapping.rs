@@ -40,7 +40,7 @@ pub(super) fn policy(errors: &mut Vec<ConfigError>, raw: RawFlapping) -> Option<
     raw.enabled.unwrap_or(true).then_some(policy)
 }
 
-fn span(
+pub(super) fn span(
     errors: &mut Vec<ConfigError>,
     path: &str,
     text: Option<String>,

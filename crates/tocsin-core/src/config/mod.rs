@@ -4,11 +4,12 @@
 //! as a whole ([`validate`]), so that `tocsin check` reports every error at once with its path.
 
 mod catalog;
+mod correlation;
 mod flapping;
 mod inhibit;
 mod integrations;
 mod load;
-mod maintenance;
+pub mod maintenance;
 mod paging;
 mod people;
 mod topology;
@@ -112,6 +113,9 @@ pub struct Host {
     pub service: String,
     pub ips: Vec<String>,
     pub aliases: Vec<String>,
+    /// The host (a switch, usually) this one reaches the network through: when it goes
+    /// down, this one's alerts are likely its consequence.
+    pub uplink: Option<String>,
 }
 
 /// A field of an event that a service rule looks at.
@@ -215,6 +219,8 @@ pub struct Config {
     pub channels: Vec<crate::paging::ChannelSpec>,
     /// Alertmanager-style inhibition rules, in the order written.
     pub inhibit_rules: Vec<crate::inhibit::InhibitRule>,
+    /// How newly firing alerts find the incident of their fault through the catalog.
+    pub correlation: crate::correlation::CorrelationSettings,
     /// When an alert counts as flapping; `None` when turned off.
     pub flapping: Option<crate::flapping::FlapPolicy>,
     /// When a rate of new alerts is a storm; `None` when storm mode is turned off.
@@ -257,6 +263,22 @@ impl Config {
         self.host_index
             .get(&host_key(name_or_address))
             .map(|&i| &self.hosts[i])
+    }
+
+    /// The uplinks of a catalog host, nearest first (its switch, that switch's parent ...),
+    /// by their catalog names.
+    pub fn uplinks(&self, host: &str) -> Vec<String> {
+        let mut chain: Vec<String> = Vec::new();
+        let mut at = self.host(host);
+        while let Some(up) = at.and_then(|h| h.uplink.as_deref()).and_then(|u| self.host(u)) {
+            // Validation refuses circles; the bound keeps a hand-built config honest too.
+            if chain.len() >= self.hosts.len() {
+                break;
+            }
+            chain.push(up.name.clone());
+            at = Some(up);
+        }
+        chain
     }
 
     /// The integration whose key has this SHA-256.

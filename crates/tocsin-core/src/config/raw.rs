@@ -50,7 +50,7 @@ impl<'de> Deserialize<'de> for RawHost {
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = RawHost;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a host name, or {name, ips, aliases}")
+                f.write_str("a host name, or {name, ips, aliases, uplink}")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawHost, E> {
                 Ok(RawHost::Name(v.to_string()))
@@ -72,6 +72,8 @@ pub struct RawHostFull {
     pub ips: Vec<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The host (a switch, usually) this one reaches the network through.
+    pub uplink: Option<String>,
 }
 
 /// Puts alerts whose fields match onto a service.
@@ -172,6 +174,7 @@ pub struct RawConfig {
     pub escalation_policies: Vec<(usize, super::paging::RawPolicy)>,
     pub channels: Vec<(usize, super::paging::RawChannel)>,
     pub inhibit_rules: Vec<(usize, super::inhibit::RawInhibitRule)>,
+    pub correlation: super::correlation::RawCorrelation,
     pub flapping: super::flapping::RawFlapping,
     pub storms: super::storms::RawStorms,
     pub maintenance_windows: Vec<(usize, super::maintenance::RawMaintenance)>,

@@ -25,21 +25,36 @@ struct TopoService {
     depends_on: Vec<String>,
 }
 
-/// Which switch a host hangs off, and the switches' parents, are not read yet: they matter
-/// for topology inhibition, not for placing alerts.
+/// A host and the switch it hangs off (its uplink in the catalog).
 #[derive(Deserialize)]
 struct TopoHost {
     service: Option<String>,
     ip: Option<String>,
+    switch: Option<String>,
 }
 
+/// A switch and the switch above it.
 #[derive(Deserialize)]
 struct TopoSwitch {
     ip: Option<String>,
+    parent: Option<String>,
 }
 
 /// The service that network switches belong to.
 pub const NETWORK_SERVICE: &str = "network";
+
+/// A catalog host: `{name, ips: [ip], uplink}`.
+fn host_entry(name: &str, ip: Option<&str>, uplink: Option<&str>) -> Value {
+    let mut host = Mapping::new();
+    host.insert("name".into(), name.into());
+    if let Some(ip) = ip {
+        host.insert("ips".into(), Value::Sequence(vec![ip.into()]));
+    }
+    if let Some(up) = uplink {
+        host.insert("uplink".into(), up.into());
+    }
+    Value::Mapping(host)
+}
 
 /// Adds the topology's services and hosts to a config (YAML text): services the config does
 /// not define are added with their labels and dependencies; every host joins its service
@@ -68,26 +83,15 @@ pub fn merge_topology(config_yaml: &str, topology_json: &str) -> Result<String, 
     let mut hosts_of: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (name, h) in &topo.hosts {
         let service = h.service.clone().unwrap_or_else(|| NETWORK_SERVICE.into());
-        let mut host = Mapping::new();
-        host.insert("name".into(), name.clone().into());
-        if let Some(ip) = &h.ip {
-            host.insert("ips".into(), Value::Sequence(vec![ip.clone().into()]));
-        }
-        hosts_of
-            .entry(service)
-            .or_default()
-            .push(Value::Mapping(host));
+        let entry = host_entry(name, h.ip.as_deref(), h.switch.as_deref());
+        hosts_of.entry(service).or_default().push(entry);
     }
     for (name, sw) in &topo.switches {
-        let mut host = Mapping::new();
-        host.insert("name".into(), name.clone().into());
-        if let Some(ip) = &sw.ip {
-            host.insert("ips".into(), Value::Sequence(vec![ip.clone().into()]));
-        }
+        let entry = host_entry(name, sw.ip.as_deref(), sw.parent.as_deref());
         hosts_of
             .entry(NETWORK_SERVICE.into())
             .or_default()
-            .push(Value::Mapping(host));
+            .push(entry);
     }
     // Hosts of services the topology does not list (switches' `network`, say).
     let rest: Vec<String> = hosts_of
@@ -149,7 +153,8 @@ mod tests {
                    "db": {"tier": "storage", "dc": "bj", "hosts": ["db-01"], "depends_on": []}},
       "hosts": {"web-01": {"service": "web", "ip": "10.0.0.5", "switch": "sw-1", "dc": "bj"},
                 "db-01": {"service": "db", "ip": "10.0.0.6", "switch": "sw-1", "dc": "bj"}},
-      "switches": {"sw-1": {"dc": "bj", "parent": null, "ip": "10.0.0.1"}}
+      "switches": {"sw-1": {"dc": "bj", "parent": "core", "ip": "10.0.0.1"},
+                   "core": {"dc": "bj", "parent": null}}
     }"#;
 
     #[test]
@@ -170,5 +175,12 @@ mod tests {
         assert_eq!(c.host("10.0.0.6").unwrap().service, "db");
         assert_eq!(c.host("sw-1").unwrap().service, NETWORK_SERVICE);
         assert_eq!(c.service("db").unwrap().labels["tier"], "storage");
+        assert_eq!(
+            c.uplinks("web-01"),
+            ["sw-1", "core"],
+            "switch, then its parent"
+        );
+        assert_eq!(c.uplinks("10.0.0.1"), ["core"]);
+        assert!(c.uplinks("core").is_empty());
     }
 }

@@ -237,6 +237,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let escalation_policies = paging::policies(errors, raw.escalation_policies);
     let channels = paging::channels(errors, raw.channels);
     let inhibit_rules = inhibit::rules(errors, raw.inhibit_rules);
+    let correlation = correlation::settings(errors, raw.correlation);
     let flapping = flapping::policy(errors, raw.flapping);
     let storms = storms::policy(errors, raw.storms);
     let maintenance_windows = maintenance::windows(errors, raw.maintenance_windows);
@@ -263,6 +264,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
         escalation_policies,
         channels,
         inhibit_rules,
+        correlation,
         flapping,
         storms,
         maintenance_windows,
