@@ -39,6 +39,8 @@ pub struct Index {
     pub flaps: crate::flapping::Flaps,
     /// Incidents whose escalation is still moving.
     pub escalations: crate::paging::Escalations,
+    /// The recurring maintenance windows made at run time.
+    pub windows: crate::maintenance::RuntimeWindows,
 }
 
 impl Index {
@@ -79,6 +81,7 @@ impl Index {
         for s in silences::load_live(conn)? {
             index.silences.insert(s);
         }
+        index.windows = crate::maintenance::RuntimeWindows::load(conn)?;
         Ok(index)
     }
 

@@ -264,7 +264,9 @@ impl Engine {
             .map(|at| at - EXPIRY_GRACE.as_millis() as i64);
         // Maintenance windows become silences as their occurrences come up: look at least
         // once a minute even when nothing else is due.
-        let maintenance = (!config.maintenance_windows.is_empty())
+        let maintenance = self
+            .index
+            .has_maintenance(&config)
             .then(|| self.clock.now() + MAINTENANCE_LOOK - EXPIRY_GRACE.as_millis() as i64);
         match alert
             .into_iter()
@@ -301,7 +303,7 @@ impl Engine {
             // A maintenance window that is open when this batch's first entry arrived is
             // started before the entries are applied, so an alert that fires inside it is
             // muted from its first event rather than after it paged.
-            if !config.maintenance_windows.is_empty() {
+            if self.index.has_maintenance(&config) {
                 let first = batch.first().and_then(|i| entry_time(&i.entry));
                 let at = first.unwrap_or(log_time).max(self.log_time);
                 self.index.schedule_maintenance(&config, at, &tx, &mut p)?;
@@ -367,6 +369,13 @@ impl Engine {
                         let outcome = self.index.apply_silence(&config, c, &tx, &mut p)?;
                         outcomes.push(Some(outcome));
                     }
+                    LogEntry::Maintenance(c) => {
+                        log_time = log_time.max(c.at);
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                        wrote = true;
+                        let outcome = self.index.apply_maintenance(&config, c, &tx, &mut p)?;
+                        outcomes.push(Some(outcome));
+                    }
                 }
             }
             let horizon = if self.caught_up {
@@ -377,7 +386,7 @@ impl Engine {
             let due = horizon - EXPIRY_GRACE.as_millis() as i64;
             self.index.expire(&config, due, &mut p);
             self.index.calm_flaps(&config, due, &mut p);
-            if !config.maintenance_windows.is_empty() {
+            if self.index.has_maintenance(&config) {
                 self.index.schedule_maintenance(&config, due, &tx, &mut p)?;
             }
             if self.index.silences.next_due().is_some_and(|at| at <= due) {
@@ -499,6 +508,7 @@ fn entry_time(entry: &LogEntry) -> Option<Millis> {
         LogEntry::Silence(c) => Some(c.at),
         LogEntry::Override(c) => Some(c.at),
         LogEntry::Delivery(d) => Some(d.at),
+        LogEntry::Maintenance(c) => Some(c.at),
     }
 }
 

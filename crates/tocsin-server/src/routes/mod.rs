@@ -11,6 +11,9 @@ mod intake;
 mod ops;
 mod overrides;
 pub(crate) mod schedules;
+mod silence_input;
+mod silence_view;
+mod silences;
 mod tokens;
 
 use crate::error::{ApiError, ApiResult};
@@ -59,6 +62,14 @@ pub fn router(state: SharedState) -> Router {
         .route(
             "/api/v1/schedules/{id}/overrides/{override}",
             delete(overrides::remove),
+        )
+        .route(
+            "/api/v1/silences",
+            get(silences::list).post(silences::create),
+        )
+        .route(
+            "/api/v1/silences/{id}",
+            get(silences::one).delete(silences::expire),
         )
         .route("/api/v1/users", get(schedules::users))
         .route("/api/v1/users/{id}/calendar", post(calendar::create_token))

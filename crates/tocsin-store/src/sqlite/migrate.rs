@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_005.sql"),
     include_str!("migrations_006.sql"),
     include_str!("migrations_007.sql"),
+    include_str!("migrations_008.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -5,11 +5,13 @@
 //! beside the writer.
 
 mod migrate;
+pub mod maintenance;
 pub mod paging;
 mod pool;
 pub mod queries;
 pub mod rows;
 pub mod schedules;
+pub mod silence_audit;
 pub mod silences;
 pub mod state;
 pub mod tokens;
