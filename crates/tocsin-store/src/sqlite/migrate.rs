@@ -11,6 +11,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_006.sql"),
     include_str!("migrations_007.sql"),
     include_str!("migrations_008.sql"),
+    include_str!("migrations_009.sql"),
+    include_str!("migrations_010.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

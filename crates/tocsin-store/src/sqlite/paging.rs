@@ -86,13 +86,17 @@ pub struct NewNotification<'a> {
     pub due_at: Millis,
     pub only_if_unacked: bool,
     pub at: Millis,
+    /// `page`, `update` (alerts joined since `since`) or `repeat`; see `group_timers.rs`.
+    pub kind: &'a str,
+    pub since: Option<Millis>,
 }
 
 pub fn insert_notification(conn: &Connection, n: &NewNotification<'_>) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "INSERT INTO notifications (incident_id, user_id, contact, contact_type, address,
-             channel, level, round, reason, due_at, only_if_unacked, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12)",
+             channel, level, round, reason, due_at, only_if_unacked, state, created_at, kind,
+             since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12, ?13, ?14)",
     )?
     .execute(params![
         n.incident_id,
@@ -106,7 +110,9 @@ pub fn insert_notification(conn: &Connection, n: &NewNotification<'_>) -> rusqli
         n.reason,
         n.due_at,
         n.only_if_unacked,
-        n.at
+        n.at,
+        n.kind,
+        n.since
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -149,10 +155,15 @@ pub struct NotificationRow {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub sent_at: Option<String>,
+    /// `page`, `update` or `repeat`.
+    pub kind: String,
+    /// For an update: the alerts that joined after this time are new to the reader.
+    #[serde(skip)]
+    pub since: Option<Millis>,
 }
 
 const COLUMNS: &str = "id, incident_id, user_id, contact, contact_type, address, channel, level,
-    round, reason, due_at, state, attempts, last_error, sent_at";
+    round, reason, due_at, state, attempts, last_error, sent_at, kind, since";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotificationRow> {
     Ok(NotificationRow {
@@ -172,6 +183,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotificationRow> {
         attempts: r.get(12)?,
         last_error: r.get(13)?,
         sent_at: r.get::<_, Option<Millis>>(14)?.map(to_rfc3339),
+        kind: r.get(15)?,
+        since: r.get(16)?,
     })
 }
 
