@@ -1,6 +1,7 @@
 //! Commands people give to incidents and silences. They are written to the event log like
 //! events, so the one ordered writer applies them in log order and a replay decides the same.
 
+use crate::config::maintenance::RawMaintenance;
 use crate::incident::StateAction;
 use crate::priority::Priority;
 use crate::silence::SilenceSpec;
@@ -77,6 +78,9 @@ pub enum SilenceAction {
     },
     /// Ends a silence now (Alertmanager's delete).
     Expire { id: String },
+    /// Ends a silence now, saying why (tocsin's own API). After `Expire`, so entries
+    /// written before it keep their variant numbers.
+    ExpireNoted { id: String, comment: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +114,28 @@ pub enum OverrideAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverrideCommand {
     pub action: OverrideAction,
+    /// The API caller (token name).
+    pub actor: String,
+    pub at: Millis,
+}
+
+/// A change to the recurring maintenance windows made at run time. Written to the event log,
+/// so they are durable, audited, and replayed like silences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MaintenanceAction {
+    /// The window's `name` is its id, chosen before the entry is logged so a replay makes
+    /// the same window; `author` is who its occurrences say made them.
+    Create {
+        window: RawMaintenance,
+        author: String,
+    },
+    /// Deletes a window; its occurrence open now, if any, is expired with it.
+    Delete { id: String, comment: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceCommand {
+    pub action: MaintenanceAction,
     /// The API caller (token name).
     pub actor: String,
     pub at: Millis,

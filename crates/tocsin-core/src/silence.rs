@@ -226,13 +226,37 @@ pub fn state_at(starts_at: Millis, ends_at: Millis, now: Millis) -> SilenceState
     }
 }
 
+/// Where a silence goes in a list, as Alertmanager orders them: active ones first (ending
+/// soonest first), then pending (starting soonest first), then expired (latest end first).
+pub fn list_key(starts_at: Millis, ends_at: Millis, now: Millis) -> (u8, Millis) {
+    match state_at(starts_at, ends_at, now) {
+        SilenceState::Active => (0, ends_at),
+        SilenceState::Pending => (1, starts_at),
+        SilenceState::Expired => (2, -ends_at),
+    }
+}
+
 /// Checks a posted silence as Alertmanager does, with its messages.
 pub fn validate(s: &SilenceSpec, now: Millis) -> Result<(), String> {
-    if s.matchers.is_empty() {
+    validate_matchers(&s.matchers)?;
+    if s.ends_at <= s.starts_at {
+        return Err("Failed to create silence: start time must be before end time".into());
+    }
+    if s.ends_at < now {
+        return Err("Failed to create silence: end time can't be in the past".into());
+    }
+    Ok(())
+}
+
+/// Checks the matchers of a silence or a maintenance window, with Alertmanager's messages:
+/// at least one, valid names and regexes, and not all of them matching the empty string
+/// (such a set would mute every alert).
+pub fn validate_matchers(matchers: &[Matcher]) -> Result<(), String> {
+    if matchers.is_empty() {
         return Err("silence invalid: at least one matcher required".into());
     }
     let mut all_match_empty = true;
-    for (i, m) in s.matchers.iter().enumerate() {
+    for (i, m) in matchers.iter().enumerate() {
         if !valid_label_name(&m.name) {
             return Err(format!(
                 "silence invalid: invalid label matcher {i}: invalid label name {:?}",
@@ -245,12 +269,6 @@ pub fn validate(s: &SilenceSpec, now: Millis) -> Result<(), String> {
     }
     if all_match_empty {
         return Err("silence invalid: at least one matcher must not match the empty string".into());
-    }
-    if s.ends_at <= s.starts_at {
-        return Err("Failed to create silence: start time must be before end time".into());
-    }
-    if s.ends_at < now {
-        return Err("Failed to create silence: end time can't be in the past".into());
     }
     Ok(())
 }
@@ -409,6 +427,17 @@ mod tests {
         assert_eq!(state_at(10, 20, 10), SilenceState::Active);
         assert_eq!(state_at(10, 20, 19), SilenceState::Active);
         assert_eq!(state_at(10, 20, 20), SilenceState::Expired);
+    }
+
+    #[test]
+    fn lists_active_then_pending_then_expired() {
+        let now = 100;
+        let mut all = [(150, 300), (0, 50), (10, 200), (0, 90), (120, 130), (5, 150)];
+        all.sort_by_key(|&(s, e)| list_key(s, e, now));
+        assert_eq!(
+            all,
+            [(5, 150), (10, 200), (120, 130), (150, 300), (0, 90), (0, 50)]
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ use tocsin_core::silence::{
     SilenceSpec, SilenceState,
 };
 use tocsin_core::time::{to_rfc3339, Millis};
+use tocsin_store::sqlite::silence_audit::{self, AuditLine};
 use tocsin_store::sqlite::silences::{self, FiringAlert, SilenceRecord};
 
 struct LiveSilence {
@@ -73,6 +74,13 @@ impl SilenceIndex {
     /// Whether a silence with this id is pending or active.
     pub fn contains(&self, id: &str) -> bool {
         self.live.contains_key(id)
+    }
+
+    /// The ids of the pending and active silences that `keep` selects, sorted.
+    pub fn ids_where(&self, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut ids: Vec<String> = self.live.keys().filter(|id| keep(id)).cloned().collect();
+        ids.sort();
+        ids
     }
 
     /// When the next silence starts or ends.
@@ -179,6 +187,7 @@ impl Index {
                     if let Some(live) = self.silences.live.get(old) {
                         if can_update_in_place(&live.record.spec, silence, c.at) {
                             self.update_in_place(old, silence, c, conn, p)?;
+                            audit(conn, old, c.at, &c.actor, "update", silence.comment.clone())?;
                             return Ok(Ok(()));
                         }
                         replaced = Some(old);
@@ -199,6 +208,14 @@ impl Index {
                 };
                 p.silence(record.clone());
                 self.silences.insert(record);
+                audit(
+                    conn,
+                    new_id,
+                    c.at,
+                    &c.actor,
+                    "create",
+                    silence.comment.clone(),
+                )?;
                 if state == SilenceState::Active {
                     self.activate(new_id, c.at, conn, p)?;
                 }
@@ -206,17 +223,34 @@ impl Index {
                 // stays muted throughout instead of paging in between.
                 if let Some(old) = replaced {
                     self.end_silence(config, old, c.at, &c.actor, Some(new_id), conn, p)?;
+                    let why = format!("replaced by {new_id}");
+                    audit(conn, old, c.at, &c.actor, "expire", why)?;
                 }
                 Ok(Ok(()))
             }
-            SilenceAction::Expire { id } => {
-                // Expiring an expired silence changes nothing, as in Alertmanager.
-                if self.silences.live.contains_key(id) {
-                    self.end_silence(config, id, c.at, &c.actor, None, conn, p)?;
-                }
-                Ok(Ok(()))
+            SilenceAction::Expire { id } => self.expire_now(config, id, "", c, conn, p),
+            SilenceAction::ExpireNoted { id, comment } => {
+                self.expire_now(config, id, comment, c, conn, p)
             }
         }
+    }
+
+    /// Ends a silence at the command's time. Expiring an expired silence changes nothing,
+    /// as in Alertmanager.
+    fn expire_now(
+        &mut self,
+        config: &Config,
+        id: &str,
+        comment: &str,
+        c: &SilenceCommand,
+        conn: &Connection,
+        p: &mut Pending<'_>,
+    ) -> rusqlite::Result<Result<(), CommandError>> {
+        if self.silences.live.contains_key(id) {
+            self.end_silence(config, id, c.at, &c.actor, None, conn, p)?;
+            audit(conn, id, c.at, &c.actor, "expire", comment.to_string())?;
+        }
+        Ok(Ok(()))
     }
 
     /// Changes a live silence in place (same matchers; see `can_update_in_place`).
@@ -342,7 +376,7 @@ impl Index {
     /// `replaced_by`). Alerts it alone muted are let go; those still firing without an
     /// incident are attached now, which opens or joins one.
     #[allow(clippy::too_many_arguments)]
-    fn end_silence(
+    pub(crate) fn end_silence(
         &mut self,
         config: &Config,
         id: &str,
@@ -426,4 +460,24 @@ impl Index {
         }
         Ok(())
     }
+}
+
+/// Adds a line to the audit trail of silences and recurring windows (in the batch's
+/// transaction, so it is in the store exactly when the change is).
+pub(crate) fn audit(
+    conn: &Connection,
+    target: &str,
+    at: Millis,
+    actor: &str,
+    action: &'static str,
+    comment: String,
+) -> rusqlite::Result<()> {
+    let line = AuditLine {
+        target: target.to_string(),
+        at,
+        actor: actor.to_string(),
+        action,
+        comment,
+    };
+    silence_audit::record(conn, &line)
 }

@@ -66,8 +66,12 @@ impl Client {
         answer(self.request("POST", path).send_json(body))
     }
 
-    pub fn delete(&self, path: &str) -> Result<Value, String> {
-        answer(self.request("DELETE", path).call())
+    pub fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<Value, String> {
+        let mut req = self.request("DELETE", path);
+        for (k, v) in query {
+            req = req.query(k, v);
+        }
+        answer(req.call())
     }
 }
 

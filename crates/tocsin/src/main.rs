@@ -9,6 +9,7 @@ mod oncall_override;
 mod replay;
 mod send;
 mod serve;
+mod silence;
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +46,9 @@ enum Command {
     /// List, show, acknowledge and resolve incidents.
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    /// Add, list and expire silences, one-off or recurring.
+    #[command(subcommand)]
+    Silence(silence::SilenceCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Oncall(cmd) => oncall::run(cmd),
+        Command::Silence(cmd) => silence::run(cmd),
     }
 }
 

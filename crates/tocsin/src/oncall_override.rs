@@ -103,7 +103,7 @@ fn list(a: ListArgs) -> Result<(), String> {
 }
 
 fn delete(a: DeleteArgs) -> Result<(), String> {
-    Client::new(&a.client).delete(&format!("{}/{}", path(&a.schedule), a.id))?;
+    Client::new(&a.client).delete(&format!("{}/{}", path(&a.schedule), a.id), &[])?;
     println!("override {} deleted", a.id);
     Ok(())
 }

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use tocsin_core::auth::Role;
 use tocsin_core::command::{SilenceAction, SilenceCommand};
 use tocsin_core::silence::{
-    filter_selects, is_uuid, state_at, uuid_v4, validate, Matcher, SilenceSpec, SilenceState,
+    filter_selects, is_uuid, list_key, state_at, uuid_v4, validate, Matcher, SilenceSpec,
 };
 use tocsin_core::time::{parse_rfc3339, to_rfc3339, Millis};
 use tocsin_engine::CommandError;
@@ -28,7 +28,7 @@ use tocsin_store::sqlite::silences::{self, SilenceRecord};
 
 /// Expired silences stay listed this long after they end, as Alertmanager's default
 /// retention (`--data.retention=120h`) keeps them.
-const LISTED_AFTER_END: Millis = 120 * 3600 * 1000;
+pub(super) const LISTED_AFTER_END: Millis = 120 * 3600 * 1000;
 const MAX_TEXT: usize = 16 * 1024;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -208,24 +208,12 @@ pub async fn list(
     let now = s.clock.now();
     let since = now - LISTED_AFTER_END;
     let rows = read(&s, move |c| silences::list(c, since)).await?;
-    let mut out: Vec<GettableSilence> = rows
+    let mut rows: Vec<SilenceRecord> = rows
         .into_iter()
         .filter(|r| filter_selects(&filter, &r.spec.matchers))
-        .map(|r| gettable(r, now))
         .collect();
-    // As Alertmanager: active (ending soonest first), pending (starting soonest first),
-    // expired (most recently ended first).
-    let rank = |g: &GettableSilence| match SilenceState::parse(g.status.state) {
-        Some(SilenceState::Active) => (0, g.ends_at.clone()),
-        Some(SilenceState::Pending) => (1, g.starts_at.clone()),
-        _ => (2, String::new()),
-    };
-    out.sort_by(|a, b| {
-        rank(a)
-            .cmp(&rank(b))
-            .then_with(|| b.ends_at.cmp(&a.ends_at))
-    });
-    Ok(Json(out))
+    rows.sort_by_key(|r| list_key(r.spec.starts_at, r.spec.ends_at, now));
+    Ok(Json(rows.into_iter().map(|r| gettable(r, now)).collect()))
 }
 
 pub async fn one(

@@ -2,7 +2,9 @@
 //! internal, so a self-describing format would only cost bytes and time).
 
 use serde::{Deserialize, Serialize};
-use tocsin_core::command::{Command, DeliveryReport, OverrideCommand, SilenceCommand};
+use tocsin_core::command::{
+    Command, DeliveryReport, MaintenanceCommand, OverrideCommand, SilenceCommand,
+};
 use tocsin_core::event::Event;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +20,9 @@ pub enum LogEntry {
     Override(OverrideCommand),
     /// The dispatcher's report on a notification. After the others, for the same reason.
     Delivery(DeliveryReport),
+    /// A recurring maintenance window made or deleted at run time. After the others, for
+    /// the same reason.
+    Maintenance(MaintenanceCommand),
 }
 
 pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {
