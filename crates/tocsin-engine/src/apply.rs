@@ -8,7 +8,6 @@ use tocsin_core::alert::{decide, AlertChange};
 use tocsin_core::config::{Config, Service};
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::fingerprint::alert_key;
-use tocsin_core::grouping::{group_key, GroupField};
 use tocsin_core::incident::{transition, IncidentState, StateAction};
 use tocsin_core::silence::alert_labels;
 use tocsin_core::time::Millis;
@@ -292,14 +291,7 @@ impl Index {
         p: &mut Pending<'_>,
     ) -> i64 {
         let at = e.received_at;
-        // Placing the event again only when the host matters: most configs group without it.
-        let host = config
-            .incidents
-            .group_by
-            .contains(&GroupField::Host)
-            .then(|| config.place(e).host)
-            .flatten();
-        let key = group_key(&config.incidents.group_by, e, &service.id, host.as_deref());
+        let key = crate::group_timing::group_key_of(config, service, e);
         let joined = self
             .open_groups
             .get(&key)

@@ -39,6 +39,8 @@ pub struct Index {
     pub flaps: crate::flapping::Flaps,
     /// Incidents whose escalation is still moving.
     pub escalations: crate::paging::Escalations,
+    /// Open incidents' group_wait, group_interval and repeat_interval timers.
+    pub group_timers: crate::group_timing::GroupTimers,
     /// The recurring maintenance windows made at run time.
     pub windows: crate::maintenance::RuntimeWindows,
 }
@@ -78,6 +80,7 @@ impl Index {
         index.next_history_seq = state::next_history_seq(conn)?;
         index.heartbeats = state::load_heartbeats(conn)?.into_iter().collect();
         index.escalations = crate::paging::Escalations::load(conn)?;
+        index.group_timers = crate::group_timing::GroupTimers::load(conn)?;
         for s in silences::load_live(conn)? {
             index.silences.insert(s);
         }

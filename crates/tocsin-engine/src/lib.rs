@@ -10,6 +10,7 @@ mod apply;
 mod commands;
 mod flapping;
 mod heartbeats;
+mod group_timing;
 mod index;
 mod inhibit;
 mod maintenance;

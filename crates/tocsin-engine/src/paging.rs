@@ -44,6 +44,11 @@ impl Escalations {
         self.due.first().map(|&(at, _)| at)
     }
 
+    /// Where an incident's escalation stands (repeats page its current level).
+    pub(crate) fn row(&self, incident: i64) -> Option<&EscalationRow> {
+        self.rows.get(&incident)
+    }
+
     fn put(&mut self, row: EscalationRow) {
         if let Some(old) = self.rows.get(&row.incident_id) {
             if let Some(at) = old.next_at {
@@ -58,8 +63,8 @@ impl Escalations {
 }
 
 /// Who a level pages, and through what (for the timeline and each notification's reason).
-struct Person {
-    user: String,
+pub(crate) struct Person {
+    pub(crate) user: String,
     via: String,
 }
 
@@ -84,6 +89,7 @@ impl Index {
             self.escalations.due.pop_first();
             added |= self.step_due(config, incident, at, conn, p)?;
         }
+        added |= self.group_timers_due(config, now, conn, p)?;
         Ok(added)
     }
 
@@ -95,8 +101,12 @@ impl Index {
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<bool> {
         match cue {
-            PagingCue::Triggered { incident, at } | PagingCue::Reopened { incident, at } => {
-                self.start(config, incident, at, conn, p)
+            // Through the route's timing: a new incident may wait for more alerts first.
+            PagingCue::Triggered { incident, at } => {
+                self.on_triggered(config, incident, at, true, conn, p)
+            }
+            PagingCue::Reopened { incident, at } => {
+                self.on_triggered(config, incident, at, false, conn, p)
             }
             PagingCue::Raised { incident, at } => {
                 let waiting = self
@@ -141,6 +151,7 @@ impl Index {
                 Ok(false)
             }
             PagingCue::Ended { incident, at } => {
+                self.group_ended(incident, at, conn, p)?;
                 if let Some(mut row) = self.escalations.rows.get(&incident).cloned() {
                     row.state = "stopped".into();
                     row.next_at = None;
@@ -209,6 +220,7 @@ impl Index {
                     None,
                     at,
                     &format!("reassigned by {actor}"),
+                    "page",
                     conn,
                     p,
                 )?;
@@ -228,7 +240,7 @@ impl Index {
     }
 
     /// A new (or reopened) incident: its service's policy pages level one now.
-    fn start(
+    pub(crate) fn start(
         &mut self,
         config: &Config,
         incident: i64,
@@ -411,6 +423,7 @@ impl Index {
             conn,
             p,
         )?;
+            "page",
         let names: Vec<String> = people
             .iter()
             .map(|x| format!("{} ({})", x.user, x.via))
@@ -462,7 +475,7 @@ impl Index {
 
     /// The people behind targets at `at`: users as they are, whoever is on call in a
     /// schedule (runtime overrides included), all members of a team or the next in turn.
-    fn resolve_targets(
+    pub(crate) fn resolve_targets(
         &self,
         config: &Config,
         targets: &[Target],
@@ -521,6 +534,7 @@ impl Index {
         conn: &Connection,
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<bool> {
+        kind: &str,
         let Some(i) = self.incidents.get(&incident) else {
             return Ok(false);
         };
@@ -579,6 +593,8 @@ impl Index {
                     },
                 )?;
                 added = true;
+                        kind,
+                        since: None,
             }
         }
         Ok(added)
@@ -673,6 +689,8 @@ impl Index {
                             },
                         )?;
                         added = true;
+                                kind: &n.kind,
+                                since: n.since,
                     }
                 }
             }
@@ -696,7 +714,7 @@ fn progress(row: &EscalationRow) -> EscalationState {
     }
 }
 
-fn note(p: &mut Pending<'_>, incident: i64, at: Millis, message: String) {
+pub(crate) fn note(p: &mut Pending<'_>, incident: i64, at: Millis, message: String) {
     p.timeline(TimelineEntry {
         incident_id: incident,
         at,

@@ -259,8 +259,7 @@ impl Engine {
         // taking the grace off here makes the wait end right at the step.
         let escalation = self
             .index
-            .escalations
-            .next_due()
+            .paging_due()
             .map(|at| at - EXPIRY_GRACE.as_millis() as i64);
         // Maintenance windows become silences as their occurrences come up: look at least
         // once a minute even when nothing else is due.
@@ -407,12 +406,7 @@ impl Engine {
             // what this batch did to incidents is written first. Steps fall due at the
             // horizon itself: the grace of expiries is for resends racing their end, and a
             // page must not wait for it.
-            if !p.paging.is_empty()
-                || self
-                    .index
-                    .escalations
-                    .next_due()
-                    .is_some_and(|at| at <= horizon)
+            if !p.paging.is_empty() || self.index.paging_due().is_some_and(|at| at <= horizon)
             {
                 earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
                 wrote = true;

@@ -17,6 +17,9 @@ pub enum MessageKind {
     Reminder,
     /// Acknowledged but not resolved for too long.
     StillOpen,
+    /// Alerts joined incidents the reader was already paged about (at most one such message
+    /// per `group_interval`); each card's `new_alerts` names them. Never sent as a call.
+    Update,
     /// Someone acknowledged them.
     Acknowledged,
     /// They are resolved: nothing to do any more.
@@ -34,6 +37,7 @@ impl MessageKind {
             MessageKind::StillOpen => "still_open",
             MessageKind::Acknowledged => "acknowledged",
             MessageKind::Resolved => "resolved",
+            MessageKind::Update => "update",
             MessageKind::Handoff => "handoff",
         }
     }
@@ -75,6 +79,9 @@ pub struct IncidentCard {
 }
 
 /// Who receives it, over which address of the channel.
+    /// For an update: the names of the alerts that joined since the reader was last told.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new_alerts: Vec<String>,
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recipient {
     pub user_id: String,

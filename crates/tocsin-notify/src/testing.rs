@@ -39,6 +39,7 @@ pub fn card(id: &str, title: &str, priority: &str, service: &str) -> IncidentCar
         ack_url: Some(format!("https://t.example/ack/{id}?sig=a")),
         resolve_url: Some(format!("https://t.example/resolve/{id}?sig=b")),
         console_url: Some(format!("https://t.example/incidents/{id}")),
+        new_alerts: vec![],
     }
 }
 

@@ -23,6 +23,7 @@ use tocsin_notify::{
     TemplateOverride,
 };
 use tocsin_store::log::{encode_entry, LogEntry};
+use tocsin_store::sqlite::group_timers::joined_alerts;
 use tocsin_store::sqlite::paging::{due_notifications, NotificationRow};
 use tocsin_store::sqlite::queries::get_incident;
 use tocsin_store::sqlite::rows::IncidentDetail;
@@ -130,7 +131,13 @@ fn groups(due: impl Iterator<Item = NotificationRow>) -> Vec<Vec<NotificationRow
     let mut out: Vec<Vec<NotificationRow>> = Vec::new();
     let mut index: HashMap<(String, String, String), usize> = HashMap::new();
     for n in due {
-        let key = (n.user.clone(), n.channel.clone(), n.address.clone());
+        // Updates and repeats say something else than a page: they are not bundled with one.
+        let key = (
+            n.user.clone(),
+            n.channel.clone(),
+            n.address.clone(),
+            n.kind.clone(),
+        );
         match index.get(&key) {
             Some(&i) => out[i].push(n),
             None => {
@@ -176,7 +183,15 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
         if let Ok(Some(detail)) =
             crate::routes::read(state, move |c| get_incident(c, id, &urgency)).await
         {
-            cards.push(card(state, &detail, user));
+            let mut card = card(state, &detail, user);
+            if let Some(since) = n.since {
+                let until = n.due_ms;
+                card.new_alerts =
+                    crate::routes::read(state, move |c| joined_alerts(c, id, since, until))
+                        .await
+                        .unwrap_or_default();
+            }
+            cards.push(card);
         }
     }
     if cards.is_empty() {
@@ -189,10 +204,11 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
         .iter()
         .any(|n| n.level.unwrap_or(0) > 0 || n.round.unwrap_or(0) > 0);
     let message = Message {
-        kind: if escalated {
-            MessageKind::Escalated
-        } else {
-            MessageKind::New
+        kind: match first.kind.as_str() {
+            "update" => MessageKind::Update,
+            "repeat" => MessageKind::Reminder,
+            _ if escalated => MessageKind::Escalated,
+            _ => MessageKind::New,
         },
         incidents: cards,
         handoff: None,
@@ -304,6 +320,7 @@ fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::Use
         console_url: None,
     }
 }
+        new_alerts: Vec::new(),
 
 /// Logs the outcome of each notification of a group; the engine applies them in order.
 async fn report_all(
@@ -350,6 +367,8 @@ mod tests {
             sent_at: None,
         }
     }
+            kind: "page".into(),
+            since: None,
 
     #[test]
     fn calls_are_throttled_per_person_per_quarter_hour() {

@@ -14,7 +14,7 @@ pub fn labels(lang: Language) -> Value {
             "severity": "Severity", "urgency": "Urgency", "alerts": "Alerts",
             "opened": "Opened", "ack": "Acknowledge", "resolve": "Resolve",
             "console": "Open in tocsin", "links": "Links", "incident": "Incident",
-            "more": "more", "footer": "Sent by tocsin",
+            "more": "more", "footer": "Sent by tocsin", "new_alerts": "New alerts",
             "voice_intro": "This is tocsin.", "voice_outro": "Please check your incidents.",
             "gap": " ", "stop": ".", "comma": ", ", "colon": ": ",
         }),
@@ -23,7 +23,7 @@ pub fn labels(lang: Language) -> Value {
             "severity": "严重程度", "urgency": "紧急度", "alerts": "告警数",
             "opened": "发生时间", "ack": "认领", "resolve": "解决",
             "console": "在 tocsin 中查看", "links": "相关链接", "incident": "事件",
-            "more": "更多", "footer": "由 tocsin 发送",
+            "more": "更多", "footer": "由 tocsin 发送", "new_alerts": "新告警",
             "voice_intro": "这里是 tocsin 告警通知。", "voice_outro": "请尽快处理。",
             "gap": "", "stop": "。", "comma": "，", "colon": "：",
         }),
@@ -74,7 +74,7 @@ pub fn headline(lang: Language, msg: &Message) -> String {
     if n == 1 {
         let i = &msg.incidents[0];
         let prefix = match (lang, msg.kind) {
-            (_, MessageKind::New | MessageKind::Handoff) => "",
+            (_, MessageKind::New | MessageKind::Handoff | MessageKind::Update) => "",
             (Language::En, MessageKind::Escalated) => "Escalated: ",
             (Language::En, MessageKind::Reminder) => "Reminder: ",
             (Language::En, MessageKind::StillOpen) => "Still open: ",
@@ -114,11 +114,86 @@ pub fn headline(lang: Language, msg: &Message) -> String {
                 MessageKind::Acknowledged => format!("{n} 个事件已认领"),
                 MessageKind::Resolved => format!("{n} 个事件已解决"),
                 MessageKind::Handoff => format!("{n} 个事件"),
+    if n == 1 && msg.kind == MessageKind::Update {
+        return update_headline(lang, &msg.incidents[0]);
+    }
             };
             match service {
                 Some(s) => format!("{s} 有 {what}"),
                 None => format!("有 {what}"),
             }
         }
+    }
+}
+                MessageKind::Update => format!("new alerts in {n} incidents"),
+                MessageKind::Update => format!("{n} 个事件有新告警"),
+
+/// "3 new alerts in INC-12: DiskFull, CpuHigh, +1 more" / "INC-12 新增 3 条告警：...".
+fn update_headline(lang: Language, card: &crate::message::IncidentCard) -> String {
+    let id = if card.id.bytes().all(|b| b.is_ascii_digit()) {
+        format!("INC-{}", card.id)
+    } else {
+        card.id.clone()
+    };
+    let n = card.new_alerts.len();
+    let shown = card.new_alerts.iter().take(3).cloned().collect::<Vec<_>>();
+    let rest = n.saturating_sub(shown.len());
+    match lang {
+        Language::En => {
+            let mut names = shown.join(", ");
+            if rest > 0 {
+                names.push_str(&format!(", +{rest} more"));
+            }
+            let alerts = if n == 1 { "alert" } else { "alerts" };
+            format!("{n} new {alerts} in {id}: {names}")
+        }
+        Language::Zh => {
+            let mut names = shown.join("、");
+            if rest > 0 {
+                names.push_str(&format!(" 等 {n} 条"));
+            }
+            format!("{id} 新增 {n} 条告警：{names}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::card;
+
+    fn update(names: &[&str], n: usize) -> Message {
+        let mut c = card("12", "db down", "P1", "order-db");
+        c.new_alerts = names.iter().map(|s| s.to_string()).collect();
+        Message {
+            kind: MessageKind::Update,
+            incidents: vec![c; n],
+            ..crate::testing::one_incident()
+        }
+    }
+
+    #[test]
+    fn an_update_names_the_alerts_that_joined() {
+        let m = update(&["DiskFull", "CpuHigh", "Swap", "Oom"], 1);
+        assert_eq!(
+            headline(Language::En, &m),
+            "4 new alerts in INC-12: DiskFull, CpuHigh, Swap, +1 more"
+        );
+        assert_eq!(
+            headline(Language::Zh, &m),
+            "INC-12 新增 4 条告警：DiskFull、CpuHigh、Swap 等 4 条"
+        );
+        assert_eq!(
+            headline(Language::En, &update(&["DiskFull"], 1)),
+            "1 new alert in INC-12: DiskFull"
+        );
+        assert_eq!(
+            headline(Language::En, &update(&["A"], 2)),
+            "new alerts in 2 incidents in order-db"
+        );
+        assert_eq!(
+            headline(Language::Zh, &update(&["A"], 2)),
+            "order-db 有 2 个事件有新告警"
+        );
     }
 }

@@ -70,6 +70,7 @@ pub fn message(kind: MessageKind, n: usize) -> Message {
                 ack_url: Some(format!("https://t.example/ack/INC-{i}?sig=x")),
                 resolve_url: Some(format!("https://t.example/resolve/INC-{i}?sig=y")),
                 console_url: Some(format!("https://t.example/incidents/INC-{i}")),
+                new_alerts: vec![],
             })
             .collect(),
         handoff: None,

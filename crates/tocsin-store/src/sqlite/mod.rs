@@ -5,6 +5,7 @@
 //! beside the writer.
 
 mod migrate;
+pub mod group_timers;
 pub mod maintenance;
 pub mod paging;
 mod pool;
