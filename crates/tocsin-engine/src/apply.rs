@@ -2,6 +2,7 @@
 //! An alert that an active silence matches, or that a firing source alert inhibits, fires
 //! without an incident (`incident_id` 0) until that ends; see `silences.rs`, `inhibit.rs`.
 
+use crate::correlation::Choice;
 use crate::index::Index;
 use crate::pending::{PagingCue, Pending, TimelineEntry};
 use tocsin_core::alert::{decide, AlertChange};
@@ -109,6 +110,7 @@ impl Index {
                 );
                 self.alerts_firing += 1;
                 p.history(id, 1, incident_id, "fired", at);
+                self.storm_alert(config, &service.id, incident_id, at, p);
                 self.flap_change(config, key, Some(&e.name), at, p);
                 if !muted.is_empty() {
                     p.history(id, 1, 0, "silenced", at);
@@ -170,6 +172,7 @@ impl Index {
                 };
                 self.alerts_firing += 1;
                 p.history(a.id, a.episode, a.incident_id, "fired", at);
+                self.storm_alert(config, &service.id, a.incident_id, at, p);
                 if !muted.is_empty() {
                     p.history(a.id, a.episode, 0, "silenced", at);
                 }
@@ -292,11 +295,38 @@ impl Index {
     ) -> i64 {
         let at = e.received_at;
         let key = crate::group_timing::group_key_of(config, service, e);
-        let joined = self
-            .open_groups
-            .get(&key)
-            .copied()
-            .filter(|id| self.incidents.get(id).is_some_and(|i| i.state.is_open()));
+        // The catalog host, for correlation (placing again: only new firings come here).
+        let host = if config.correlation.enabled {
+            config.place(e).host
+        } else {
+            None
+        };
+        let joined = if config.correlation.enabled {
+            match self.correlate(config, service, e, host.as_deref(), &key, previous) {
+                Choice::Join(id, why) => {
+                    if let Some(why) = why {
+                        p.timeline(TimelineEntry {
+                            incident_id: id,
+                            at,
+                            actor: ENGINE.into(),
+                            kind: "correlated",
+                            message: format!("alert {} from {} joined: {why}", e.name, e.source),
+                        });
+                    }
+                    Some(id)
+                }
+                Choice::Reopen(id, why) => {
+                    self.reopen_for(id, format!("reopened: alert {} fired again; {why}", e.name), at, p);
+                    Some(id)
+                }
+                Choice::New => None,
+            }
+        } else {
+            self.open_groups
+                .get(&key)
+                .copied()
+                .filter(|id| self.incidents.get(id).is_some_and(|i| i.state.is_open()))
+        };
         let id = match joined {
             Some(id) => id,
             None => {
@@ -357,6 +387,9 @@ impl Index {
         }
         incident.firing_count += 1;
         self.touch_incident(config, id, e.severity, at, p);
+        if config.correlation.enabled {
+            self.note_firing(service, e, host.as_deref(), id);
+        }
         id
     }
 

@@ -37,8 +37,12 @@ pub struct Index {
     pub inhibited: HashMap<u64, Vec<i64>>,
     /// The recent state changes of alerts that changed lately, and which of them flap.
     pub flaps: crate::flapping::Flaps,
+    /// What topology correlation remembers of recent incidents and alerts.
+    pub correlator: crate::correlation::Correlator,
     /// Incidents whose escalation is still moving.
     pub escalations: crate::paging::Escalations,
+    /// The storm detector, the storms in progress and what they touched.
+    pub storms: crate::storm::Storms,
     /// Open incidents' group_wait, group_interval and repeat_interval timers.
     pub group_timers: crate::group_timing::GroupTimers,
     /// The recurring maintenance windows made at run time.
@@ -80,6 +84,7 @@ impl Index {
         index.next_history_seq = state::next_history_seq(conn)?;
         index.heartbeats = state::load_heartbeats(conn)?.into_iter().collect();
         index.escalations = crate::paging::Escalations::load(conn)?;
+        index.storms = crate::storm::Storms::load(conn)?;
         index.group_timers = crate::group_timing::GroupTimers::load(conn)?;
         for s in silences::load_live(conn)? {
             index.silences.insert(s);

@@ -8,9 +8,10 @@
 
 mod apply;
 mod commands;
+mod correlation;
 mod flapping;
-mod heartbeats;
 mod group_timing;
+mod heartbeats;
 mod index;
 mod inhibit;
 mod maintenance;
@@ -19,6 +20,7 @@ mod paging;
 mod pending;
 mod runner;
 mod silences;
+mod storm;
 mod stats;
 
 pub use commands::{CommandError, CommandReply};

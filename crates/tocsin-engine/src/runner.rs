@@ -152,6 +152,10 @@ impl Engine {
     /// start, and after a failed write.
     fn reload(&mut self) -> Result<(), String> {
         self.index = Index::load(&self.conn).map_err(|e| format!("loading state: {e}"))?;
+        let settings = &self.config.load().correlation;
+        self.index.correlator =
+            crate::correlation::Correlator::load(&self.conn, settings, &self.index.incidents)
+                .map_err(|e| format!("loading correlation state: {e}"))?;
         self.applied_lsn = state::applied_lsn(&self.conn).map_err(|e| e.to_string())?;
         self.cursor = LogCursor::open(self.log_dir.clone(), self.applied_lsn);
         self.refresh_stats(true);
@@ -255,8 +259,9 @@ impl Engine {
         let heartbeat = self.index.next_heartbeat_due(&config);
         let silence = self.index.silences.next_due();
         let flap = self.index.flaps.next_due();
-        // Escalation steps are due at their time, without the expiry grace added below;
-        // taking the grace off here makes the wait end right at the step.
+        let storm = self.index.storms.next_due(&config);
+        // Escalation steps and group timers are due at their time, without the expiry grace
+        // added below; taking the grace off here makes the wait end right at the step.
         let escalation = self
             .index
             .paging_due()
@@ -272,6 +277,7 @@ impl Engine {
             .chain(heartbeat)
             .chain(silence)
             .chain(flap)
+            .chain(storm)
             .chain(escalation)
             .chain(maintenance)
             .min()
@@ -286,6 +292,12 @@ impl Engine {
 
     /// Applies a batch and the time-outs that are due, in one transaction. Command replies
     /// are sent only after the commit.
+    /// The id and current episode of an alert, by its key (`tocsin replay` asks, to name
+    /// the incident of each firing it fed).
+    pub fn alert_episode(&self, key: u64) -> Option<(i64, i64)> {
+        self.index.alerts.get(&key).map(|a| (a.id, i64::from(a.episode)))
+    }
+
     pub fn process(&mut self, batch: Vec<Input>) -> Result<(), String> {
         let config = self.config.load_full();
         let mut log_time = self.log_time;
@@ -385,6 +397,7 @@ impl Engine {
             let due = horizon - EXPIRY_GRACE.as_millis() as i64;
             self.index.expire(&config, due, &mut p);
             self.index.calm_flaps(&config, due, &mut p);
+            self.index.storm_tick(&config, due);
             if self.index.has_maintenance(&config) {
                 self.index.schedule_maintenance(&config, due, &tx, &mut p)?;
             }
@@ -411,6 +424,12 @@ impl Engine {
                 earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
                 wrote = true;
                 notified |= self.index.run_paging(&config, horizon, &tx, &mut p)?;
+            }
+            // Storm summaries are pages too: the batch so far is written first.
+            if self.index.storms.pending() {
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                wrote = true;
+                notified |= self.index.run_storms(&config, &tx, &mut p)?;
             }
             if p.is_empty() && max_lsn == self.applied_lsn && !wrote {
                 return Ok(false);
@@ -463,6 +482,8 @@ impl Engine {
         s.alerts_total
             .store(self.index.alerts.len() as i64, Ordering::Relaxed);
         s.applied_lsn.store(self.applied_lsn, Ordering::Relaxed);
+        let storms = self.index.storms.active_count() as i64;
+        s.storms_active.store(storms, Ordering::Relaxed);
         if states_changed {
             let mut counts = [0i64; 4];
             for i in self.index.incidents.values() {

@@ -122,13 +122,27 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     let config = shared.load_full();
     let file =
         std::fs::File::open(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?;
-    let mut firing: Vec<(u64, u64)> = Vec::new();
+    // Firing events of the batch not yet applied (seq, alert key), then of all the stream
+    // (seq, alert id, episode): an alert that fires again later is a new episode, and the
+    // episode is what belongs to an incident.
+    let mut unapplied: Vec<(u64, u64)> = Vec::new();
+    let mut firing: Vec<(u64, i64, i64)> = Vec::new();
     let mut batch: Vec<Input> = Vec::new();
     let (mut events, mut lsn, mut batch_events, mut batch_second) = (0u64, 0u64, 0usize, i64::MIN);
     let mut last_at: Millis = 0;
-    let flush = |batch: &mut Vec<Input>, at: Millis, engine: &mut Engine| -> Result<(), String> {
+    let flush = |batch: &mut Vec<Input>,
+                 at: Millis,
+                 engine: &mut Engine,
+                 unapplied: &mut Vec<(u64, u64)>,
+                 firing: &mut Vec<(u64, i64, i64)>|
+     -> Result<(), String> {
         clock.set(at);
-        engine.process(std::mem::take(batch))
+        engine.process(std::mem::take(batch))?;
+        for (seq, key) in unapplied.drain(..) {
+            let (id, episode) = engine.alert_episode(key).unwrap_or((0, 0));
+            firing.push((seq, id, episode));
+        }
+        Ok(())
     };
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
@@ -150,18 +164,25 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
         let parsed = adapter_for(kind)
             .parse(&Inbound::json(&body), &ctx)
             .map_err(|e| format!("line {} (seq {}): {e}", n + 1, l.seq))?;
-        for e in &parsed {
-            if e.status == Status::Firing {
-                firing.push((l.seq, alert_key(&e.source, &e.dedup_key)));
-            }
-        }
         events += parsed.len() as u64;
         if at / 1000 != batch_second || batch_events >= BATCH_EVENTS {
             if !batch.is_empty() {
-                flush(&mut batch, last_at, &mut engine)?;
+                flush(
+                    &mut batch,
+                    last_at,
+                    &mut engine,
+                    &mut unapplied,
+                    &mut firing,
+                )?;
             }
             batch_second = at / 1000;
             batch_events = 0;
+        }
+        // After the flush above: these are applied with the next one.
+        for e in &parsed {
+            if e.status == Status::Firing {
+                unapplied.push((l.seq, alert_key(&e.source, &e.dedup_key)));
+            }
         }
         batch_events += parsed.len();
         lsn += 1;
@@ -173,21 +194,36 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
         last_at = last_at.max(at);
     }
     if !batch.is_empty() {
-        flush(&mut batch, last_at, &mut engine)?;
+        flush(
+            &mut batch,
+            last_at,
+            &mut engine,
+            &mut unapplied,
+            &mut firing,
+        )?;
     }
     // A day past the last event, so escalations the stream started play out (what would
     // have paged, and whom) and alerts without an end time expire.
-    flush(&mut Vec::new(), last_at + AFTERMATH_MS, &mut engine)?;
+    flush(
+        &mut Vec::new(),
+        last_at + AFTERMATH_MS,
+        &mut engine,
+        &mut unapplied,
+        &mut firing,
+    )?;
     drop(engine);
 
     let conn =
         rusqlite::Connection::open(dir.path().join("tocsin.db")).map_err(|e| e.to_string())?;
-    let incident_of = alert_incidents(&conn).map_err(|e| e.to_string())?;
+    let incident_of = episode_incidents(&conn).map_err(|e| e.to_string())?;
+    let alerts: i64 = conn
+        .query_row("SELECT count(*) FROM alerts", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
     let out = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let mut w = BufWriter::new(out);
     let mut incidents = std::collections::HashSet::new();
-    for (seq, key) in &firing {
-        let id = incident_of.get(key).copied().flatten();
+    for (seq, alert, episode) in &firing {
+        let id = incident_of.get(&(*alert, *episode)).copied();
         let name = id.map_or_else(|| "none".to_string(), |i| format!("INC-{i}"));
         incidents.insert(name.clone());
         writeln!(w, "{{\"seq\": {seq}, \"incident\": \"{name}\"}}").map_err(|e| e.to_string())?;
@@ -200,23 +236,23 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
             |r| r.get(0),
         )
         .map_err(|e| e.to_string())?;
+    let storms = tocsin_store::sqlite::storms::count(&conn).map_err(|e| e.to_string())?;
     Ok(format!(
-        "replayed {events} events ({} firing) into {} alerts and {} incidents; {notifications} notifications would have been sent; {:.1} s",
+        "replayed {events} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent; {:.1} s",
         firing.len(),
-        incident_of.len(),
+        alerts,
         incidents.len(),
         started.elapsed().as_secs_f64()
     ))
 }
 
-/// Each alert's key and the incident it ended in (`None` while a silence kept it out of
-/// one).
-fn alert_incidents(conn: &rusqlite::Connection) -> rusqlite::Result<HashMap<u64, Option<i64>>> {
-    let mut stmt = conn.prepare("SELECT source, dedup_key, incident_id FROM alerts")?;
-    let rows = stmt.query_map([], |r| {
-        let (source, key): (String, String) = (r.get(0)?, r.get(1)?);
-        let incident: Option<i64> = r.get(2)?;
-        Ok((alert_key(&source, &key), incident.filter(|&i| i > 0)))
-    })?;
+/// Each alert episode's incident at the end (none while a silence kept it out of one):
+/// the last history entry of the episode that names one.
+fn episode_incidents(conn: &rusqlite::Connection) -> rusqlite::Result<HashMap<(i64, i64), i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT alert_id, episode, incident_id FROM alert_history WHERE incident_id > 0
+         ORDER BY alert_id, seq",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
     rows.collect()
 }

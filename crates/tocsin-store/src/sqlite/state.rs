@@ -430,3 +430,46 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
         Ok(())
     }
 }
+
+/// One alert firing into an incident, for rebuilding what topology correlation remembers.
+pub struct FiringRow {
+    pub incident_id: i64,
+    pub at: Millis,
+    pub source: String,
+    pub name: String,
+    pub service: String,
+    pub host: Option<String>,
+}
+
+/// The alerts that fired into incidents since `since`, oldest first.
+pub fn load_firings_since(
+    conn: &Connection,
+    since: Millis,
+    mut f: impl FnMut(FiringRow),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT h.incident_id, h.at, a.source, a.name, a.service, a.host
+         FROM alert_history h JOIN alerts a ON a.id = h.alert_id
+         WHERE h.kind = 'fired' AND h.incident_id > 0 AND h.at >= ?1
+         ORDER BY h.at, h.alert_id",
+    )?;
+    let mut rows = stmt.query([since])?;
+    while let Some(r) = rows.next()? {
+        f(FiringRow {
+            incident_id: r.get(0)?,
+            at: r.get(1)?,
+            source: r.get(2)?,
+            name: r.get(3)?,
+            service: r.get(4)?,
+            host: r.get(5)?,
+        });
+    }
+    Ok(())
+}
+
+/// The time of the latest alert history entry (0 when there is none).
+pub fn last_history_at(conn: &Connection) -> rusqlite::Result<Millis> {
+    conn.query_row("SELECT coalesce(max(at), 0) FROM alert_history", [], |r| {
+        r.get(0)
+    })
+}

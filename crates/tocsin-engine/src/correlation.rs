@@ -1,0 +1,216 @@
+//! Topology correlation in the engine: what it remembers of recent incidents (their
+//! footprints in the catalog) and of recent alerts (which incident each fired into), and
+//! the choice `attach` makes with them before it opens a new incident.
+//!
+//! The choice itself is `tocsin_core::correlation`; this keeps its inputs, prunes them as
+//! log time moves on, and rebuilds them from the store at start so a restart in the middle
+//! of a storm does not split it.
+
+use crate::index::Index;
+use crate::pending::{PagingCue, Pending, TimelineEntry};
+use std::collections::HashMap;
+use tocsin_core::config::{Config, Service};
+use tocsin_core::correlation::{choose, CorrelationSettings, Footprint, Placed, Reason};
+use tocsin_core::event::Event;
+use tocsin_core::fingerprint::alert_key;
+use tocsin_core::incident::IncidentState;
+use tocsin_core::time::Millis;
+use tocsin_store::sqlite::state::{self, IncidentRecord};
+
+/// Pruning walks every footprint; once a minute of log time is plenty.
+const PRUNE_EVERY: Millis = 60_000;
+
+#[derive(Default)]
+pub struct Correlator {
+    footprints: HashMap<i64, Footprint>,
+    /// An alert's signature (source, host, name) -> the incident it last fired into, when.
+    /// By signature rather than identity because some tools give every new problem a new
+    /// id (Zabbix's event id) although it is the same check failing again.
+    recent: HashMap<u64, (i64, Millis)>,
+    pruned_at: Millis,
+}
+
+/// Where a newly firing alert goes when correlation is on.
+pub(crate) enum Choice {
+    /// Into this open incident (the same group, its previous incident, or a correlated
+    /// one with the reason to write in its timeline).
+    Join(i64, Option<String>),
+    /// Back into this resolved incident, reopening it: the same alert fired again soon.
+    Reopen(i64, String),
+    New,
+}
+
+/// The signature of an alert: the same check on the same machine, whatever id the tool
+/// gave this occurrence.
+fn signature(e: &Event, host: Option<&str>) -> u64 {
+    let mut what = String::with_capacity(e.name.len() + 32);
+    what.push_str(host.unwrap_or(""));
+    what.push('\u{1f}');
+    what.push_str(&e.name);
+    alert_key(&e.source, &what)
+}
+
+impl Correlator {
+    /// Rebuilds the footprints and recent alerts from the store: the firings of the last
+    /// `recurrence` (or `window`, if longer) before the latest history entry.
+    pub fn load(
+        conn: &rusqlite::Connection,
+        s: &CorrelationSettings,
+        incidents: &HashMap<i64, IncidentRecord>,
+    ) -> rusqlite::Result<Correlator> {
+        let mut c = Correlator::default();
+        let last = state::last_history_at(conn)?;
+        let since = last.saturating_sub(s.recurrence.max(s.window));
+        state::load_firings_since(conn, since, |row| {
+            let opened = incidents
+                .get(&row.incident_id)
+                .map_or(row.at, |i| i.created_at);
+            c.footprints
+                .entry(row.incident_id)
+                .or_insert_with(|| Footprint::new(opened))
+                .record(&row.service, row.host.as_deref(), row.at);
+            let what = format!("{}\u{1f}{}", row.host.as_deref().unwrap_or(""), row.name);
+            c.recent
+                .insert(alert_key(&row.source, &what), (row.incident_id, row.at));
+        })?;
+        c.pruned_at = last;
+        Ok(c)
+    }
+
+    /// Forgets incidents no longer open to correlation and alerts past `recurrence`.
+    fn prune(&mut self, now: Millis, s: &CorrelationSettings) {
+        if now.saturating_sub(self.pruned_at) < PRUNE_EVERY {
+            return;
+        }
+        self.pruned_at = now;
+        self.footprints.retain(|_, f| f.is_open_to(now, s));
+        self.recent
+            .retain(|_, &mut (_, at)| now.saturating_sub(at) <= s.recurrence);
+    }
+
+    /// Notes that an alert fired into `incident` (opened at `opened`).
+    fn record(
+        &mut self,
+        incident: i64,
+        opened: Millis,
+        service: &str,
+        host: Option<&str>,
+        sig: u64,
+        at: Millis,
+    ) {
+        self.footprints
+            .entry(incident)
+            .or_insert_with(|| Footprint::new(opened))
+            .record(service, host, at);
+        self.recent.insert(sig, (incident, at));
+    }
+}
+
+impl Index {
+    /// Where a newly firing alert goes: its group's incident while that one is still
+    /// gathering its fault's alerts; its previous incident while it flaps or that one is
+    /// still gathering; a correlated incident; the incident the same alert fired into
+    /// shortly before (reopened if it had resolved); else a new one.
+    pub(crate) fn correlate(
+        &mut self,
+        config: &Config,
+        service: &Service,
+        e: &Event,
+        host: Option<&str>,
+        group_key: &str,
+        previous: Option<i64>,
+    ) -> Choice {
+        let s = &config.correlation;
+        let at = e.received_at;
+        self.correlator.prune(at, s);
+        let open =
+            |index: &Index, id: i64| index.incidents.get(&id).is_some_and(|i| i.state.is_open());
+        let gathering = |index: &Index, id: i64| {
+            open(index, id)
+                && index
+                    .correlator
+                    .footprints
+                    .get(&id)
+                    .is_some_and(|f| f.is_open_to(at, s))
+        };
+        if let Some(&id) = self.open_groups.get(group_key) {
+            if gathering(self, id) {
+                return Choice::Join(id, None);
+            }
+        }
+        if let Some(prev) = previous {
+            let key = alert_key(&e.source, &e.dedup_key);
+            if (open(self, prev) && self.flaps.is_flapping(key)) || gathering(self, prev) {
+                return Choice::Join(prev, None);
+            }
+        }
+        let uplinks = host.map(|h| config.uplinks(h)).unwrap_or_default();
+        let placed = Placed {
+            service: &service.id,
+            host,
+            uplinks: &uplinks,
+            depends_on: &service.depends_on,
+        };
+        let candidates = self
+            .correlator
+            .footprints
+            .iter()
+            .filter(|(id, _)| open(self, **id))
+            .map(|(id, f)| (*id, f));
+        if let Some((id, reason)) = choose(candidates, &placed, at, s) {
+            return Choice::Join(id, Some(reason.explain(host)));
+        }
+        let sig = signature(e, host);
+        if let Some(&(id, last)) = self.correlator.recent.get(&sig) {
+            let ago = at.saturating_sub(last);
+            if ago <= s.recurrence && self.incidents.contains_key(&id) {
+                let why = Reason::Recurrence { ago }.explain(None);
+                return if open(self, id) {
+                    Choice::Join(id, Some(why))
+                } else {
+                    Choice::Reopen(id, why)
+                };
+            }
+        }
+        Choice::New
+    }
+
+    /// Remembers that the alert fired into `incident`.
+    pub(crate) fn note_firing(
+        &mut self,
+        service: &Service,
+        e: &Event,
+        host: Option<&str>,
+        id: i64,
+    ) {
+        let opened = self
+            .incidents
+            .get(&id)
+            .map_or(e.received_at, |i| i.created_at);
+        let sig = signature(e, host);
+        self.correlator
+            .record(id, opened, &service.id, host, sig, e.received_at);
+    }
+
+    /// Reopens a resolved incident that an alert fired into again soon after.
+    pub(crate) fn reopen_for(&mut self, id: i64, why: String, at: Millis, p: &mut Pending<'_>) {
+        let Some(i) = self.incidents.get_mut(&id) else {
+            return;
+        };
+        i.state = IncidentState::Triggered;
+        i.resolved_at = None;
+        i.acknowledged_at = None;
+        i.updated_at = at;
+        self.open_groups.entry(i.group_key.clone()).or_insert(id);
+        p.states_changed = true;
+        p.paging.push(PagingCue::Reopened { incident: id, at });
+        p.timeline(TimelineEntry {
+            incident_id: id,
+            at,
+            actor: crate::apply::ENGINE.into(),
+            kind: "reopened",
+            message: why,
+        });
+        p.incident(id);
+    }
+}
