@@ -420,10 +420,10 @@ impl Index {
             Some((level, round)),
             at,
             &prefix,
+            "page",
             conn,
             p,
         )?;
-            "page",
         let names: Vec<String> = people
             .iter()
             .map(|x| format!("{} ({})", x.user, x.via))
@@ -521,9 +521,9 @@ impl Index {
         Ok(out)
     }
 
-    /// Each person's rules turned into notifications in the outbox.
+    /// Each person's rules turned into notifications (`page` or `repeat`) in the outbox.
     #[allow(clippy::too_many_arguments)]
-    fn notify_people(
+    pub(crate) fn notify_people(
         &self,
         config: &Config,
         incident: i64,
@@ -531,10 +531,10 @@ impl Index {
         level: Option<(usize, u32)>,
         at: Millis,
         why: &str,
+        kind: &str,
         conn: &Connection,
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<bool> {
-        kind: &str,
         let Some(i) = self.incidents.get(&incident) else {
             return Ok(false);
         };
@@ -590,11 +590,11 @@ impl Index {
                         due_at: at + step.after,
                         only_if_unacked: step.after > 0,
                         at,
+                        kind,
+                        since: None,
                     },
                 )?;
                 added = true;
-                        kind,
-                        since: None,
             }
         }
         Ok(added)
@@ -686,11 +686,11 @@ impl Index {
                                 due_at: d.at,
                                 only_if_unacked: false,
                                 at: d.at,
+                                kind: &n.kind,
+                                since: n.since,
                             },
                         )?;
                         added = true;
-                                kind: &n.kind,
-                                since: n.since,
                     }
                 }
             }

@@ -35,9 +35,9 @@ impl MessageKind {
             MessageKind::Escalated => "escalated",
             MessageKind::Reminder => "reminder",
             MessageKind::StillOpen => "still_open",
+            MessageKind::Update => "update",
             MessageKind::Acknowledged => "acknowledged",
             MessageKind::Resolved => "resolved",
-            MessageKind::Update => "update",
             MessageKind::Handoff => "handoff",
         }
     }
@@ -76,12 +76,12 @@ pub struct IncidentCard {
     pub ack_url: Option<String>,
     pub resolve_url: Option<String>,
     pub console_url: Option<String>,
-}
-
-/// Who receives it, over which address of the channel.
     /// For an update: the names of the alerts that joined since the reader was last told.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub new_alerts: Vec<String>,
+}
+
+/// Who receives it, over which address of the channel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recipient {
     pub user_id: String,

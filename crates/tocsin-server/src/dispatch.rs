@@ -129,7 +129,7 @@ fn throttled(
 /// Due notifications to one person at one address on one channel, together.
 fn groups(due: impl Iterator<Item = NotificationRow>) -> Vec<Vec<NotificationRow>> {
     let mut out: Vec<Vec<NotificationRow>> = Vec::new();
-    let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut index: HashMap<(String, String, String, String), usize> = HashMap::new();
     for n in due {
         // Updates and repeats say something else than a page: they are not bundled with one.
         let key = (
@@ -318,9 +318,9 @@ fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::Use
         // The API needs a token a reader's mail client does not have; the console will give
         // this a page to open.
         console_url: None,
+        new_alerts: Vec::new(),
     }
 }
-        new_alerts: Vec::new(),
 
 /// Logs the outcome of each notification of a group; the engine applies them in order.
 async fn report_all(
@@ -365,10 +365,10 @@ mod tests {
             attempts: 0,
             last_error: None,
             sent_at: None,
-        }
-    }
             kind: "page".into(),
             since: None,
+        }
+    }
 
     #[test]
     fn calls_are_throttled_per_person_per_quarter_hour() {

@@ -71,6 +71,9 @@ pub fn headline(lang: Language, msg: &Message) -> String {
         };
     }
     let n = msg.incidents.len();
+    if n == 1 && msg.kind == MessageKind::Update {
+        return update_headline(lang, &msg.incidents[0]);
+    }
     if n == 1 {
         let i = &msg.incidents[0];
         let prefix = match (lang, msg.kind) {
@@ -96,6 +99,7 @@ pub fn headline(lang: Language, msg: &Message) -> String {
                 MessageKind::Escalated => format!("{n} incidents escalated"),
                 MessageKind::Reminder => format!("{n} incidents still unacknowledged"),
                 MessageKind::StillOpen => format!("{n} incidents still open"),
+                MessageKind::Update => format!("new alerts in {n} incidents"),
                 MessageKind::Acknowledged => format!("{n} incidents acknowledged"),
                 MessageKind::Resolved => format!("{n} incidents resolved"),
                 MessageKind::Handoff => format!("{n} incidents"),
@@ -111,12 +115,10 @@ pub fn headline(lang: Language, msg: &Message) -> String {
                 MessageKind::Escalated => format!("{n} 个事件已升级"),
                 MessageKind::Reminder => format!("{n} 个事件仍未认领"),
                 MessageKind::StillOpen => format!("{n} 个事件仍未解决"),
+                MessageKind::Update => format!("{n} 个事件有新告警"),
                 MessageKind::Acknowledged => format!("{n} 个事件已认领"),
                 MessageKind::Resolved => format!("{n} 个事件已解决"),
                 MessageKind::Handoff => format!("{n} 个事件"),
-    if n == 1 && msg.kind == MessageKind::Update {
-        return update_headline(lang, &msg.incidents[0]);
-    }
             };
             match service {
                 Some(s) => format!("{s} 有 {what}"),
@@ -125,8 +127,6 @@ pub fn headline(lang: Language, msg: &Message) -> String {
         }
     }
 }
-                MessageKind::Update => format!("new alerts in {n} incidents"),
-                MessageKind::Update => format!("{n} 个事件有新告警"),
 
 /// "3 new alerts in INC-12: DiskFull, CpuHigh, +1 more" / "INC-12 新增 3 条告警：...".
 fn update_headline(lang: Language, card: &crate::message::IncidentCard) -> String {

@@ -5,8 +5,8 @@
 //! beside the writer.
 
 mod migrate;
-pub mod group_timers;
 pub mod maintenance;
+pub mod group_timers;
 pub mod paging;
 mod pool;
 pub mod queries;
