@@ -289,6 +289,10 @@ impl Index {
         conn: &Connection,
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<bool> {
+        // During a storm its summary tells the news of the storm's incidents.
+        if self.in_storm(incident) {
+            return Ok(false);
+        }
         let people = store::paged_people(conn, incident, at)?;
         let new = self.incidents[&incident].alert_count - row.announced;
         let mut told = Vec::new();

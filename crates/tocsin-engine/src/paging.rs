@@ -252,6 +252,9 @@ impl Index {
             return Ok(false);
         };
         let (service_id, severity) = (i.service.clone(), i.severity);
+        if self.held_by_storm(incident, at, p) {
+            return Ok(false);
+        }
         let service = config.service(&service_id);
         let Some(policy) = service.and_then(|s| config.policy_for(s)) else {
             // Worth a line only where paging is set up at all: then it is a gap in the config.

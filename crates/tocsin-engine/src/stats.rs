@@ -13,6 +13,8 @@ pub struct EngineStats {
     pub events_applied: AtomicU64,
     /// Resolves for alerts that were not firing.
     pub events_ignored: AtomicU64,
+    /// Storms in progress.
+    pub storms_active: AtomicI64,
     /// Woken when the outbox gained notifications, so the dispatcher sends them at once.
     pub outbox: tokio::sync::Notify,
 }

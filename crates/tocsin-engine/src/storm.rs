@@ -12,6 +12,7 @@ use crate::apply::ENGINE;
 use crate::index::Index;
 use crate::pending::{Pending, TimelineEntry};
 use rusqlite::Connection;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tocsin_core::config::Config;
 use tocsin_core::storm::{Change, Detector, Rate, Scope, StormPolicy};
@@ -21,7 +22,8 @@ use tocsin_store::sqlite::storms::{self as store, StormRow};
 #[derive(Default)]
 pub struct Storms {
     detector: Detector,
-    /// The storms in progress, by scope, as they will be stored.
+    /// The storms in progress, by scope, as they will be stored. A storm is stored (and gets
+    /// its id) with its first alert: until then its id is 0 (see `mark_storm`).
     active: BTreeMap<Scope, StormRow>,
     /// (storm, incident) pairs of the storms in progress already marked -> whether the
     /// incident opened inside the storm, so that its own page is the storm's summary.
@@ -76,7 +78,14 @@ impl Storms {
     /// When a storm may end or a summary fall due, for the engine's wake-ups.
     pub fn next_due(&self, config: &Config) -> Option<Millis> {
         let policy = config.storms?;
-        let summary = self.active.values().filter_map(|r| r.next_summary_at).min();
+        // A storm with no incident yet has nothing to send: its summary waits for an alert,
+        // not for the clock (else the engine would wake at once, again and again).
+        let summary = self
+            .active
+            .values()
+            .filter(|r| r.lead_incident.is_some())
+            .filter_map(|r| r.next_summary_at)
+            .min();
         self.detector
             .next_due(&policy)
             .into_iter()
@@ -85,7 +94,7 @@ impl Storms {
     }
 
     pub fn active_count(&self) -> usize {
-        self.active.len()
+        self.active.values().filter(|r| r.id != 0).count()
     }
 
     /// Whether the batch has storm writes or summaries waiting.
@@ -96,7 +105,8 @@ impl Storms {
             || !self.links.is_empty()
     }
 
-    /// Applies what the detector decided: new storms stored, ended ones closed.
+    /// Applies what the detector decided: new storms kept until their first alert, ended
+    /// ones closed.
     fn on_changes(&mut self, policy: &StormPolicy, changes: Vec<Change>) {
         for change in changes {
             match change {
@@ -107,7 +117,7 @@ impl Storms {
                     baseline,
                 } => {
                     let row = StormRow {
-                        id: self.next_id,
+                        id: 0,
                         scope: scope.kind().into(),
                         service: scope.service().map(str::to_string),
                         started_at: at,
@@ -122,12 +132,11 @@ impl Storms {
                         next_summary_at: Some(at),
                         alerts_at_summary: 0,
                     };
-                    self.next_id += 1;
-                    self.dirty_storms.insert(row.id, row.clone());
                     self.active.insert(scope, row);
                 }
                 Change::Ended { scope, at, peak } => {
-                    let Some(mut row) = self.active.remove(&scope) else {
+                    let Some(mut row) = self.active.remove(&scope).filter(|r| r.id != 0) else {
+                        // Never had an alert of its own: nothing to close.
                         continue;
                     };
                     row.ended_at = Some(at);
@@ -169,7 +178,7 @@ impl Storms {
 
 impl Index {
     /// A newly firing alert (first fire or re-fire) of `service`, in incident `incident_id`
-    /// (0 when muted), at `at`: counted, and marked with the storms covering its service.
+    /// (0 when muted), at `at`: counted, and marked with the storm it belongs to.
     pub(crate) fn storm_alert(
         &mut self,
         config: &Config,
@@ -188,36 +197,80 @@ impl Index {
             .incidents
             .get(&incident_id)
             .is_some_and(|i| i.created_at == at && i.alert_count <= 1);
-        for scope in self.storms.detector.covering(service) {
-            let count = self.storms.detector.count(&scope);
-            let peak = self.storms.detector.active(&scope).map_or(0, |a| a.peak);
-            let Some(row) = self.storms.active.get_mut(&scope) else {
-                continue;
-            };
-            row.alerts += 1;
-            row.peak_rate = row.peak_rate.max(policy.per_minute(f64::from(peak)));
-            let key = (row.id, incident_id);
-            if incident_id != 0 && !self.storms.touched.contains_key(&key) {
-                self.storms.touched.insert(key, newborn);
-                row.incidents += 1;
-                row.lead_incident.get_or_insert(incident_id);
-                self.storms.links.push((row.id, incident_id, newborn));
-                p.timeline(TimelineEntry {
-                    incident_id,
-                    at,
-                    actor: ENGINE.into(),
-                    kind: "storm",
-                    message: format!(
-                        "storm in {}: {:.0} new alerts/min against a normal {:.0}/min",
-                        scope.describe(),
-                        policy.per_minute(f64::from(count)),
-                        row.baseline_rate
-                    ),
-                });
-            }
-            self.storms.dirty_storms.insert(row.id, row.clone());
+        // An alert belongs to one storm: its own service's if it has one, else a global one
+        // its service is part of. A burst on one service starts both (it is most of what
+        // all services have), and two storms summarising the same incidents would page the
+        // same people twice; the global storm then summarises only the services without a
+        // storm of their own, and pages nobody while there are none (it has no incident).
+        if let Some(scope) = self.storms.detector.covering(service).into_iter().next() {
+            self.mark_storm(&policy, &scope, incident_id, newborn, at, p);
         }
         self.storms.summaries_due(&policy, at);
+    }
+
+    /// Counts a new alert of incident `incident_id` in the storm of `scope`; the first one of
+    /// each incident marks it (timeline, link) and the first incident is the storm's lead.
+    fn mark_storm(
+        &mut self,
+        policy: &StormPolicy,
+        scope: &Scope,
+        incident_id: i64,
+        newborn: bool,
+        at: Millis,
+        p: &mut Pending<'_>,
+    ) {
+        let count = self.storms.detector.count(scope);
+        let Some(active) = self.storms.detector.active(scope) else {
+            return;
+        };
+        let peak = active.peak;
+        let row = match self.storms.active.entry(scope.clone()) {
+            Entry::Occupied(row) => row.into_mut(),
+            // Started before a restart, with no alert of its own yet (so not stored).
+            Entry::Vacant(slot) => slot.insert(StormRow {
+                id: 0,
+                scope: scope.kind().into(),
+                service: scope.service().map(str::to_string),
+                started_at: active.started_at,
+                ended_at: None,
+                start_rate: policy.per_minute(f64::from(count)),
+                baseline_rate: policy.per_minute(active.baseline),
+                peak_rate: policy.per_minute(f64::from(peak)),
+                alerts: 0,
+                incidents: 0,
+                lead_incident: None,
+                summaries: 0,
+                next_summary_at: Some(at),
+                alerts_at_summary: 0,
+            }),
+        };
+        if row.id == 0 {
+            // Its first alert: from now on it is a storm people see.
+            row.id = self.storms.next_id;
+            self.storms.next_id += 1;
+        }
+        row.alerts += 1;
+        row.peak_rate = row.peak_rate.max(policy.per_minute(f64::from(peak)));
+        let key = (row.id, incident_id);
+        if incident_id != 0 && !self.storms.touched.contains_key(&key) {
+            self.storms.touched.insert(key, newborn);
+            row.incidents += 1;
+            row.lead_incident.get_or_insert(incident_id);
+            self.storms.links.push((row.id, incident_id, newborn));
+            p.timeline(TimelineEntry {
+                incident_id,
+                at,
+                actor: ENGINE.into(),
+                kind: "storm",
+                message: format!(
+                    "storm in {}: {:.0} new alerts/min against a normal {:.0}/min",
+                    scope.describe(),
+                    policy.per_minute(f64::from(count)),
+                    row.baseline_rate
+                ),
+            });
+        }
+        self.storms.dirty_storms.insert(row.id, row.clone());
     }
 
     /// Storms that ended and summaries that fell due by `now` (the engine's time horizon).

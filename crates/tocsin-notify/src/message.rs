@@ -26,6 +26,8 @@ pub enum MessageKind {
     Resolved,
     /// A schedule hand-off: the reader's shift starts soon (no incidents).
     Handoff,
+    /// A storm's summary (or an update of it): many incidents at once, told as one.
+    Storm,
 }
 
 impl MessageKind {
@@ -39,6 +41,7 @@ impl MessageKind {
             MessageKind::Acknowledged => "acknowledged",
             MessageKind::Resolved => "resolved",
             MessageKind::Handoff => "handoff",
+            MessageKind::Storm => "storm",
         }
     }
     /// Whether the reader is asked to act (the ack and resolve links matter).
@@ -105,6 +108,28 @@ pub struct Message {
     /// The shift a hand-off reminder is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handoff: Option<Handoff>,
+    /// The storm a storm summary is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storm: Option<StormNote>,
+}
+
+/// A storm as its summary tells it (see docs/storms.md). Receivers that can edit a message
+/// in place replace the one with the same `id` (`summary` counts 1, 2, 3 ...).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StormNote {
+    pub id: i64,
+    /// The service it is in, or `all services`.
+    pub scope: String,
+    pub summary: i64,
+    pub alerts: i64,
+    pub incidents: i64,
+    pub services: i64,
+    pub hosts: i64,
+    /// New alerts a minute at its worst, and normally.
+    pub peak_rate: f64,
+    pub normal_rate: f64,
+    /// The most frequent alert names, with how many alerts have each.
+    pub top_alerts: Vec<(String, i64)>,
 }
 
 /// A shift that starts soon, its times already written in the reader's zone.

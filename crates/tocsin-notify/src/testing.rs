@@ -52,6 +52,7 @@ pub fn one_incident() -> Message {
         kind: MessageKind::New,
         incidents: vec![c],
         handoff: None,
+        storm: None,
     }
 }
 
@@ -70,6 +71,7 @@ pub fn bundle(n: usize) -> Message {
             })
             .collect(),
         handoff: None,
+        storm: None,
     }
 }
 

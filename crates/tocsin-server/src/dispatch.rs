@@ -212,7 +212,9 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
         },
         incidents: cards,
         handoff: None,
+        storm: None,
     };
+    let message = crate::storm_message::with_summary(state, &group, message).await;
     let to = Recipient {
         user_id: user.id.clone(),
         name: user.name.clone(),

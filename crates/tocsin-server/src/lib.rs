@@ -17,6 +17,7 @@ mod routes;
 mod server;
 mod sink;
 mod state;
+mod storm_message;
 
 pub use auth::{generate_token, sha256_hex};
 pub use links::write_secret_file;

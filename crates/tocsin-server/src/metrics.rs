@@ -38,6 +38,7 @@ pub struct Metrics {
     pub log_lsn: Gauge,
     applied_lsn: Gauge,
     alerts_firing: Gauge,
+    storms_active: Gauge,
     alerts_total: Gauge,
     events_ignored: Gauge,
     incidents: Family<StateLabel, Gauge>,
@@ -55,6 +56,7 @@ impl Metrics {
             log_lsn: Gauge::default(),
             applied_lsn: Gauge::default(),
             alerts_firing: Gauge::default(),
+            storms_active: Gauge::default(),
             alerts_total: Gauge::default(),
             events_ignored: Gauge::default(),
             incidents: Family::default(),
@@ -95,6 +97,11 @@ impl Metrics {
             m.alerts_firing.clone(),
         );
         r.register(
+            "tocsin_storms_active",
+            "Alert storms in progress (see docs/storms.md)",
+            m.storms_active.clone(),
+        );
+        r.register(
             "tocsin_alerts",
             "Alerts known (firing or resolved)",
             m.alerts_total.clone(),
@@ -122,6 +129,8 @@ impl Metrics {
             .set(s.applied_lsn.load(Ordering::Relaxed) as i64);
         self.alerts_firing
             .set(s.alerts_firing.load(Ordering::Relaxed));
+        self.storms_active
+            .set(s.storms_active.load(Ordering::Relaxed));
         self.alerts_total
             .set(s.alerts_total.load(Ordering::Relaxed));
         self.events_ignored

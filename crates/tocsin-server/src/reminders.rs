@@ -89,6 +89,7 @@ async fn remind(config: &Arc<Config>, sc: &Schedule, shift: &Shift) {
             start: local(shift.start),
             end: local(shift.end),
         }),
+        storm: None,
     };
     let to = Recipient {
         user_id: user.id.clone(),

@@ -53,6 +53,9 @@ impl HttpChannel for Webhook {
         if let Some(h) = &msg.handoff {
             body["handoff"] = json!(h);
         }
+        if let Some(s) = &msg.storm {
+            body["storm"] = json!(s);
+        }
         let mut req = HttpRequest::post_json(self.url.expose().to_string(), &body);
         for (k, v) in &self.headers {
             req.headers.push((k.clone(), v.clone()));

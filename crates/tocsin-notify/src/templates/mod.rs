@@ -129,6 +129,7 @@ impl Templates {
             "recipient": to,
             "greeting": strings::greeting(to.language, &to.name),
             "incidents": incidents,
+            "storm": msg.storm,
             "t": strings::labels(to.language),
             "mention": "",
             "dialect": "markdown",

@@ -2,7 +2,7 @@
 //! differs between English and Chinese ("7 new incidents in order-api" / "order-api 有 7 个新
 //! 事件"), so it is composed here rather than in every template.
 
-use crate::message::{Message, MessageKind};
+use crate::message::{Message, MessageKind, StormNote};
 use serde_json::{json, Value};
 use tocsin_core::config::Language;
 
@@ -17,6 +17,9 @@ pub fn labels(lang: Language) -> Value {
             "more": "more", "footer": "Sent by tocsin", "new_alerts": "New alerts",
             "voice_intro": "This is tocsin.", "voice_outro": "Please check your incidents.",
             "gap": " ", "stop": ".", "comma": ", ", "colon": ": ",
+            "storm_top": "Most frequent alerts",
+            "storm_rate": "new alerts/min at the worst; normally",
+            "storm_note": "Until the storm ends, this summary stands for the pages of its incidents.",
         }),
         Language::Zh => json!({
             "priority": "优先级", "state": "状态", "service": "服务", "team": "团队",
@@ -26,7 +29,44 @@ pub fn labels(lang: Language) -> Value {
             "more": "更多", "footer": "由 tocsin 发送", "new_alerts": "新告警",
             "voice_intro": "这里是 tocsin 告警通知。", "voice_outro": "请尽快处理。",
             "gap": "", "stop": "。", "comma": "，", "colon": "：",
+            "storm_top": "最多的告警",
+            "storm_rate": "条新告警/分钟（峰值）；平时",
+            "storm_note": "风暴结束前，这些事件不再逐条通知，由本摘要代替。",
         }),
+    }
+}
+
+/// "Alert storm in order-api: 312 alerts, 40 incidents, 3 services, 280 hosts", with the
+/// update's number after the first summary.
+fn storm_headline(lang: Language, s: &StormNote) -> String {
+    match lang {
+        Language::En => {
+            let what = if s.summary > 1 {
+                format!("Alert storm update {}", s.summary - 1)
+            } else {
+                "Alert storm".to_string()
+            };
+            format!(
+                "{what} in {}: {} alerts, {} incidents, {} services, {} hosts",
+                s.scope, s.alerts, s.incidents, s.services, s.hosts
+            )
+        }
+        Language::Zh => {
+            let scope = if s.scope == "all services" {
+                "全部服务"
+            } else {
+                s.scope.as_str()
+            };
+            let what = if s.summary > 1 {
+                format!("告警风暴（第 {} 次更新）", s.summary - 1)
+            } else {
+                "告警风暴".to_string()
+            };
+            format!(
+                "{scope} {what}：{} 条告警，{} 个事件，{} 个服务，{} 台主机",
+                s.alerts, s.incidents, s.services, s.hosts
+            )
+        }
     }
 }
 
@@ -61,6 +101,9 @@ pub fn greeting(lang: Language, name: &str) -> String {
 
 /// One line naming what the message is about.
 pub fn headline(lang: Language, msg: &Message) -> String {
+    if let Some(s) = &msg.storm {
+        return storm_headline(lang, s);
+    }
     if let Some(h) = &msg.handoff {
         return match lang {
             Language::En => format!(
@@ -77,7 +120,7 @@ pub fn headline(lang: Language, msg: &Message) -> String {
     if n == 1 {
         let i = &msg.incidents[0];
         let prefix = match (lang, msg.kind) {
-            (_, MessageKind::New | MessageKind::Handoff | MessageKind::Update) => "",
+            (_, MessageKind::New | MessageKind::Storm | MessageKind::Handoff | MessageKind::Update) => "",
             (Language::En, MessageKind::Escalated) => "Escalated: ",
             (Language::En, MessageKind::Reminder) => "Reminder: ",
             (Language::En, MessageKind::StillOpen) => "Still open: ",
@@ -102,7 +145,7 @@ pub fn headline(lang: Language, msg: &Message) -> String {
                 MessageKind::Update => format!("new alerts in {n} incidents"),
                 MessageKind::Acknowledged => format!("{n} incidents acknowledged"),
                 MessageKind::Resolved => format!("{n} incidents resolved"),
-                MessageKind::Handoff => format!("{n} incidents"),
+                MessageKind::Handoff | MessageKind::Storm => format!("{n} incidents"),
             };
             match service {
                 Some(s) => format!("{what} in {s}"),
@@ -118,7 +161,7 @@ pub fn headline(lang: Language, msg: &Message) -> String {
                 MessageKind::Update => format!("{n} 个事件有新告警"),
                 MessageKind::Acknowledged => format!("{n} 个事件已认领"),
                 MessageKind::Resolved => format!("{n} 个事件已解决"),
-                MessageKind::Handoff => format!("{n} 个事件"),
+                MessageKind::Handoff | MessageKind::Storm => format!("{n} 个事件"),
             };
             match service {
                 Some(s) => format!("{s} 有 {what}"),

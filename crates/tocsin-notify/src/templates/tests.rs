@@ -130,6 +130,7 @@ fn a_handoff_reminder_renders_in_every_form() {
             start: "03-02 09:00".into(),
             end: "03-09 09:00".into(),
         }),
+        storm: None,
     };
     assert_eq!(
         t.title(&en_reader(), &msg).unwrap(),
@@ -157,4 +158,98 @@ fn a_handoff_reminder_renders_in_every_form() {
         .contains("on call"));
     let mail = t.email(&zh_reader(), &msg).unwrap();
     assert!(mail.subject.contains("值班") && mail.html.contains("值班"));
+}
+
+/// A storm's summary (or its update `summary - 1`) filed under its first incident.
+fn storm_summary(scope: &str, summary: i64) -> Message {
+    let mut msg = one_incident();
+    msg.kind = MessageKind::Storm;
+    msg.storm = Some(crate::message::StormNote {
+        id: 3,
+        scope: scope.into(),
+        summary,
+        alerts: 312,
+        incidents: 40,
+        services: 12,
+        hosts: 280,
+        peak_rate: 319.6,
+        normal_rate: 4.2,
+        top_alerts: vec![
+            ("HostDown".into(), 200),
+            ("PingLoss".into(), 80),
+            ("HttpDown".into(), 30),
+            ("DiskFull".into(), 2),
+        ],
+    });
+    msg
+}
+
+#[test]
+fn a_storm_summary_tells_the_storm_in_both_languages() {
+    let t = Templates::builtin();
+    let first = storm_summary("all services", 1);
+    assert_eq!(
+        t.title(&en_reader(), &first).unwrap(),
+        "Alert storm in all services: 312 alerts, 40 incidents, 12 services, 280 hosts"
+    );
+    assert_eq!(
+        t.title(&zh_reader(), &first).unwrap(),
+        "全部服务 告警风暴：312 条告警，40 个事件，12 个服务，280 台主机"
+    );
+    let update = storm_summary("order-api", 3);
+    assert_eq!(
+        t.title(&en_reader(), &update).unwrap(),
+        "Alert storm update 2 in order-api: 312 alerts, 40 incidents, 12 services, 280 hosts"
+    );
+    assert_eq!(
+        t.title(&zh_reader(), &update).unwrap(),
+        "order-api 告警风暴（第 2 次更新）：312 条告警，40 个事件，12 个服务，280 台主机"
+    );
+
+    // SMS: the headline and the three most frequent alerts.
+    let sms = t.short(&en_reader(), &first, false).unwrap();
+    assert!(
+        sms.starts_with(
+            "[tocsin] Alert storm in all services: 312 alerts, 40 incidents, 12 services, \
+             280 hosts\nMost frequent alerts: HostDown ×200, PingLoss ×80, HttpDown ×30"
+        ),
+        "{sms}"
+    );
+    assert!(!sms.contains("DiskFull"), "{sms}");
+    let sms = t.short(&zh_reader(), &first, false).unwrap();
+    assert!(
+        sms.contains("\n最多的告警：HostDown ×200，PingLoss ×80，HttpDown ×30"),
+        "{sms}"
+    );
+
+    // Chat: the rate against the normal one, all top alerts, and what the summary stands for.
+    let md = t
+        .markdown(&en_reader(), &first, Dialect::Markdown, "")
+        .unwrap();
+    for line in [
+        "- 320 new alerts/min at the worst; normally 4",
+        "- Most frequent alerts: HostDown ×200, PingLoss ×80, HttpDown ×30, DiskFull ×2",
+        "- Until the storm ends, this summary stands for the pages of its incidents.",
+    ] {
+        assert!(md.contains(line), "{line:?} in {md}");
+    }
+    let md = t
+        .markdown(&zh_reader(), &first, Dialect::Markdown, "")
+        .unwrap();
+    for line in [
+        "- 320 条新告警/分钟（峰值）；平时 4",
+        "- 最多的告警：HostDown ×200，PingLoss ×80，HttpDown ×30，DiskFull ×2",
+        "- 风暴结束前，这些事件不再逐条通知，由本摘要代替。",
+    ] {
+        assert!(md.contains(line), "{line:?} in {md}");
+    }
+
+    // Mail and cards carry the headline too.
+    let mail = t.email(&zh_reader(), &first).unwrap();
+    assert!(mail.subject.contains("告警风暴"), "{}", mail.subject);
+    assert!(t
+        .teams_card(&en_reader(), &update)
+        .unwrap()
+        .to_string()
+        .contains("Alert storm update 2"));
 }

@@ -74,5 +74,6 @@ pub fn message(kind: MessageKind, n: usize) -> Message {
             })
             .collect(),
         handoff: None,
+        storm: None,
     }
 }

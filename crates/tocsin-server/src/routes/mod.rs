@@ -7,6 +7,7 @@ mod alerts;
 mod calendar;
 mod catalog;
 mod incidents;
+mod storms;
 mod intake;
 mod ops;
 mod overrides;
@@ -45,6 +46,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/alerts/{id}", get(alerts::one))
         .route("/api/v1/incidents", get(incidents::list))
         .route("/api/v1/incidents/{id}", get(incidents::one))
+        .route("/api/v1/storms", get(storms::list))
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{name}", delete(tokens::remove))

@@ -5,8 +5,8 @@
 //! beside the writer.
 
 mod migrate;
-pub mod maintenance;
 pub mod group_timers;
+pub mod maintenance;
 pub mod paging;
 mod pool;
 pub mod queries;
@@ -15,6 +15,7 @@ pub mod schedules;
 pub mod silence_audit;
 pub mod silences;
 pub mod state;
+pub mod storms;
 pub mod tokens;
 
 pub use pool::ReadPool;

@@ -107,9 +107,11 @@ pub struct IncidentRow {
     pub resolved_at: Option<String>,
     pub closed_at: Option<String>,
     pub last_alert_at: String,
+    /// Whether a storm touched it (see docs/storms.md).
+    pub storm: bool,
 }
 
-pub(crate) const INCIDENT_COLUMNS: &str = "id, title, service, team, state, priority, priority_manual, impact, severity, assignee, alert_count, firing_count, created_at, updated_at, acknowledged_at, resolved_at, closed_at, last_alert_at";
+pub(crate) const INCIDENT_COLUMNS: &str = "id, title, service, team, state, priority, priority_manual, impact, severity, assignee, alert_count, firing_count, created_at, updated_at, acknowledged_at, resolved_at, closed_at, last_alert_at, EXISTS (SELECT 1 FROM storm_incidents s WHERE s.incident_id = incidents.id)";
 
 impl IncidentRow {
     /// `urgency_of` maps the stored worst severity to urgency with the current matrix.
@@ -140,6 +142,7 @@ impl IncidentRow {
             resolved_at: r.get::<_, Option<i64>>(15)?.map(time),
             closed_at: r.get::<_, Option<i64>>(16)?.map(time),
             last_alert_at: time(r.get(17)?),
+            storm: r.get(18)?,
         })
     }
 }

@@ -1,0 +1,336 @@
+//! Storms in the engine on a manual clock: a burst of new alerts on one service is a storm;
+//! the incidents it opens are not paged one by one but summarised once, then updated at most
+//! every `summary_interval` and only when new alerts came; an incident on a service outside
+//! the storm pages as usual meanwhile; and a restart goes on with the storm in progress.
+
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+use tocsin_core::clock::ManualClock;
+use tocsin_core::config::load_str;
+use tocsin_core::event::{Event, Severity, Status};
+use tocsin_engine::{Engine, EngineStats, Input, EXPIRY_GRACE};
+use tocsin_store::log::{self, LogEntry};
+use tocsin_store::sqlite::storms::{self, StormRow};
+
+const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+const SEC: i64 = 1_000;
+const MIN: i64 = 60_000;
+/// Time-driven steps fall due once the clock is this far past them.
+const GRACE: i64 = EXPIRY_GRACE.as_millis() as i64;
+
+/// A storm at 10 new alerts a minute (a fresh service's normal is the floor of 1, times 10);
+/// a long calm so the storm outlives its burst and a quiet summary interval can be seen.
+/// Correlation is off so that each alert opens its own incident, each of which would page.
+const CONFIG: &str = r#"
+storms: {factor: 10, min_alerts: 10, window: 1m, summary_interval: 5m, calm: 15m}
+correlation: {enabled: false}
+services: [{id: core}, {id: web}]
+users:
+  - id: alice
+    contacts: [{type: email, to: alice@example.com}]
+channels:
+  - {id: mail, type: email, host: localhost, tls: none, from: tocsin@example.com}
+escalation_policies:
+  - {id: ops, levels: [{delay: 30m, targets: [{user: alice}]}]}
+teams: [{id: ops, members: [alice], escalation_policy: ops}]
+"#;
+
+struct Harness {
+    dir: tempfile::TempDir,
+    engine: Option<Engine>,
+    clock: Arc<ManualClock>,
+    lsn: u64,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let mut h = Harness {
+            dir: tempfile::tempdir().unwrap(),
+            engine: None,
+            clock: Arc::new(ManualClock::new(T0)),
+            lsn: 0,
+        };
+        h.open();
+        h
+    }
+
+    /// Opens (or reopens, as after a restart) the engine on the same store.
+    fn open(&mut self) {
+        self.engine = None;
+        let log_dir = self.dir.path().join("log");
+        let durable = log::recover(&log_dir).unwrap().next_lsn - 1;
+        let config = Arc::new(ArcSwap::from_pointee(load_str(CONFIG).unwrap()));
+        self.engine = Some(
+            Engine::open(
+                &self.dir.path().join("tocsin.db"),
+                &log_dir,
+                durable,
+                config,
+                self.clock.clone(),
+                Arc::new(EngineStats::default()),
+            )
+            .unwrap(),
+        );
+    }
+
+    fn at(&mut self, t: i64) {
+        self.clock.set(t);
+        self.engine.as_mut().unwrap().process(vec![]).unwrap();
+    }
+
+    /// A new alert `name` of `service` fires at `t`.
+    fn fire(&mut self, t: i64, service: &str, name: &str) {
+        self.clock.set(t);
+        self.lsn += 1;
+        let event = Event {
+            source: "test".into(),
+            integration: String::new(),
+            dedup_key: format!("{service}/{name}"),
+            status: Status::Firing,
+            severity: Severity::Critical,
+            name: name.into(),
+            summary: String::new(),
+            description: String::new(),
+            service: Some(service.into()),
+            labels: Default::default(),
+            links: vec![],
+            occurred_at: t,
+            received_at: t,
+            ends_at: None,
+        };
+        let input = Input {
+            lsn: self.lsn,
+            entry: LogEntry::Events(vec![event]),
+            reply: None,
+        };
+        self.engine.as_mut().unwrap().process(vec![input]).unwrap();
+    }
+
+    /// `n` distinct new alerts on `service`, one a second from `from`, named `{prefix}{i}`.
+    fn burst(&mut self, service: &str, prefix: &str, from: i64, n: i64) {
+        for i in 0..n {
+            self.fire(from + i * SEC, service, &format!("{prefix}{i}"));
+        }
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap()
+    }
+
+    /// The outbox: (kind, incident, due time from T0), in order.
+    fn outbox(&self) -> Vec<(String, i64, i64)> {
+        let conn = self.db();
+        let mut stmt = conn
+            .prepare("SELECT kind, incident_id, due_at FROM notifications ORDER BY id")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? - T0)))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    /// The storm summaries in the outbox: (storm, summary number, due time from T0).
+    fn summaries(&self) -> Vec<(i64, i64, i64)> {
+        let conn = self.db();
+        let mut stmt = conn
+            .prepare(
+                "SELECT s.storm_id, s.summary, n.due_at FROM storm_notifications s
+                 JOIN notifications n ON n.id = s.notification_id ORDER BY n.id",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? - T0)))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    fn storms(&self) -> Vec<StormRow> {
+        let mut all = storms::list(&self.db(), 100).unwrap();
+        all.reverse();
+        all
+    }
+
+    /// The incidents paged on their own (not by a storm summary).
+    fn paged_incidents(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .outbox()
+            .into_iter()
+            .filter(|(kind, ..)| kind == "page")
+            .map(|(_, incident, _)| incident)
+            .collect();
+        ids.dedup();
+        ids
+    }
+
+    fn timeline(&self, incident: i64) -> Vec<(String, String)> {
+        let conn = self.db();
+        let mut stmt = conn
+            .prepare(
+                "SELECT kind, message FROM incident_timeline WHERE incident_id = ?1 ORDER BY id",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map([incident], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    fn says(&self, incident: i64, kind: &str, text: &str) -> bool {
+        self.timeline(incident)
+            .iter()
+            .any(|(k, m)| k == kind && m.contains(text))
+    }
+}
+
+#[test]
+fn a_burst_is_one_storm_summarised_once() {
+    let mut h = Harness::new();
+    h.burst("core", "Down", T0, 30);
+    let storms = h.storms();
+    assert_eq!(storms.len(), 1, "one storm for one burst: {storms:?}");
+    let storm = &storms[0];
+    assert_eq!(
+        (storm.scope.as_str(), storm.service.as_deref()),
+        ("service", Some("core"))
+    );
+    assert_eq!(
+        storm.started_at,
+        T0 + 9 * SEC,
+        "the 10th new alert in a minute starts it"
+    );
+    assert_eq!(storm.ended_at, None);
+    assert_eq!(storm.alerts, 21, "alerts 10 to 30 came during it");
+    assert_eq!(storm.lead_incident, Some(10));
+    // The nine incidents before it were paged as usual; none of the 21 inside it.
+    assert_eq!(h.paged_incidents(), (1..=9).collect::<Vec<_>>());
+    assert_eq!(
+        h.summaries(),
+        [(1, 1, 9 * SEC)],
+        "exactly one summary, at the start"
+    );
+    assert!(
+        h.outbox()
+            .iter()
+            .any(|(k, i, t)| k == "storm" && *i == 10 && *t == 9 * SEC),
+        "filed under its first incident as kind storm: {:?}",
+        h.outbox()
+    );
+    assert!(h.says(
+        10,
+        "storm",
+        "storm in core: 10 new alerts/min against a normal 1/min"
+    ));
+    assert!(h.says(
+        30,
+        "paging",
+        "not paged on its own: it opened during a storm"
+    ));
+    assert!(h.says(
+        10,
+        "paging",
+        "storm 1 summary (1 alerts in 1 incidents) to alice"
+    ));
+    assert!(
+        !h.says(9, "storm", ""),
+        "opened before the storm: untouched"
+    );
+}
+
+#[test]
+fn updates_only_after_the_interval_and_only_with_news() {
+    let mut h = Harness::new();
+    h.burst("core", "Down", T0, 30);
+    // More alerts keep coming in the first interval: none of them is a notification.
+    h.burst("core", "Late", T0 + 2 * MIN, 20);
+    assert_eq!(h.summaries().len(), 1);
+    let before = h.outbox().len();
+    h.at(T0 + 9 * SEC + 5 * MIN - 1 + GRACE);
+    assert_eq!(h.outbox().len(), before, "not a millisecond early");
+    h.at(T0 + 9 * SEC + 5 * MIN + GRACE);
+    assert_eq!(
+        h.summaries(),
+        [(1, 1, 9 * SEC), (1, 2, 9 * SEC + 5 * MIN)],
+        "one update for the 40 alerts since the first summary"
+    );
+    assert!(h.says(10, "paging", "storm 1 summary, update 1 (41 alerts in 41 incidents)"));
+    // Nothing new in the next interval: no update, although the storm is still on.
+    h.at(T0 + 9 * SEC + 10 * MIN + GRACE);
+    assert_eq!(h.summaries().len(), 2);
+    assert_eq!(h.storms()[0].ended_at, None, "still calming down");
+    // One new alert in the third interval: one more update at its end, not at once.
+    h.fire(T0 + 12 * MIN, "core", "Straggler");
+    assert_eq!(h.summaries().len(), 2);
+    h.at(T0 + 9 * SEC + 15 * MIN + GRACE);
+    assert_eq!(h.summaries().len(), 3);
+    assert_eq!(h.summaries()[2], (1, 3, 9 * SEC + 15 * MIN));
+    // Every alert inside the storm opened an incident and none was paged on its own.
+    assert_eq!(h.paged_incidents(), (1..=9).collect::<Vec<_>>());
+    assert_eq!(h.outbox().len(), 9 + 3);
+}
+
+#[test]
+fn the_storm_ends_after_its_calm_and_new_incidents_page_again() {
+    let mut h = Harness::new();
+    h.burst("core", "Down", T0, 30);
+    // The window empties a minute after the burst, then 15m of calm.
+    h.at(T0 + 30 * MIN);
+    let storm = &h.storms()[0];
+    let ended = storm.ended_at.expect("over by now");
+    assert!(
+        (T0 + 15 * MIN..=T0 + 17 * MIN).contains(&ended),
+        "ends a calm after its rate fell: {}",
+        ended - T0
+    );
+    h.fire(T0 + 31 * MIN, "core", "After");
+    assert!(h.paged_incidents().contains(&31), "{:?}", h.outbox());
+}
+
+#[test]
+fn an_unrelated_incident_pages_at_once_during_a_storm() {
+    let mut h = Harness::new();
+    h.burst("core", "Down", T0, 30);
+    h.fire(T0 + 40 * SEC, "web", "HttpDown");
+    let web = 31;
+    assert_eq!(
+        h.outbox().last().unwrap(),
+        &("page".to_string(), web, 40 * SEC),
+        "paged on its own, at once"
+    );
+    assert!(!h.says(web, "storm", ""), "{:?}", h.timeline(web));
+    assert!(!h.says(web, "paging", "not paged on its own"));
+    // Neither is it in the storm's summaries later.
+    h.at(T0 + 20 * MIN);
+    let conn = h.db();
+    assert_eq!(
+        storms::storms_of_incident(&conn, web).unwrap(),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        h.summaries().len(),
+        1,
+        "the storm had no news after its first summary"
+    );
+}
+
+#[test]
+fn a_restart_goes_on_with_the_storm_in_progress() {
+    let mut h = Harness::new();
+    h.burst("core", "Down", T0, 30);
+    h.open();
+    assert_eq!(h.summaries().len(), 1, "the restart sends no summary again");
+    // Alerts after the restart are still inside the storm: held, counted, summarised.
+    h.burst("core", "Late", T0 + MIN, 5);
+    assert_eq!(h.paged_incidents(), (1..=9).collect::<Vec<_>>());
+    assert!(h.says(35, "paging", "not paged on its own"));
+    let storms = h.storms();
+    assert_eq!(storms.len(), 1, "the same storm, not a new one: {storms:?}");
+    assert_eq!(storms[0].alerts, 26);
+    // Down across the summary's due time: the update goes out at start, dated when due.
+    h.engine = None;
+    h.clock.set(T0 + 8 * MIN);
+    h.open();
+    assert_eq!(h.summaries(), [(1, 1, 9 * SEC), (1, 2, 9 * SEC + 5 * MIN)]);
+    h.open();
+    h.at(T0 + 9 * MIN);
+    assert_eq!(h.summaries().len(), 2, "and only once");
+}
