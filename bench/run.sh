@@ -25,6 +25,8 @@
 #   PHASES=adapters bash bench/run.sh   (knobs ADAPTER_CONNS=8 ADAPTER_BATCH=100 KINDS="...")
 # Paging latency, committed event to the channel's request under background load:
 #   PHASES=paging bash bench/run.sh     (knobs BG_RATE=5000 SAMPLES=300)
+# An alert storm (stormsim's storm profile) through the real endpoints at full speed
+# (bench/storm.py): PHASES=storm bash bench/run.sh   (knobs SEED=1 PROFILE=storm CLIENTS=8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,5 +87,8 @@ if [ "${PHASES:-}" = adapters ]; then
 fi
 if [ "${PHASES:-}" = paging ]; then
   exec python3 bench/paging.py
+fi
+if [ "${PHASES:-}" = storm ]; then
+  exec python3 bench/storm.py
 fi
 exec python3 bench/bench.py

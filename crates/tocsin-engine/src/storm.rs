@@ -197,12 +197,19 @@ impl Index {
             .incidents
             .get(&incident_id)
             .is_some_and(|i| i.created_at == at && i.alert_count <= 1);
-        // An alert belongs to one storm: its own service's if it has one, else a global one
-        // its service is part of. A burst on one service starts both (it is most of what
-        // all services have), and two storms summarising the same incidents would page the
-        // same people twice; the global storm then summarises only the services without a
-        // storm of their own, and pages nobody while there are none (it has no incident).
-        if let Some(scope) = self.storms.detector.covering(service).into_iter().next() {
+        // An alert belongs to one storm, the one already under way: two storms summarising
+        // the same incidents would page the same people twice. A flood over many services
+        // starts the global storm first (their sum reaches the threshold before any one of
+        // them does), and its services' own storms that start later add nothing to it; a
+        // burst on one service starts both at once (it is most of what all services have),
+        // and then the service's own storm says more. The other storm is recorded only when
+        // an alert of its own comes (see `mark_storm`).
+        let detector = &self.storms.detector;
+        let scope = detector.covering(service).into_iter().min_by_key(|scope| {
+            let started = detector.active(scope).map_or(Millis::MAX, |a| a.started_at);
+            (started, *scope == Scope::Global)
+        });
+        if let Some(scope) = scope {
             self.mark_storm(&policy, &scope, incident_id, newborn, at, p);
         }
         self.storms.summaries_due(&policy, at);

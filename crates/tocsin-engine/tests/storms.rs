@@ -1,7 +1,8 @@
-//! Storms in the engine on a manual clock: a burst of new alerts on one service is a storm;
-//! the incidents it opens are not paged one by one but summarised once, then updated at most
-//! every `summary_interval` and only when new alerts came; an incident on a service outside
-//! the storm pages as usual meanwhile; and a restart goes on with the storm in progress.
+//! Storms in the engine on a manual clock: a burst of new alerts on one service is a storm,
+//! and a flood over many services one storm, not one per service; the incidents it opens are
+//! not paged one by one but summarised once, then updated at most every `summary_interval`
+//! and only when new alerts came; an incident on a service outside the storm pages as usual
+//! meanwhile; and a restart goes on with the storm in progress.
 
 use arc_swap::ArcSwap;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ const GRACE: i64 = EXPIRY_GRACE.as_millis() as i64;
 const CONFIG: &str = r#"
 storms: {factor: 10, min_alerts: 10, window: 1m, summary_interval: 5m, calm: 15m}
 correlation: {enabled: false}
-services: [{id: core}, {id: web}]
+services: [{id: core}, {id: web}, {id: s0}, {id: s1}, {id: s2}, {id: s3}, {id: s4}]
 users:
   - id: alice
     contacts: [{type: email, to: alice@example.com}]
@@ -237,6 +238,30 @@ fn a_burst_is_one_storm_summarised_once() {
 }
 
 #[test]
+fn a_flood_over_many_services_is_one_storm_not_one_per_service() {
+    let mut h = Harness::new();
+    // 60 alerts round the five services: all services reach 10 first (the global storm),
+    // then each service its own 10 (storms of their own, started later).
+    for i in 0..60 {
+        h.fire(T0 + i * SEC, &format!("s{}", i % 5), &format!("Down{i}"));
+    }
+    let storms = h.storms();
+    assert_eq!(
+        storms.len(),
+        1,
+        "the services' own storms had no alert of their own: {storms:?}"
+    );
+    assert_eq!((storms[0].scope.as_str(), storms[0].alerts), ("global", 51));
+    assert_eq!(h.summaries(), [(1, 1, 9 * SEC)]);
+    assert!(h.says(
+        10,
+        "storm",
+        "storm in all services: 10 new alerts/min against a normal 1/min"
+    ));
+    assert_eq!(h.paged_incidents(), (1..=9).collect::<Vec<_>>());
+}
+
+#[test]
 fn updates_only_after_the_interval_and_only_with_news() {
     let mut h = Harness::new();
     h.burst("core", "Down", T0, 30);
@@ -252,7 +277,11 @@ fn updates_only_after_the_interval_and_only_with_news() {
         [(1, 1, 9 * SEC), (1, 2, 9 * SEC + 5 * MIN)],
         "one update for the 40 alerts since the first summary"
     );
-    assert!(h.says(10, "paging", "storm 1 summary, update 1 (41 alerts in 41 incidents)"));
+    assert!(h.says(
+        10,
+        "paging",
+        "storm 1 summary, update 1 (41 alerts in 41 incidents)"
+    ));
     // Nothing new in the next interval: no update, although the storm is still on.
     h.at(T0 + 9 * SEC + 10 * MIN + GRACE);
     assert_eq!(h.summaries().len(), 2);

@@ -21,6 +21,12 @@ use tocsin_store::sqlite::{self, tokens, ReadPool};
 pub enum ConfigSource {
     Builtin,
     File(PathBuf),
+    /// A config (or none: the built-in defaults) with a CMDB export (topology.json) joined
+    /// into its service catalog, as `tocsin replay --topology` does; a reload reads both.
+    WithTopology {
+        config: Option<PathBuf>,
+        topology: PathBuf,
+    },
 }
 
 impl ConfigSource {
@@ -32,6 +38,16 @@ impl ConfigSource {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| vec![format!("{}: {e}", path.display())])?;
                 config::load_str(&text)
+                    .map_err(|errors| errors.iter().map(|e| e.to_string()).collect())
+            }
+            ConfigSource::WithTopology { config, topology } => {
+                let read = |p: &PathBuf| {
+                    std::fs::read_to_string(p).map_err(|e| vec![format!("{}: {e}", p.display())])
+                };
+                let text = config.as_ref().map(read).transpose()?.unwrap_or_default();
+                let merged = config::merge_topology(&text, &read(topology)?)
+                    .map_err(|e| vec![format!("{}: {e}", topology.display())])?;
+                config::load_str(&merged)
                     .map_err(|errors| errors.iter().map(|e| e.to_string()).collect())
             }
         }
@@ -259,6 +275,13 @@ pub(crate) async fn reload(state: &SharedState) -> Result<String, Vec<String>> {
     Ok(match &state.config_source {
         ConfigSource::Builtin => "no config file: the built-in config stays in use".into(),
         ConfigSource::File(p) => format!("config reloaded from {}", p.display()),
+        ConfigSource::WithTopology { config, topology } => format!(
+            "config reloaded from {} with the topology of {}",
+            config
+                .as_ref()
+                .map_or("the built-in defaults".into(), |p| p.display().to_string()),
+            topology.display()
+        ),
     })
 }
 

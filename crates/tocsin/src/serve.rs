@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// YAML config file; without it the built-in default config applies.
     #[arg(long, short, env = "TOCSIN_CONFIG")]
     config: Option<PathBuf>,
+    /// A CMDB export (topology.json) joined into the config's service catalog, read again on
+    /// reload (see `tocsin replay --topology`).
+    #[arg(long, env = "TOCSIN_TOPOLOGY")]
+    topology: Option<PathBuf>,
     /// The URL people reach this server at, for acknowledge/resolve links in notifications
     /// (default: http://LISTEN).
     #[arg(long, env = "TOCSIN_PUBLIC_URL")]
@@ -69,9 +73,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = match args.config {
-        Some(path) => ConfigSource::File(path),
-        None => ConfigSource::Builtin,
+    let config = match (args.config, args.topology) {
+        (config, Some(topology)) => ConfigSource::WithTopology { config, topology },
+        (Some(path), None) => ConfigSource::File(path),
+        (None, None) => ConfigSource::Builtin,
     };
     // Refuse a bad config before anything is created in the data directory.
     if let Err(errors) = config.load() {
