@@ -19,7 +19,9 @@ applied everything, tocsin's peak RSS (VmHWM), alerts, incidents, storms detecte
 webhook requests the receiver got (by message kind) and the outbox rows by kind and state.
 
 Knobs (environment): SEED=1 PROFILE=storm CLIENTS=8 TOCSIN_BIN OUT=bench/out
-STORMSIM=../shared/scenarios/stormsim.py
+STORMSIM=../shared/scenarios/stormsim.py EXTRA_CONFIG="" (YAML added to the config, e.g.
+'storms: {enabled: false}' to see what would be paged without storm mode, or
+'correlation: {enabled: false}' for one incident per alert group)
 """
 
 import collections
@@ -44,6 +46,7 @@ import bench as b  # noqa: E402  (shares the machine helpers and knobs)
 SEED = b.env("SEED", "1")
 PROFILE = b.env("PROFILE", "storm")
 CLIENTS = int(b.env("CLIENTS", "8"))
+EXTRA_CONFIG = b.env("EXTRA_CONFIG", "")
 STORMSIM = b.env("STORMSIM", os.path.join(b.ROOT, "..", "shared", "scenarios", "stormsim.py"))
 KINDS = {"prometheus": "alertmanager", "zabbix": "zabbix", "nagios": "nagios",
          "open-falcon": "open-falcon"}
@@ -91,7 +94,7 @@ escalation_policies:
   - {{id: page, levels: [{{targets: [{{user: oncall}}]}}]}}
 channels:
   - {{id: hook, type: webhook, url: "http://127.0.0.1:{port}/page"}}
-"""
+""" + EXTRA_CONFIG + "\n"
 
 
 def start(port, topology):
@@ -239,7 +242,8 @@ def main():
     refused = {k: v for k, v in statuses.items() if not 200 <= int(k) < 300}
     incidents = sum(v for k, v in m.items() if k.startswith("tocsin_incidents{"))
     result = {
-        "profile": PROFILE, "seed": SEED, "events": n_events, "clients": CLIENTS,
+        "profile": PROFILE, "seed": SEED, "extra_config": EXTRA_CONFIG, "events": n_events,
+        "clients": CLIENTS,
         "refused": refused, "intake_seconds": round(secs, 2),
         "events_per_s": round(n_events / secs), "applied_seconds": round(total, 2),
         "applied_events_per_s": round(n_events / total) if applied is not None else None,
@@ -254,8 +258,9 @@ def main():
     }
     with open(os.path.join(b.OUT, f"storm-{b.STAMP}.json"), "w") as f:
         json.dump(result, f, indent=1)
-    print(f"Storm bench: stormsim {PROFILE} seed {SEED}, {n_events} events over {CLIENTS} "
-          f"clients ({refused or 'none'} refused)\n"
+    config_text = EXTRA_CONFIG.replace("\n", "; ") or "default config"
+    print(f"Storm bench: stormsim {PROFILE} seed {SEED}, {config_text}, {n_events} "
+          f"events over {CLIENTS} clients ({refused or 'none'} refused)\n"
           f"intake {result['events_per_s']} events/s ({secs:.2f} s); all applied after "
           f"{total:.2f} s ({result['applied_events_per_s']} events/s); peak RSS "
           f"{result['peak_rss_mb']} MB\n"
