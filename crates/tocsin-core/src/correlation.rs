@@ -38,11 +38,11 @@ impl Default for CorrelationSettings {
     fn default() -> Self {
         CorrelationSettings {
             enabled: true,
-            window: 10 * 60_000,
+            window: 8 * 60_000,
             quiet: 5 * 60_000,
             uplink: 90_000,
-            same_service: 120_000,
-            dependency: 240_000,
+            same_service: 90_000,
+            dependency: 120_000,
             recurrence: 30 * 60_000,
         }
     }
@@ -85,6 +85,10 @@ impl Footprint {
 #[derive(Debug, Clone, Copy)]
 pub struct Placed<'a> {
     pub service: &'a str,
+    /// Whether the service says anything about the alert: not when it is the catch-all
+    /// default that alerts land on when nothing placed them (every alert of a config
+    /// without a catalog would be "the same service").
+    pub service_known: bool,
     pub host: Option<&'a str>,
     /// The host's uplinks, nearest first (its switch, that switch's parent ...).
     pub uplinks: &'a [String],
@@ -202,7 +206,7 @@ fn link(
         };
         return Some((3, at, reason));
     }
-    if let Some(&at) = f.services.get(a.service) {
+    if let Some(&at) = f.services.get(a.service).filter(|_| a.service_known) {
         if recent(at, s.same_service) {
             let reason = Reason::SameService {
                 service: a.service.to_owned(),
@@ -236,6 +240,7 @@ mod tests {
     fn placed<'a>(service: &'a str, uplinks: &'a [String], deps: &'a [String]) -> Placed<'a> {
         Placed {
             service,
+            service_known: true,
             host: Some("h"),
             uplinks,
             depends_on: deps,
@@ -306,6 +311,16 @@ mod tests {
             &s,
         );
         assert_eq!(got.map(|g| g.0), Some(1));
+    }
+
+    #[test]
+    fn the_catch_all_service_links_nothing() {
+        let f = footprint(0, &[("default", None, 10 * S)]);
+        let s = CorrelationSettings::default();
+        let mut p = placed("default", &[], &[]);
+        assert!(choose([(1, &f)], &p, 20 * S, &s).is_some());
+        p.service_known = false;
+        assert_eq!(choose([(1, &f)], &p, 20 * S, &s), None);
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Placement<'c> {
     /// The catalog's name for the machine, or the name the event gave when the catalog does
     /// not know it (without a port); `None` when the event names no machine.
     pub host: Option<String>,
+    /// Nothing placed the event: it fell through to the default service.
+    pub fallback: bool,
 }
 
 impl Config {
@@ -47,9 +49,12 @@ impl Config {
                 self.integration(&e.integration)
                     .and_then(|i| i.service.as_deref())
                     .and_then(|s| self.service(s))
-            })
-            .unwrap_or_else(|| self.service_for(None));
-        Placement { service, host }
+            });
+        Placement {
+            service: service.unwrap_or_else(|| self.service_for(None)),
+            host,
+            fallback: service.is_none(),
+        }
     }
 
     /// The catalog host the event names, and the first machine name it carries at all.

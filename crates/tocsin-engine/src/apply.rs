@@ -296,13 +296,16 @@ impl Index {
         let at = e.received_at;
         let key = crate::group_timing::group_key_of(config, service, e);
         // The catalog host, for correlation (placing again: only new firings come here).
-        let host = if config.correlation.enabled {
-            config.place(e).host
+        let (host, service_known) = if config.correlation.enabled {
+            let placed = config.place(e);
+            let known = !placed.fallback && !config.is_catch_all(&service.id);
+            (placed.host, known)
         } else {
-            None
+            (None, false)
         };
         let joined = if config.correlation.enabled {
-            match self.correlate(config, service, e, host.as_deref(), &key, previous) {
+            let place = (host.as_deref(), service_known);
+            match self.correlate(config, service, e, place, &key, previous) {
                 Choice::Join(id, why) => {
                     if let Some(why) = why {
                         p.timeline(TimelineEntry {
@@ -316,7 +319,12 @@ impl Index {
                     Some(id)
                 }
                 Choice::Reopen(id, why) => {
-                    self.reopen_for(id, format!("reopened: alert {} fired again; {why}", e.name), at, p);
+                    self.reopen_for(
+                        id,
+                        format!("reopened: alert {} fired again; {why}", e.name),
+                        at,
+                        p,
+                    );
                     Some(id)
                 }
                 Choice::New => None,

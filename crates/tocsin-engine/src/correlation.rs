@@ -107,7 +107,8 @@ impl Correlator {
 }
 
 impl Index {
-    /// Where a newly firing alert goes: its group's incident while that one is still
+    /// Where a newly firing alert goes (`place`: its catalog host, and whether something
+    /// placed it on its service rather than the default catching it): its group's incident while that one is still
     /// gathering its fault's alerts; its previous incident while it flaps or that one is
     /// still gathering; a correlated incident; the incident the same alert fired into
     /// shortly before (reopened if it had resolved); else a new one.
@@ -116,7 +117,7 @@ impl Index {
         config: &Config,
         service: &Service,
         e: &Event,
-        host: Option<&str>,
+        (host, service_known): (Option<&str>, bool),
         group_key: &str,
         previous: Option<i64>,
     ) -> Choice {
@@ -147,6 +148,7 @@ impl Index {
         let uplinks = host.map(|h| config.uplinks(h)).unwrap_or_default();
         let placed = Placed {
             service: &service.id,
+            service_known,
             host,
             uplinks: &uplinks,
             depends_on: &service.depends_on,
@@ -161,7 +163,13 @@ impl Index {
             return Choice::Join(id, Some(reason.explain(host)));
         }
         let sig = signature(e, host);
-        if let Some(&(id, last)) = self.correlator.recent.get(&sig) {
+        // An alert that is still firing comes here when a person resolved its incident:
+        // that was a decision, not an end of the fault to undo, so it starts over.
+        let still_firing = self
+            .alerts
+            .get(&alert_key(&e.source, &e.dedup_key))
+            .is_some_and(|a| a.status == tocsin_core::event::Status::Firing);
+        if let Some(&(id, last)) = self.correlator.recent.get(&sig).filter(|_| !still_firing) {
             let ago = at.saturating_sub(last);
             if ago <= s.recurrence && self.incidents.contains_key(&id) {
                 let why = Reason::Recurrence { ago }.explain(None);

@@ -20,8 +20,8 @@ mod paging;
 mod pending;
 mod runner;
 mod silences;
-mod storm;
 mod stats;
+mod storm;
 
 pub use commands::{CommandError, CommandReply};
 pub use runner::{Engine, EngineFeed, Input, EXPIRY_GRACE};

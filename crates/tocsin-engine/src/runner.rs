@@ -295,7 +295,10 @@ impl Engine {
     /// The id and current episode of an alert, by its key (`tocsin replay` asks, to name
     /// the incident of each firing it fed).
     pub fn alert_episode(&self, key: u64) -> Option<(i64, i64)> {
-        self.index.alerts.get(&key).map(|a| (a.id, i64::from(a.episode)))
+        self.index
+            .alerts
+            .get(&key)
+            .map(|a| (a.id, i64::from(a.episode)))
     }
 
     pub fn process(&mut self, batch: Vec<Input>) -> Result<(), String> {
@@ -419,8 +422,7 @@ impl Engine {
             // what this batch did to incidents is written first. Steps fall due at the
             // horizon itself: the grace of expiries is for resends racing their end, and a
             // page must not wait for it.
-            if !p.paging.is_empty() || self.index.paging_due().is_some_and(|at| at <= horizon)
-            {
+            if !p.paging.is_empty() || self.index.paging_due().is_some_and(|at| at <= horizon) {
                 earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
                 wrote = true;
                 notified |= self.index.run_paging(&config, horizon, &tx, &mut p)?;

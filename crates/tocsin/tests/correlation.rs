@@ -51,8 +51,14 @@ fn one_fault_is_one_incident_and_says_why() {
     let db = fire(&s, "db", ("instance", "10.0.0.5:9100"), "InstanceDown");
     let api = fire(&s, "api", ("host", "api-01"), "HighErrorRate");
     let mail = fire(&s, "mail", ("host", "mail-01"), "QueueBacklog");
-    assert_eq!(db, switch, "the host behind the switch joins the switch's incident");
-    assert_eq!(api, switch, "a service depending on db joins where db alerted");
+    assert_eq!(
+        db, switch,
+        "the host behind the switch joins the switch's incident"
+    );
+    assert_eq!(
+        api, switch,
+        "a service depending on db joins where db alerted"
+    );
     assert_ne!(mail, switch, "an unrelated service opens its own incident");
     assert!(timeline_says(
         &s,
@@ -84,9 +90,16 @@ fn turned_off_every_group_is_its_own_incident() {
 fn the_same_check_failing_again_soon_reopens_its_incident() {
     let s = spawn_server(Some(CATALOG));
     let first = fire(&s, "mail-1", ("host", "mail-01"), "QueueBacklog");
-    s.send_events(&alert("mail-1", ("host", "mail-01"), "QueueBacklog", "resolved"));
+    s.send_events(&alert(
+        "mail-1",
+        ("host", "mail-01"),
+        "QueueBacklog",
+        "resolved",
+    ));
     s.settle();
-    s.wait_incident(first, "resolved with its alert", |i| i["state"] == "resolved");
+    s.wait_incident(first, "resolved with its alert", |i| {
+        i["state"] == "resolved"
+    });
     // Zabbix gives every new problem a new event id: a new identity, the same check.
     let again = fire(&s, "mail-2", ("host", "mail-01"), "QueueBacklog");
     assert_eq!(again, first);

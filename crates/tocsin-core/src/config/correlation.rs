@@ -1,6 +1,9 @@
-//! The `correlation:` section: topology correlation, on by default, with its time limits
-//! (`{window: 10m, quiet: 5m, uplink: 90s, same_service: 2m, dependency: 4m, recurrence:
-//! 30m}`); `{enabled: false}` turns it off. Every error carries its path.
+//! The `correlation:` section: topology correlation and its time limits (`{window: 8m,
+//! quiet: 5m, uplink: 90s, same_service: 90s, dependency: 2m, recurrence: 30m}`).
+//! `enabled: auto`, the default, turns it on when the catalog has a topology to correlate
+//! on (a host with an uplink, a service that depends on another) and leaves plain
+//! `group_by` grouping alone otherwise; `true` or `false` decide outright. Every error
+//! carries its path.
 
 use super::flapping::span;
 use super::load::ConfigError;
@@ -10,7 +13,8 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCorrelation {
-    pub enabled: Option<bool>,
+    /// `true`, `false` or `auto`.
+    pub enabled: Option<serde_yaml_ng::Value>,
     pub window: Option<String>,
     pub quiet: Option<String>,
     pub uplink: Option<String>,
@@ -19,13 +23,30 @@ pub struct RawCorrelation {
     pub recurrence: Option<String>,
 }
 
-pub(super) fn settings(errors: &mut Vec<ConfigError>, raw: RawCorrelation) -> CorrelationSettings {
+/// The settings; `has_topology` decides `auto`.
+pub(super) fn settings(
+    errors: &mut Vec<ConfigError>,
+    raw: RawCorrelation,
+    has_topology: bool,
+) -> CorrelationSettings {
     let d = CorrelationSettings::default();
+    let enabled = match &raw.enabled {
+        None => has_topology,
+        Some(serde_yaml_ng::Value::Bool(b)) => *b,
+        Some(serde_yaml_ng::Value::String(s)) if s == "auto" => has_topology,
+        Some(_) => {
+            errors.push(ConfigError::new(
+                "correlation.enabled",
+                "must be true, false or auto",
+            ));
+            has_topology
+        }
+    };
     let mut one = |name: &str, text: Option<String>, default| {
         span(errors, &format!("correlation.{name}"), text, default)
     };
     CorrelationSettings {
-        enabled: raw.enabled.unwrap_or(d.enabled),
+        enabled,
         window: one("window", raw.window, d.window),
         quiet: one("quiet", raw.quiet, d.quiet),
         uplink: one("uplink", raw.uplink, d.uplink),
@@ -41,10 +62,22 @@ mod tests {
     use crate::correlation::CorrelationSettings;
 
     #[test]
-    fn on_by_default_and_settable() {
+    fn on_when_there_is_a_topology_and_settable() {
         let c = load_str("").unwrap();
+        assert!(!c.correlation.enabled, "nothing to correlate on");
+        let topo = "services: [{id: db}, {id: api, depends_on: [db]}]\n";
+        let c = load_str(topo).unwrap();
         assert_eq!(c.correlation, CorrelationSettings::default());
-        let c = load_str("correlation: {enabled: false, window: 20m, dependency: 1m}").unwrap();
+        let uplinks = "services: [{id: s, hosts: [sw, {name: h, uplink: sw}]}]\n";
+        assert!(load_str(uplinks).unwrap().correlation.enabled);
+        let c = load_str(&format!("{topo}correlation: {{enabled: auto}}")).unwrap();
+        assert!(c.correlation.enabled);
+        let c = load_str("correlation: {enabled: true}").unwrap();
+        assert!(c.correlation.enabled);
+        let c = load_str(&format!(
+            "{topo}correlation: {{enabled: false, window: 20m, dependency: 1m}}"
+        ))
+        .unwrap();
         assert!(!c.correlation.enabled);
         assert_eq!(c.correlation.window, 1_200_000);
         assert_eq!(c.correlation.dependency, 60_000);
@@ -62,7 +95,11 @@ mod tests {
         };
         let errors = all("correlation: {window: soon, colour: red}");
         assert!(errors.contains("colour"), "{errors}");
-        let errors = all("correlation: {window: soon, uplink: 0s}");
+        let errors = all("correlation: {enabled: sometimes, window: soon, uplink: 0s}");
+        assert!(
+            errors.contains("correlation.enabled: must be true, false or auto"),
+            "{errors}"
+        );
         assert!(errors.contains("correlation.window"), "{errors}");
         assert!(errors.contains("correlation.uplink"), "{errors}");
     }

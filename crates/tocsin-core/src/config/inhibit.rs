@@ -16,7 +16,11 @@ pub struct RawInhibitRule {
     pub equal: Vec<String>,
 }
 
-pub(super) fn matchers(errors: &mut Vec<ConfigError>, path: &str, texts: &[String]) -> Vec<Matcher> {
+pub(super) fn matchers(
+    errors: &mut Vec<ConfigError>,
+    path: &str,
+    texts: &[String],
+) -> Vec<Matcher> {
     if texts.is_empty() {
         // Alertmanager would let an empty list match every alert; that is never meant.
         errors.push(ConfigError::new(path, "at least one matcher required"));

@@ -121,9 +121,7 @@ pub fn occurrence_id(window: &str, start: Millis) -> String {
 
 /// The window a silence is an occurrence of, read back from its id.
 pub fn window_of(silence_id: &str) -> Option<&str> {
-    let (window, start) = silence_id
-        .strip_prefix("maintenance-")?
-        .rsplit_once('-')?;
+    let (window, start) = silence_id.strip_prefix("maintenance-")?.rsplit_once('-')?;
     start.parse::<Millis>().ok().map(|_| window)
 }
 

@@ -254,6 +254,12 @@ impl Config {
         &self.services[index]
     }
 
+    /// Whether a service is the catch-all: the default service with no hosts of its own,
+    /// where alerts land when nothing places them (so it says nothing about them).
+    pub fn is_catch_all(&self, service_id: &str) -> bool {
+        service_id == self.default_service && !self.hosts.iter().any(|h| h.service == service_id)
+    }
+
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.service_index.get(id).map(|&i| &self.services[i])
     }
@@ -270,7 +276,10 @@ impl Config {
     pub fn uplinks(&self, host: &str) -> Vec<String> {
         let mut chain: Vec<String> = Vec::new();
         let mut at = self.host(host);
-        while let Some(up) = at.and_then(|h| h.uplink.as_deref()).and_then(|u| self.host(u)) {
+        while let Some(up) = at
+            .and_then(|h| h.uplink.as_deref())
+            .and_then(|u| self.host(u))
+        {
             // Validation refuses circles; the bound keeps a hand-built config honest too.
             if chain.len() >= self.hosts.len() {
                 break;

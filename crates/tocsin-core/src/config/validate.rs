@@ -237,7 +237,9 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     let escalation_policies = paging::policies(errors, raw.escalation_policies);
     let channels = paging::channels(errors, raw.channels);
     let inhibit_rules = inhibit::rules(errors, raw.inhibit_rules);
-    let correlation = correlation::settings(errors, raw.correlation);
+    let has_topology = hosts.iter().any(|h| h.uplink.is_some())
+        || services.iter().any(|s| !s.depends_on.is_empty());
+    let correlation = correlation::settings(errors, raw.correlation, has_topology);
     let flapping = flapping::policy(errors, raw.flapping);
     let storms = storms::policy(errors, raw.storms);
     let maintenance_windows = maintenance::windows(errors, raw.maintenance_windows);

@@ -120,7 +120,10 @@ pub fn headline(lang: Language, msg: &Message) -> String {
     if n == 1 {
         let i = &msg.incidents[0];
         let prefix = match (lang, msg.kind) {
-            (_, MessageKind::New | MessageKind::Storm | MessageKind::Handoff | MessageKind::Update) => "",
+            (
+                _,
+                MessageKind::New | MessageKind::Storm | MessageKind::Handoff | MessageKind::Update,
+            ) => "",
             (Language::En, MessageKind::Escalated) => "Escalated: ",
             (Language::En, MessageKind::Reminder) => "Reminder: ",
             (Language::En, MessageKind::StillOpen) => "Still open: ",

@@ -7,7 +7,6 @@ mod alerts;
 mod calendar;
 mod catalog;
 mod incidents;
-mod storms;
 mod intake;
 mod ops;
 mod overrides;
@@ -15,6 +14,7 @@ pub(crate) mod schedules;
 mod silence_input;
 mod silence_view;
 mod silences;
+mod storms;
 mod tokens;
 
 use crate::error::{ApiError, ApiResult};

@@ -164,9 +164,11 @@ pub async fn expire(
             };
             LogEntry::Maintenance(MaintenanceCommand { action, actor, at })
         }
-        Found::Config(_) => return Err(conflict(format!(
+        Found::Config(_) => {
+            return Err(conflict(format!(
             "recurring silence {id} is the config's maintenance window; remove it from the config"
-        ))),
+        )))
+        }
     };
     submit(&s, entry).await?;
     let found = find(&s, &id).await?;

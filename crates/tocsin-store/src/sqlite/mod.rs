@@ -4,9 +4,9 @@
 //! API requests read through a small pool of read-only connections, which WAL mode lets run
 //! beside the writer.
 
-mod migrate;
 pub mod group_timers;
 pub mod maintenance;
+mod migrate;
 pub mod paging;
 mod pool;
 pub mod queries;
