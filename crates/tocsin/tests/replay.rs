@@ -6,37 +6,9 @@ mod common;
 
 use common::tocsin;
 use std::collections::HashSet;
-use std::process::Command;
 
 fn generate(dir: &std::path::Path) -> bool {
-    if !common::have_tool("python3") {
-        return false;
-    }
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/scenarios/stormsim.py"
-    );
-    if !std::path::Path::new(script).exists() {
-        eprintln!("skipped: {script} is not here");
-        return false;
-    }
-    let ok = Command::new("python3")
-        .args([
-            script,
-            "generate",
-            "--profile",
-            "mixed",
-            "--seed",
-            "3",
-            "--out",
-        ])
-        .arg(dir)
-        .output()
-        .unwrap()
-        .status
-        .success();
-    assert!(ok, "stormsim generate failed");
-    true
+    common::scenarios::generate(dir, "mixed", 3, None)
 }
 
 #[test]

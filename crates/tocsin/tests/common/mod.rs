@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod scenarios;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
