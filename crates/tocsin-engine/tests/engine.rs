@@ -1,42 +1,24 @@
 //! The engine over a real SQLite store and event log, driven with a manual clock.
 
-use arc_swap::ArcSwap;
-use std::sync::Arc;
-use tocsin_core::clock::ManualClock;
+mod common;
+
+use common::{Harness, T0};
+use tocsin_core::clock::Clock;
 use tocsin_core::command::{Command, IncidentAction};
 use tocsin_core::config::{load_str, Config};
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::StateAction;
-use tocsin_engine::{CommandError, Engine, EngineStats, Input};
+use tocsin_engine::CommandError;
 use tocsin_store::log::{self, encode_entry, LogEntry, LogWriter, Sink};
-use tocsin_store::sqlite::queries::{self, AlertFilter, IncidentFilter, PageRequest};
-use tocsin_store::sqlite::rows::{AlertRow, IncidentRow};
-
-const T0: i64 = 1_767_225_600_000;
-
-struct Harness {
-    dir: tempfile::TempDir,
-    engine: Engine,
-    clock: Arc<ManualClock>,
-    lsn: u64,
-}
+use tocsin_store::sqlite::queries;
 
 fn event(name: &str, host: &str, status: Status, severity: Severity) -> Event {
     Event {
-        source: "test".into(),
-        integration: String::new(),
         dedup_key: format!("{name}/{host}"),
-        status,
         severity,
-        name: name.into(),
         summary: format!("{name} on {host}"),
-        description: String::new(),
-        service: None,
         labels: [("host".to_string(), host.to_string())].into(),
-        links: vec![],
-        occurred_at: T0,
-        received_at: T0,
-        ends_at: None,
+        ..common::event(name, status, T0)
     }
 }
 
@@ -45,44 +27,7 @@ fn firing(name: &str, host: &str) -> Event {
 }
 
 impl Harness {
-    fn new(config: Config) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        Self::open(dir, config)
-    }
-
-    fn open(dir: tempfile::TempDir, config: Config) -> Harness {
-        let clock = Arc::new(ManualClock::new(T0));
-        let durable = log::recover(&dir.path().join("log")).unwrap().next_lsn - 1;
-        let engine = Engine::open(
-            &dir.path().join("tocsin.db"),
-            &dir.path().join("log"),
-            durable,
-            Arc::new(ArcSwap::from_pointee(config)),
-            clock.clone(),
-            Arc::new(EngineStats::default()),
-        )
-        .unwrap();
-        let lsn = engine.applied_lsn();
-        Harness {
-            dir,
-            engine,
-            clock,
-            lsn,
-        }
-    }
-
-    fn send(&mut self, events: Vec<Event>) {
-        self.lsn += 1;
-        let input = Input {
-            lsn: self.lsn,
-            entry: LogEntry::Events(events),
-            reply: None,
-        };
-        self.engine.process(vec![input]).unwrap();
-    }
-
     fn command(&mut self, incident_id: i64, action: IncidentAction) -> Result<(), CommandError> {
-        self.lsn += 1;
         self.clock.advance(1000);
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         let c = Command {
@@ -90,59 +35,18 @@ impl Harness {
             action,
             actor: "alice".into(),
             reason: "testing".into(),
-            at: self.clock_now(),
+            at: self.clock.now(),
         };
-        self.engine
-            .process(vec![Input {
-                lsn: self.lsn,
-                entry: LogEntry::Command(c),
-                reply: Some(tx),
-            }])
-            .unwrap();
+        self.process(LogEntry::Command(c), Some(tx));
         rx.try_recv().expect("a reply after the commit")
-    }
-
-    fn clock_now(&self) -> i64 {
-        use tocsin_core::clock::Clock;
-        self.clock.now()
-    }
-
-    fn tick(&mut self) {
-        self.engine.process(vec![]).unwrap();
-    }
-
-    fn conn(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap()
-    }
-
-    fn alerts(&self) -> Vec<AlertRow> {
-        let page = PageRequest {
-            after_id: None,
-            limit: 1000,
-        };
-        queries::list_alerts(&self.conn(), &AlertFilter::default(), page)
-            .unwrap()
-            .items
-    }
-
-    fn incidents(&self) -> Vec<IncidentRow> {
-        let page = PageRequest {
-            after_id: None,
-            limit: 1000,
-        };
-        queries::list_incidents(&self.conn(), &IncidentFilter::default(), page, &|_| {
-            String::new()
-        })
-        .unwrap()
-        .items
     }
 }
 
 #[test]
 fn duplicates_fold_and_refires_are_new_episodes() {
-    let mut h = Harness::new(Config::builtin());
-    h.send(vec![firing("Down", "a"), firing("Down", "a")]);
-    h.send(vec![firing("Down", "a")]);
+    let mut h = Harness::with_config(Config::builtin());
+    h.events(vec![firing("Down", "a"), firing("Down", "a")]);
+    h.events(vec![firing("Down", "a")]);
     let a = &h.alerts()[0];
     assert_eq!(
         (
@@ -154,13 +58,13 @@ fn duplicates_fold_and_refires_are_new_episodes() {
         (1, 3, 1, "firing")
     );
 
-    h.send(vec![event(
+    h.events(vec![event(
         "Down",
         "a",
         Status::Resolved,
         Severity::Warning,
     )]);
-    h.send(vec![firing("Down", "a")]);
+    h.events(vec![firing("Down", "a")]);
     let a = &h.alerts()[0];
     assert_eq!(
         (a.episode, a.status.as_str(), a.resolved_at.clone()),
@@ -178,8 +82,8 @@ fn duplicates_fold_and_refires_are_new_episodes() {
 
 #[test]
 fn alerts_group_by_service_and_name() {
-    let mut h = Harness::new(Config::builtin());
-    h.send(vec![
+    let mut h = Harness::with_config(Config::builtin());
+    h.events(vec![
         firing("Down", "a"),
         firing("Down", "b"),
         firing("DiskFull", "a"),
@@ -193,8 +97,8 @@ fn alerts_group_by_service_and_name() {
     assert_eq!((down.alert_count, down.firing_count), (2, 2));
 
     let by_host = load_str("incidents: {group_by: [labels.host]}").unwrap();
-    let mut h = Harness::new(by_host);
-    h.send(vec![
+    let mut h = Harness::with_config(by_host);
+    h.events(vec![
         firing("Down", "a"),
         firing("Down", "b"),
         firing("DiskFull", "a"),
@@ -205,15 +109,15 @@ fn alerts_group_by_service_and_name() {
 #[test]
 fn priority_comes_from_impact_and_the_worst_severity() {
     let config = load_str("services: [{id: pay, impact: high}, {id: wiki, impact: low}]").unwrap();
-    let mut h = Harness::new(config);
+    let mut h = Harness::with_config(config);
     let mut e = firing("Latency", "a");
     e.service = Some("pay".into());
-    h.send(vec![e.clone()]);
+    h.events(vec![e.clone()]);
     assert_eq!(h.incidents()[0].priority, "P2");
     let mut worse = e.clone();
     worse.dedup_key = "other".into();
     worse.severity = Severity::Critical;
-    h.send(vec![worse]);
+    h.events(vec![worse]);
     let i = &h.incidents()[0];
     assert_eq!(
         (i.priority.as_str(), i.severity.as_str()),
@@ -222,7 +126,7 @@ fn priority_comes_from_impact_and_the_worst_severity() {
 
     let mut wiki = firing("Latency", "w");
     wiki.labels.insert("service".into(), "wiki".into());
-    h.send(vec![wiki]);
+    h.events(vec![wiki]);
     let i = h
         .incidents()
         .into_iter()
@@ -233,8 +137,8 @@ fn priority_comes_from_impact_and_the_worst_severity() {
 
 #[test]
 fn commands_follow_the_state_machine_and_leave_a_timeline() {
-    let mut h = Harness::new(Config::builtin());
-    h.send(vec![firing("Down", "a")]);
+    let mut h = Harness::with_config(Config::builtin());
+    h.events(vec![firing("Down", "a")]);
     let id = h.incidents()[0].id;
     assert_eq!(
         h.command(id, IncidentAction::State(StateAction::Acknowledge)),
@@ -320,7 +224,7 @@ fn commands_follow_the_state_machine_and_leave_a_timeline() {
         .all(|t| t.actor == "alice"));
 
     // A firing alert whose incident was closed by hand starts over in a new incident.
-    h.send(vec![firing("Down", "a")]);
+    h.events(vec![firing("Down", "a")]);
     let incidents = h.incidents();
     assert_eq!(incidents.len(), 2);
     assert_eq!(incidents[0].state, "triggered");
@@ -328,10 +232,10 @@ fn commands_follow_the_state_machine_and_leave_a_timeline() {
 
 #[test]
 fn alerts_with_an_end_time_resolve_by_themselves() {
-    let mut h = Harness::new(Config::builtin());
+    let mut h = Harness::with_config(Config::builtin());
     let mut e = firing("Latency", "a");
     e.ends_at = Some(T0 + 300_000);
-    h.send(vec![e.clone()]);
+    h.events(vec![e.clone()]);
     let grace = tocsin_engine::EXPIRY_GRACE.as_millis() as i64;
     h.clock.set(T0 + 299_000 + grace);
     h.tick();
@@ -339,7 +243,7 @@ fn alerts_with_an_end_time_resolve_by_themselves() {
     // Sent again: the end moves out.
     e.received_at = T0 + 200_000;
     e.ends_at = Some(T0 + 500_000);
-    h.send(vec![e]);
+    h.events(vec![e]);
     h.clock.set(T0 + 400_000);
     h.tick();
     assert_eq!(h.alerts()[0].status, "firing");
@@ -364,8 +268,8 @@ fn restart_rebuilds_state_and_replays_the_log() {
         fn committed(&mut self, _: u64, _: u32) {}
         fn synced(&mut self, _: std::time::Duration, _: usize) {}
     }
-    let mut h = Harness::open(dir, Config::builtin());
-    h.send(vec![firing("Down", "a")]);
+    let mut h = Harness::in_dir(dir, Config::builtin());
+    h.events(vec![firing("Down", "a")]);
     let dir = h.dir;
     // The harness numbered its entries itself; the real log starts empty, so the store's
     // applied LSN (1) covers the first real log entry: write a placeholder for it.
@@ -381,8 +285,8 @@ fn restart_rebuilds_state_and_replays_the_log() {
     drop(writer);
     thread.join().unwrap();
 
-    let h = Harness::open(dir, Config::builtin());
-    assert_eq!(h.engine.applied_lsn(), 4);
+    let mut h = Harness::in_dir(dir, Config::builtin());
+    assert_eq!(h.engine().applied_lsn(), 4);
     let alerts = h.alerts();
     assert_eq!(alerts.len(), 3);
     let a = alerts.iter().find(|a| a.dedup_key == "Down/a").unwrap();

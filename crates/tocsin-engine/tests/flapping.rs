@@ -3,110 +3,21 @@
 //! resolves when it has been quiet long enough; a restart keeps it flapping; an alert that
 //! changes twice is unaffected.
 
-use arc_swap::ArcSwap;
-use std::path::Path;
-use std::sync::Arc;
-use tocsin_core::clock::{Clock, ManualClock};
-use tocsin_core::config::{load_str, Config};
+mod common;
+
+use common::{event, Harness, GRACE, MIN, T0};
+use tocsin_core::clock::Clock;
 use tocsin_core::event::{Event, Severity, Status};
-use tocsin_engine::{Engine, EngineStats, Input, EXPIRY_GRACE};
-use tocsin_store::log::{self, LogEntry};
-use tocsin_store::sqlite::queries::{self, AlertFilter, IncidentFilter, PageRequest};
-use tocsin_store::sqlite::rows::{AlertRow, IncidentRow};
-
-const T0: i64 = 1_767_225_600_000;
-const MIN: i64 = 60_000;
-const GRACE: i64 = EXPIRY_GRACE.as_millis() as i64;
-const PAGE: PageRequest = PageRequest {
-    after_id: None,
-    limit: 1000,
-};
-
-fn open(dir: &Path, config: Config, clock: Arc<ManualClock>) -> Engine {
-    let durable = log::recover(&dir.join("log")).unwrap().next_lsn - 1;
-    Engine::open(
-        &dir.join("tocsin.db"),
-        &dir.join("log"),
-        durable,
-        Arc::new(ArcSwap::from_pointee(config)),
-        clock,
-        Arc::new(EngineStats::default()),
-    )
-    .unwrap()
-}
-
-struct Harness {
-    dir: tempfile::TempDir,
-    engine: Engine,
-    clock: Arc<ManualClock>,
-    config: Config,
-    lsn: u64,
-}
+use tocsin_store::sqlite::queries::{self, AlertFilter};
+use tocsin_store::sqlite::rows::IncidentRow;
 
 impl Harness {
-    fn new(yaml: &str) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(T0));
-        let config = load_str(yaml).unwrap();
-        let engine = open(dir.path(), config.clone(), clock.clone());
-        Harness {
-            dir,
-            engine,
-            clock,
-            config,
-            lsn: 0,
-        }
-    }
-
-    /// Stops the engine and starts a new one on the same store.
-    fn restart(&mut self) {
-        self.engine = open(self.dir.path(), self.config.clone(), self.clock.clone());
-    }
-
     fn send(&mut self, name: &str, status: Status) {
         let now = self.clock.now();
-        self.lsn += 1;
-        let event = Event {
-            source: "test".into(),
-            integration: String::new(),
-            dedup_key: name.into(),
-            status,
+        self.events(vec![Event {
             severity: Severity::High,
-            name: name.into(),
-            summary: String::new(),
-            description: String::new(),
-            service: None,
-            labels: Default::default(),
-            links: vec![],
-            occurred_at: now,
-            received_at: now,
-            ends_at: None,
-        };
-        self.engine
-            .process(vec![Input {
-                lsn: self.lsn,
-                entry: LogEntry::Events(vec![event]),
-                reply: None,
-            }])
-            .unwrap();
-    }
-
-    fn at(&mut self, t: i64) {
-        self.clock.set(t);
-        self.engine.process(vec![]).unwrap();
-    }
-
-    fn conn(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap()
-    }
-
-    fn alert(&self, name: &str) -> AlertRow {
-        queries::list_alerts(&self.conn(), &AlertFilter::default(), PAGE)
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|a| a.name == name)
-            .unwrap()
+            ..event(name, status, now)
+        }]);
     }
 
     fn flapping_alerts(&self, flag: bool) -> usize {
@@ -114,25 +25,19 @@ impl Harness {
             flapping: Some(flag),
             ..Default::default()
         };
-        queries::list_alerts(&self.conn(), &filter, PAGE)
-            .unwrap()
-            .items
-            .len()
+        self.alerts_where(&filter).len()
     }
 
     /// Oldest first.
-    fn incidents(&self) -> Vec<IncidentRow> {
-        let mut all =
-            queries::list_incidents(&self.conn(), &IncidentFilter::default(), PAGE, &|_| {
-                String::new()
-            })
-            .unwrap()
-            .items;
+    fn incidents_oldest_first(&self) -> Vec<IncidentRow> {
+        let mut all = self.incidents();
         all.reverse();
         all
     }
 
-    fn timeline(&self, incident: i64) -> Vec<String> {
+    /// The incident's timeline as the API shows it (with what its alerts did), one
+    /// `kind: message` a line.
+    fn merged_timeline(&self, incident: i64) -> Vec<String> {
         queries::get_incident(&self.conn(), incident, &|_| String::new())
             .unwrap()
             .unwrap()
@@ -166,7 +71,7 @@ fn a_flapping_alert_stays_in_one_incident_until_it_calms_down() {
     // Changes 1 and 2 behave as always: an incident, resolved. Change 3 opens a second one;
     // change 4 (a resolve) makes the alert flap and leaves that incident open.
     let last = flap(&mut h, "Disk", T0, 4);
-    let incidents = h.incidents();
+    let incidents = h.incidents_oldest_first();
     assert_eq!(incidents.len(), 2);
     assert_eq!(incidents[0].state, "resolved");
     assert_eq!(incidents[1].state, "triggered");
@@ -174,15 +79,15 @@ fn a_flapping_alert_stays_in_one_incident_until_it_calms_down() {
     assert!(alert.flapping);
     assert_eq!(alert.status, "resolved");
     let flapping_id = incidents[1].id;
-    assert!(h.timeline(flapping_id).contains(
+    assert!(h.merged_timeline(flapping_id).contains(
         &"flapping: alert Disk is flapping: 4 changes in 30m; its resolves no longer close the incident"
             .to_string()
     ));
 
     // Twenty more flaps: every re-fire rejoins the open incident; nothing new opens.
     let last = flap(&mut h, "Disk", last + 2 * MIN, 20).max(last);
-    assert_eq!(h.incidents().len(), 2);
-    let open = &h.incidents()[1];
+    assert_eq!(h.incidents_oldest_first().len(), 2);
+    let open = &h.incidents_oldest_first()[1];
     assert_eq!(open.state, "triggered");
     assert_eq!(open.alert_count, 1);
     assert_eq!(open.firing_count, 0);
@@ -191,21 +96,21 @@ fn a_flapping_alert_stays_in_one_incident_until_it_calms_down() {
     // Quiet for almost 30 minutes: still flapping, still open.
     h.at(last + 30 * MIN - 1);
     assert!(h.alert("Disk").flapping);
-    assert_eq!(h.incidents()[1].state, "triggered");
+    assert_eq!(h.incidents_oldest_first()[1].state, "triggered");
     // The quiet spell is over (decided at the horizon, after the expiry grace).
     h.at(last + 30 * MIN + GRACE);
     assert!(!h.alert("Disk").flapping);
     assert_eq!(h.flapping_alerts(true), 0);
-    let incident = &h.incidents()[1];
+    let incident = &h.incidents_oldest_first()[1];
     assert_eq!(incident.state, "resolved");
-    let timeline = h.timeline(flapping_id);
+    let timeline = h.merged_timeline(flapping_id);
     assert!(timeline.contains(&"stable: alert Disk stopped flapping: no change in 30m".to_string()));
     assert!(timeline.contains(&"resolved: all alerts resolved".to_string()));
 
     // Calm again, the alert is an ordinary one: its next fire opens a new incident.
     h.clock.set(last + 40 * MIN);
     h.send("Disk", Status::Firing);
-    assert_eq!(h.incidents().len(), 3);
+    assert_eq!(h.incidents_oldest_first().len(), 3);
 }
 
 #[test]
@@ -216,11 +121,11 @@ fn a_flapping_alert_that_stays_firing_keeps_its_incident_after_calming() {
     h.at(last + 5 * MIN + GRACE);
     assert!(!h.alert("Link").flapping);
     // It fires: the incident stays open; only its resolve closes it.
-    let incident = h.incidents().last().unwrap().clone();
+    let incident = h.incidents_oldest_first().last().unwrap().clone();
     assert_eq!(incident.state, "triggered");
     h.clock.set(last + 6 * MIN);
     h.send("Link", Status::Resolved);
-    assert_eq!(h.incidents().last().unwrap().state, "resolved");
+    assert_eq!(h.incidents_oldest_first().last().unwrap().state, "resolved");
 }
 
 #[test]
@@ -231,8 +136,8 @@ fn a_restart_mid_flap_keeps_it_flapping() {
     h.restart();
     // Re-fires after the restart still join the open incident.
     let last = flap(&mut h, "Disk", last + 2 * MIN, 4).max(last);
-    assert_eq!(h.incidents().len(), 2);
-    assert_eq!(h.incidents()[1].state, "triggered");
+    assert_eq!(h.incidents_oldest_first().len(), 2);
+    assert_eq!(h.incidents_oldest_first()[1].state, "triggered");
     assert!(h.alert("Disk").flapping);
     // The quiet spell counts from the last change, across another restart.
     h.restart();
@@ -240,7 +145,7 @@ fn a_restart_mid_flap_keeps_it_flapping() {
     assert!(h.alert("Disk").flapping);
     h.at(last + 30 * MIN + GRACE);
     assert!(!h.alert("Disk").flapping);
-    assert_eq!(h.incidents()[1].state, "resolved");
+    assert_eq!(h.incidents_oldest_first()[1].state, "resolved");
 }
 
 #[test]
@@ -251,7 +156,7 @@ fn a_restart_keeps_counting_changes() {
     h.clock.set(last + 2 * MIN);
     h.send("Disk", Status::Resolved);
     assert!(h.alert("Disk").flapping);
-    assert_eq!(h.incidents()[1].state, "triggered");
+    assert_eq!(h.incidents_oldest_first()[1].state, "triggered");
 }
 
 #[test]
@@ -259,8 +164,8 @@ fn an_alert_that_changes_twice_is_unaffected() {
     let mut h = Harness::new("");
     flap(&mut h, "Cpu", T0, 2);
     assert!(!h.alert("Cpu").flapping);
-    assert_eq!(h.incidents().len(), 1);
-    assert_eq!(h.incidents()[0].state, "resolved");
+    assert_eq!(h.incidents_oldest_first().len(), 1);
+    assert_eq!(h.incidents_oldest_first()[0].state, "resolved");
     // Its history is forgotten once out of the window.
     h.at(T0 + 2 * MIN + 30 * MIN + GRACE);
     let rows: i64 = h
@@ -275,6 +180,9 @@ fn turned_off_nothing_flaps() {
     let mut h = Harness::new("flapping: {enabled: false}");
     flap(&mut h, "Disk", T0, 8);
     assert!(!h.alert("Disk").flapping);
-    assert_eq!(h.incidents().len(), 4);
-    assert!(h.incidents().iter().all(|i| i.state == "resolved"));
+    assert_eq!(h.incidents_oldest_first().len(), 4);
+    assert!(h
+        .incidents_oldest_first()
+        .iter()
+        .all(|i| i.state == "resolved"));
 }

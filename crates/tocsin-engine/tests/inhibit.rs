@@ -3,17 +3,12 @@
 //! fires is attached; a warning that already paged is marked but keeps its incident; and a
 //! restart decides the same from the store.
 
-use arc_swap::ArcSwap;
-use std::sync::Arc;
-use tocsin_core::clock::{Clock, ManualClock};
-use tocsin_core::config::{load_str, Config};
-use tocsin_core::event::{Event, Severity, Status};
-use tocsin_engine::{Engine, EngineStats, Input};
-use tocsin_store::log::{self, LogEntry};
-use tocsin_store::sqlite::queries::{self, AlertFilter, PageRequest};
-use tocsin_store::sqlite::rows::AlertRow;
+mod common;
 
-const T0: i64 = 1_767_225_600_000;
+use common::{event, Harness};
+use tocsin_core::clock::Clock;
+use tocsin_core::event::{Event, Severity, Status};
+use tocsin_store::sqlite::queries::AlertFilter;
 
 const CONFIG: &str = r#"
 intake: {loopback_without_token: true}
@@ -24,101 +19,18 @@ inhibit_rules:
     equal: [host]
 "#;
 
-struct Harness {
-    dir: tempfile::TempDir,
-    engine: Engine,
-    clock: Arc<ManualClock>,
-    lsn: u64,
-}
-
-fn open(dir: &std::path::Path, clock: Arc<ManualClock>) -> Engine {
-    let durable = log::recover(&dir.join("log")).unwrap().next_lsn - 1;
-    let config: Config = load_str(CONFIG).unwrap();
-    Engine::open(
-        &dir.join("tocsin.db"),
-        &dir.join("log"),
-        durable,
-        Arc::new(ArcSwap::from_pointee(config)),
-        clock,
-        Arc::new(EngineStats::default()),
-    )
-    .unwrap()
-}
-
 impl Harness {
-    fn new() -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(T0));
-        let engine = open(dir.path(), clock.clone());
-        Harness {
-            dir,
-            engine,
-            clock,
-            lsn: 0,
-        }
-    }
-
-    fn restart(&mut self) {
-        self.engine = open(self.dir.path(), self.clock.clone());
-    }
-
+    /// `name` on `host` a second after the last event.
     fn send(&mut self, name: &str, host: &str, severity: Severity, status: Status) {
         self.clock.set(self.clock.now() + 1_000);
         let now = self.clock.now();
-        self.lsn += 1;
-        let event = Event {
+        self.events(vec![Event {
             source: "prometheus".into(),
-            integration: String::new(),
             dedup_key: format!("{name}/{host}"),
-            status,
             severity,
-            name: name.into(),
-            summary: String::new(),
-            description: String::new(),
-            service: None,
             labels: [("host".to_string(), host.to_string())].into(),
-            links: vec![],
-            occurred_at: now,
-            received_at: now,
-            ends_at: None,
-        };
-        self.engine
-            .process(vec![Input {
-                lsn: self.lsn,
-                entry: LogEntry::Events(vec![event]),
-                reply: None,
-            }])
-            .unwrap();
-    }
-
-    fn conn(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap()
-    }
-
-    fn alert(&self, name: &str, host: &str) -> AlertRow {
-        let page = PageRequest {
-            after_id: None,
-            limit: 1000,
-        };
-        queries::list_alerts(&self.conn(), &AlertFilter::default(), page)
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|a| a.dedup_key == format!("{name}/{host}"))
-            .unwrap()
-    }
-
-    fn timeline(&self, incident: i64) -> Vec<(String, String)> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT kind, message FROM incident_timeline WHERE incident_id = ?1 ORDER BY rowid",
-            )
-            .unwrap();
-        let rows = stmt
-            .query_map([incident], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap();
-        rows.map(Result::unwrap).collect()
+            ..event(name, status, now)
+        }]);
     }
 
     fn inhibited(&self, flag: bool) -> Vec<String> {
@@ -126,13 +38,8 @@ impl Harness {
             inhibited: Some(flag),
             ..AlertFilter::default()
         };
-        let page = PageRequest {
-            after_id: None,
-            limit: 1000,
-        };
-        let mut keys: Vec<String> = queries::list_alerts(&self.conn(), &filter, page)
-            .unwrap()
-            .items
+        let mut keys: Vec<String> = self
+            .alerts_where(&filter)
             .into_iter()
             .map(|a| a.dedup_key)
             .collect();
@@ -146,21 +53,21 @@ use Status::{Firing, Resolved};
 
 #[test]
 fn node_down_mutes_its_hosts_warnings_until_it_resolves() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.send("NodeDown", "web-01", Critical, Firing);
-    let down = h.alert("NodeDown", "web-01");
+    let down = h.alert("NodeDown/web-01");
     assert!(down.incident_id.is_some());
 
     // Its host's warning is kept and visible, but opens no incident.
     h.send("DiskFull", "web-01", Warning, Firing);
-    let muted = h.alert("DiskFull", "web-01");
+    let muted = h.alert("DiskFull/web-01");
     assert_eq!(muted.incident_id, None);
     assert_eq!(muted.inhibited_by, vec![down.id]);
     assert!(muted.silenced_by.is_empty());
 
     // Another host's warning pages as usual.
     h.send("DiskFull", "web-02", Warning, Firing);
-    let other = h.alert("DiskFull", "web-02");
+    let other = h.alert("DiskFull/web-02");
     assert!(other.incident_id.is_some());
     assert!(other.inhibited_by.is_empty());
     assert_eq!(h.inhibited(true), vec!["DiskFull/web-01"]);
@@ -168,18 +75,18 @@ fn node_down_mutes_its_hosts_warnings_until_it_resolves() {
 
     // Sent again while inhibited: still muted.
     h.send("DiskFull", "web-01", Warning, Firing);
-    assert_eq!(h.alert("DiskFull", "web-01").incident_id, None);
+    assert_eq!(h.alert("DiskFull/web-01").incident_id, None);
 
     // A restart decides the same from the store.
     h.restart();
     h.send("DiskFull", "web-01", Warning, Firing);
-    let muted = h.alert("DiskFull", "web-01");
+    let muted = h.alert("DiskFull/web-01");
     assert_eq!(muted.incident_id, None);
     assert_eq!(muted.inhibited_by, vec![down.id]);
 
     // NodeDown resolves: the warning still fires, so it is attached now.
     h.send("NodeDown", "web-01", Critical, Resolved);
-    let freed = h.alert("DiskFull", "web-01");
+    let freed = h.alert("DiskFull/web-01");
     assert!(freed.inhibited_by.is_empty());
     let incident = freed.incident_id.expect("attached when NodeDown resolved");
     let lines = h.timeline(incident);
@@ -193,14 +100,14 @@ fn node_down_mutes_its_hosts_warnings_until_it_resolves() {
 
 #[test]
 fn a_source_that_starts_later_marks_paging_targets_but_closes_nothing() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.send("HighLoad", "db-01", Warning, Firing);
-    let paged = h.alert("HighLoad", "db-01");
+    let paged = h.alert("HighLoad/db-01");
     let incident = paged.incident_id.expect("pages before any source fires");
 
     h.send("NodeDown", "db-01", Critical, Firing);
-    let down = h.alert("NodeDown", "db-01");
-    let marked = h.alert("HighLoad", "db-01");
+    let down = h.alert("NodeDown/db-01");
+    let marked = h.alert("HighLoad/db-01");
     assert_eq!(marked.inhibited_by, vec![down.id]);
     assert_eq!(
         marked.incident_id,
@@ -214,11 +121,11 @@ fn a_source_that_starts_later_marks_paging_targets_but_closes_nothing() {
 
     // NodeDown itself is never inhibited, and the restart keeps the marks.
     h.restart();
-    assert!(h.alert("NodeDown", "db-01").inhibited_by.is_empty());
-    assert_eq!(h.alert("HighLoad", "db-01").inhibited_by, vec![down.id]);
+    assert!(h.alert("NodeDown/db-01").inhibited_by.is_empty());
+    assert_eq!(h.alert("HighLoad/db-01").inhibited_by, vec![down.id]);
 
     h.send("NodeDown", "db-01", Critical, Resolved);
-    let after = h.alert("HighLoad", "db-01");
+    let after = h.alert("HighLoad/db-01");
     assert!(after.inhibited_by.is_empty());
     assert_eq!(after.incident_id, Some(incident));
     assert!(h
@@ -229,12 +136,12 @@ fn a_source_that_starts_later_marks_paging_targets_but_closes_nothing() {
 
 #[test]
 fn a_target_resolved_while_inhibited_never_pages() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.send("NodeDown", "web-03", Critical, Firing);
     h.send("DiskFull", "web-03", Warning, Firing);
     h.send("DiskFull", "web-03", Warning, Resolved);
     h.send("NodeDown", "web-03", Critical, Resolved);
-    let gone = h.alert("DiskFull", "web-03");
+    let gone = h.alert("DiskFull/web-03");
     assert_eq!(gone.status, "resolved");
     assert_eq!(gone.incident_id, None);
     assert!(gone.inhibited_by.is_empty());

@@ -2,19 +2,11 @@
 //! its first event (no incident), one outside pages as usual, and when the window closes a
 //! muted alert that still fires opens its incident; each occurrence is a silence.
 
-use arc_swap::ArcSwap;
-use std::sync::Arc;
-use tocsin_core::clock::{Clock, ManualClock};
-use tocsin_core::config::load_str;
-use tocsin_core::event::{Event, Severity, Status};
-use tocsin_engine::{Engine, EngineStats, Input, EXPIRY_GRACE};
-use tocsin_store::log::{self, LogEntry};
-use tocsin_store::sqlite::queries::{self, AlertFilter, PageRequest};
-use tocsin_store::sqlite::rows::AlertRow;
+mod common;
 
-const T0: i64 = 1_767_225_600_000; // Thursday 2026-01-01T00:00:00Z
-const HOUR: i64 = 3_600_000;
-const GRACE: i64 = EXPIRY_GRACE.as_millis() as i64;
+use common::{event, Harness, GRACE, HOUR, T0};
+use tocsin_core::clock::Clock;
+use tocsin_core::event::{Event, Severity, Status};
 
 const CONFIG: &str = r#"
 services: [{id: db}, {id: web}]
@@ -28,85 +20,20 @@ maintenance_windows:
     comment: kernel updates
 "#;
 
-struct Harness {
-    dir: tempfile::TempDir,
-    engine: Engine,
-    clock: Arc<ManualClock>,
-    lsn: u64,
-}
-
 impl Harness {
-    fn new() -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(T0));
-        let durable = log::recover(&dir.path().join("log")).unwrap().next_lsn - 1;
-        let engine = Engine::open(
-            &dir.path().join("tocsin.db"),
-            &dir.path().join("log"),
-            durable,
-            Arc::new(ArcSwap::from_pointee(load_str(CONFIG).unwrap())),
-            clock.clone(),
-            Arc::new(EngineStats::default()),
-        )
-        .unwrap();
-        Harness {
-            dir,
-            engine,
-            clock,
-            lsn: 0,
-        }
-    }
-
     fn fire(&mut self, name: &str, service: &str) {
         let now = self.clock.now();
-        self.lsn += 1;
-        let entry = LogEntry::Events(vec![Event {
-            source: "test".into(),
-            integration: String::new(),
-            dedup_key: name.into(),
-            status: Status::Firing,
+        self.events(vec![Event {
             severity: Severity::High,
-            name: name.into(),
-            summary: String::new(),
-            description: String::new(),
             service: Some(service.into()),
-            labels: Default::default(),
-            links: vec![],
-            occurred_at: now,
-            received_at: now,
-            ends_at: None,
+            ..event(name, Status::Firing, now)
         }]);
-        let input = Input {
-            lsn: self.lsn,
-            entry,
-            reply: None,
-        };
-        self.engine.process(vec![input]).unwrap();
-    }
-
-    fn at(&mut self, t: i64) {
-        self.clock.set(t);
-        self.engine.process(vec![]).unwrap();
-    }
-
-    fn alert(&self, name: &str) -> AlertRow {
-        let conn = rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap();
-        let page = PageRequest {
-            after_id: None,
-            limit: 100,
-        };
-        queries::list_alerts(&conn, &AlertFilter::default(), page)
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|a| a.name == name)
-            .unwrap()
     }
 }
 
 #[test]
 fn a_window_mutes_what_it_matches_while_it_is_open() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.at(T0 + HOUR / 2);
     h.fire("before", "db");
     assert!(

@@ -3,19 +3,17 @@
 //! middle neither skips nor repeats a level, and a failed delivery falls back to the next
 //! contact.
 
-use arc_swap::ArcSwap;
+mod common;
+
+use common::{event, Harness, MIN, T0};
 use std::sync::Arc;
-use tocsin_core::clock::{Clock, ManualClock};
-use tocsin_core::command::{Command, DeliveryOutcome, DeliveryReport, IncidentAction};
-use tocsin_core::config::{load_str, Config};
+use tocsin_core::clock::Clock;
+use tocsin_core::command::{DeliveryOutcome, DeliveryReport, IncidentAction};
+use tocsin_core::config::load_str;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::StateAction;
-use tocsin_engine::{Engine, EngineStats, Input};
-use tocsin_store::log::{self, LogEntry};
+use tocsin_store::log::LogEntry;
 use tocsin_store::sqlite::paging::{incident_notifications, NotificationRow};
-
-const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z, a Thursday
-const MIN: i64 = 60_000;
 
 const CONFIG: &str = r#"
 users:
@@ -36,97 +34,18 @@ escalation_policies:
 teams: [{id: ops, members: [alice, bob], escalation_policy: ops}]
 "#;
 
-struct Harness {
-    dir: tempfile::TempDir,
-    engine: Option<Engine>,
-    clock: Arc<ManualClock>,
-    lsn: u64,
-    config: Arc<ArcSwap<Config>>,
-}
-
 impl Harness {
-    fn new() -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let mut h = Harness {
-            dir,
-            engine: None,
-            clock: Arc::new(ManualClock::new(T0)),
-            lsn: 0,
-            config: Arc::new(ArcSwap::from_pointee(load_str(CONFIG).unwrap())),
-        };
-        h.open();
-        h
-    }
-
-    /// Opens (or reopens, as after a restart) the engine on the same store.
-    fn open(&mut self) {
-        self.engine = None;
-        let log_dir = self.dir.path().join("log");
-        let durable = log::recover(&log_dir).unwrap().next_lsn - 1;
-        self.engine = Some(
-            Engine::open(
-                &self.dir.path().join("tocsin.db"),
-                &log_dir,
-                durable,
-                self.config.clone(),
-                self.clock.clone(),
-                Arc::new(EngineStats::default()),
-            )
-            .unwrap(),
-        );
-    }
-
-    fn input(&mut self, entry: LogEntry) {
-        self.lsn += 1;
-        let (tx, _rx) = tokio::sync::oneshot::channel();
-        let reply = matches!(entry, LogEntry::Command(_)).then_some(tx);
-        let input = Input {
-            lsn: self.lsn,
-            entry,
-            reply,
-        };
-        self.engine.as_mut().unwrap().process(vec![input]).unwrap();
-    }
-
-    fn at(&mut self, t: i64) {
-        self.clock.set(t);
-        self.engine.as_mut().unwrap().process(vec![]).unwrap();
-    }
-
     fn fire(&mut self) {
         let now = self.clock.now();
-        self.input(LogEntry::Events(vec![Event {
-            source: "test".into(),
-            integration: String::new(),
+        self.events(vec![Event {
             dedup_key: "db-down".into(),
-            status: Status::Firing,
-            severity: Severity::Critical,
-            name: "DbDown".into(),
             summary: "db down".into(),
-            description: String::new(),
-            service: None,
-            labels: Default::default(),
-            links: vec![],
-            occurred_at: now,
-            received_at: now,
-            ends_at: None,
-        }]));
-    }
-
-    fn act(&mut self, action: IncidentAction) {
-        let at = self.clock.now();
-        self.input(LogEntry::Command(Command {
-            incident_id: 1,
-            action,
-            actor: "alice".into(),
-            reason: String::new(),
-            at,
-        }));
+            ..event("DbDown", Status::Firing, now)
+        }]);
     }
 
     fn sent(&self) -> Vec<NotificationRow> {
-        let conn = rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap();
-        incident_notifications(&conn, 1).unwrap()
+        self.notifications(1)
     }
 
     /// (user, contact type, level, pass) of each notification, in order.
@@ -151,7 +70,7 @@ fn page(user: &str, kind: &str, level: i64, pass: i64) -> (String, String, i64, 
 
 #[test]
 fn levels_page_at_their_delays_and_repeats_stop_at_n() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.fire();
     let level1 = [page("alice", "email", 1, 1), page("alice", "sms", 1, 1)];
     assert_eq!(
@@ -177,7 +96,7 @@ fn levels_page_at_their_delays_and_repeats_stop_at_n() {
 
 #[test]
 fn an_acknowledgement_stops_escalation_and_cancels_what_waits_for_it() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.fire();
     h.at(T0 + MIN);
     h.act(IncidentAction::State(StateAction::Acknowledge));
@@ -197,13 +116,13 @@ fn an_acknowledgement_stops_escalation_and_cancels_what_waits_for_it() {
 
 #[test]
 fn a_restart_in_the_middle_neither_skips_nor_repeats_a_level() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.fire();
     // Down from +1m to +12m: level 2 fell due at +5m while nobody was there.
     h.at(T0 + MIN);
     h.engine = None;
     h.clock.set(T0 + 12 * MIN);
-    h.open();
+    h.restart();
     h.at(T0 + 12 * MIN);
     assert_eq!(h.pages().len(), 3);
     assert_eq!(
@@ -220,7 +139,7 @@ fn a_restart_in_the_middle_neither_skips_nor_repeats_a_level() {
 
 #[test]
 fn escalate_now_and_a_failed_delivery_falls_back_to_the_next_contact() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.fire();
     h.at(T0 + MIN);
     h.act(IncidentAction::Escalate);
@@ -276,32 +195,22 @@ services:
     support_hours: {time_zone: UTC, days: [mon, tue, wed, thu, fri], from: "09:00", to: "18:00"}
 "#;
 
-fn event(key: &str, severity: Severity, at: i64) -> LogEntry {
+fn wiki_event(key: &str, severity: Severity, at: i64) -> LogEntry {
     LogEntry::Events(vec![Event {
-        source: "test".into(),
-        integration: String::new(),
-        dedup_key: key.into(),
-        status: Status::Firing,
         severity,
-        name: key.into(),
         summary: key.into(),
-        description: String::new(),
         service: Some("wiki".into()),
-        labels: Default::default(),
-        links: vec![],
-        occurred_at: at,
-        received_at: at,
-        ends_at: None,
+        ..event(key, Status::Firing, at)
     }])
 }
 
 #[test]
 fn outside_support_hours_paging_waits_for_the_window_unless_it_turns_urgent() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.config.store(Arc::new(load_str(SUPPORT).unwrap()));
     // Thursday 00:00 UTC: two warnings at night wait; 09:00 pages both at that moment.
-    h.input(event("disk", Severity::Warning, T0));
-    h.input(event("cert", Severity::Warning, T0 + MIN));
+    h.input(wiki_event("disk", Severity::Warning, T0));
+    h.input(wiki_event("cert", Severity::Warning, T0 + MIN));
     let conn = rusqlite::Connection::open(h.dir.path().join("tocsin.db")).unwrap();
     let count = |incident: i64| incident_notifications(&conn, incident).unwrap().len();
     assert_eq!((count(1), count(2)), (0, 0), "nobody is paged at night");
@@ -319,9 +228,13 @@ fn outside_support_hours_paging_waits_for_the_window_unless_it_turns_urgent() {
     );
     // A held incident whose alert turns critical pages at once.
     h.at(T0 + 20 * 60 * MIN);
-    h.input(event("db", Severity::Warning, T0 + 20 * 60 * MIN));
+    h.input(wiki_event("db", Severity::Warning, T0 + 20 * 60 * MIN));
     assert_eq!(count(3), 0, "20:00 is outside the window");
-    h.input(event("db", Severity::Critical, T0 + 20 * 60 * MIN + MIN));
+    h.input(wiki_event(
+        "db",
+        Severity::Critical,
+        T0 + 20 * 60 * MIN + MIN,
+    ));
     let n = incident_notifications(&conn, 3).unwrap();
     assert_eq!(n.len(), 1);
     assert!(n[0].reason.contains("now urgent"), "{}", n[0].reason);

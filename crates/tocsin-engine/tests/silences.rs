@@ -2,86 +2,25 @@
 //! time, a muted alert opens an incident exactly when the silence ends, an update in place
 //! keeps the id, and the times are the silence's own, not when the engine got round to them.
 
-use arc_swap::ArcSwap;
-use std::sync::Arc;
-use tocsin_core::clock::{Clock, ManualClock};
+mod common;
+
+use common::{event, Harness, GRACE, T0};
+use tocsin_core::clock::Clock;
 use tocsin_core::command::{SilenceAction, SilenceCommand};
 use tocsin_core::config::Config;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::silence::{parse_matcher, SilenceSpec};
-use tocsin_engine::{Engine, EngineStats, Input, EXPIRY_GRACE};
-use tocsin_store::log::{self, LogEntry};
-use tocsin_store::sqlite::queries::{self, AlertFilter, IncidentFilter, PageRequest};
-use tocsin_store::sqlite::rows::{AlertRow, IncidentRow};
+use tocsin_store::log::LogEntry;
 use tocsin_store::sqlite::silences;
 
-const T0: i64 = 1_767_225_600_000;
-const GRACE: i64 = EXPIRY_GRACE.as_millis() as i64;
-
-struct Harness {
-    dir: tempfile::TempDir,
-    engine: Engine,
-    clock: Arc<ManualClock>,
-    lsn: u64,
-}
-
 impl Harness {
-    fn new() -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(T0));
-        let durable = log::recover(&dir.path().join("log")).unwrap().next_lsn - 1;
-        let engine = Engine::open(
-            &dir.path().join("tocsin.db"),
-            &dir.path().join("log"),
-            durable,
-            Arc::new(ArcSwap::from_pointee(Config::builtin())),
-            clock.clone(),
-            Arc::new(EngineStats::default()),
-        )
-        .unwrap();
-        Harness {
-            dir,
-            engine,
-            clock,
-            lsn: 0,
-        }
-    }
-
-    fn input(&mut self, entry: LogEntry) {
-        self.lsn += 1;
-        let (tx, _rx) = tokio::sync::oneshot::channel();
-        let reply = matches!(entry, LogEntry::Silence(_)).then_some(tx);
-        self.engine
-            .process(vec![Input {
-                lsn: self.lsn,
-                entry,
-                reply,
-            }])
-            .unwrap();
-    }
-
-    fn at(&self, t: i64) {
-        self.clock.set(t);
-    }
-
     fn fire(&mut self, name: &str) {
         let now = self.clock.now();
-        self.input(LogEntry::Events(vec![Event {
-            source: "test".into(),
-            integration: String::new(),
-            dedup_key: name.into(),
-            status: Status::Firing,
+        self.events(vec![Event {
             severity: Severity::High,
-            name: name.into(),
-            summary: String::new(),
-            description: String::new(),
-            service: None,
             labels: [("env".to_string(), "prod".to_string())].into(),
-            links: vec![],
-            occurred_at: now,
-            received_at: now,
-            ends_at: None,
-        }]));
+            ..event(name, Status::Firing, now)
+        }]);
     }
 
     fn silence(&mut self, id: Option<&str>, new_id: &str, matcher: &str, starts: i64, ends: i64) {
@@ -102,39 +41,6 @@ impl Harness {
             at,
         }));
     }
-
-    fn tick(&mut self) {
-        self.engine.process(vec![]).unwrap();
-    }
-
-    fn conn(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap()
-    }
-
-    fn alert(&self, name: &str) -> AlertRow {
-        let page = PageRequest {
-            after_id: None,
-            limit: 1000,
-        };
-        queries::list_alerts(&self.conn(), &AlertFilter::default(), page)
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|a| a.name == name)
-            .unwrap()
-    }
-
-    fn incidents(&self) -> Vec<IncidentRow> {
-        let page = PageRequest {
-            after_id: None,
-            limit: 1000,
-        };
-        queries::list_incidents(&self.conn(), &IncidentFilter::default(), page, &|_| {
-            String::new()
-        })
-        .unwrap()
-        .items
-    }
 }
 
 const ID1: &str = "6f1c2a4e-0b7d-4c3e-9a5f-1d2e3f405162";
@@ -142,13 +48,13 @@ const ID2: &str = "7a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d";
 
 #[test]
 fn a_pending_silence_mutes_from_its_start_and_lets_go_at_its_end() {
-    let mut h = Harness::new();
+    let mut h = Harness::with_config(Config::builtin());
     let (starts, ends) = (T0 + 60_000, T0 + 120_000);
     h.silence(None, ID1, "env=prod", starts, ends);
     assert_eq!(h.incidents().len(), 0);
 
     // Pending: an alert fires and pages.
-    h.at(T0 + 10_000);
+    h.clock.set(T0 + 10_000);
     h.fire("Before");
     assert!(h.alert("Before").incident_id.is_some());
     assert_eq!(h.incidents().len(), 1);
@@ -156,7 +62,6 @@ fn a_pending_silence_mutes_from_its_start_and_lets_go_at_its_end() {
     // Active from its start (decided at the engine's horizon, like expiries): the paging
     // alert is marked, a new one is muted.
     h.at(starts + GRACE);
-    h.tick();
     assert_eq!(h.alert("Before").silenced_by, vec![ID1.to_string()]);
     assert!(
         h.alert("Before").incident_id.is_some(),
@@ -170,10 +75,8 @@ fn a_pending_silence_mutes_from_its_start_and_lets_go_at_its_end() {
 
     // Its end: the muted alert opens an incident dated the silence's end.
     h.at(ends + GRACE - 1);
-    h.tick();
     assert_eq!(h.alert("During").incident_id, None);
     h.at(ends + GRACE);
-    h.tick();
     let during = h.alert("During");
     assert!(during.silenced_by.is_empty());
     let incident = during.incident_id.expect("attached when the silence ended");
@@ -191,16 +94,15 @@ fn a_pending_silence_mutes_from_its_start_and_lets_go_at_its_end() {
 
 #[test]
 fn an_update_in_place_keeps_muting_and_a_replacement_hands_over() {
-    let mut h = Harness::new();
+    let mut h = Harness::with_config(Config::builtin());
     h.silence(None, ID1, "env=prod", T0, T0 + 60_000);
     h.fire("Muted");
     assert_eq!(h.alert("Muted").silenced_by, vec![ID1.to_string()]);
     // Longer, same matchers: in place; no new silence, still muted past the old end.
-    h.at(T0 + 30_000);
+    h.clock.set(T0 + 30_000);
     h.silence(Some(ID1), ID2, "env=prod", T0, T0 + 600_000);
     assert!(silences::get(&h.conn(), ID2).unwrap().is_none());
     h.at(T0 + 120_000);
-    h.tick();
     assert_eq!(h.alert("Muted").silenced_by, vec![ID1.to_string()]);
     assert_eq!(h.incidents().len(), 0);
     // Other matchers that still match: the old one expires, the new one mutes at once, so

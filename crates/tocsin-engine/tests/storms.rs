@@ -4,20 +4,11 @@
 //! and only when new alerts came; an incident on a service outside the storm pages as usual
 //! meanwhile; and a restart goes on with the storm in progress.
 
-use arc_swap::ArcSwap;
-use std::sync::Arc;
-use tocsin_core::clock::ManualClock;
-use tocsin_core::config::load_str;
-use tocsin_core::event::{Event, Severity, Status};
-use tocsin_engine::{Engine, EngineStats, Input, EXPIRY_GRACE};
-use tocsin_store::log::{self, LogEntry};
-use tocsin_store::sqlite::storms::{self, StormRow};
+mod common;
 
-const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-const SEC: i64 = 1_000;
-const MIN: i64 = 60_000;
-/// Time-driven steps fall due once the clock is this far past them.
-const GRACE: i64 = EXPIRY_GRACE.as_millis() as i64;
+use common::{event, Harness, GRACE, MIN, SEC, T0};
+use tocsin_core::event::{Event, Status};
+use tocsin_store::sqlite::storms::{self, StormRow};
 
 /// A storm at 10 new alerts a minute (a fresh service's normal is the floor of 1, times 10);
 /// a long calm so the storm outlives its burst and a quiet summary interval can be seen.
@@ -36,75 +27,15 @@ escalation_policies:
 teams: [{id: ops, members: [alice], escalation_policy: ops}]
 "#;
 
-struct Harness {
-    dir: tempfile::TempDir,
-    engine: Option<Engine>,
-    clock: Arc<ManualClock>,
-    lsn: u64,
-}
-
 impl Harness {
-    fn new() -> Harness {
-        let mut h = Harness {
-            dir: tempfile::tempdir().unwrap(),
-            engine: None,
-            clock: Arc::new(ManualClock::new(T0)),
-            lsn: 0,
-        };
-        h.open();
-        h
-    }
-
-    /// Opens (or reopens, as after a restart) the engine on the same store.
-    fn open(&mut self) {
-        self.engine = None;
-        let log_dir = self.dir.path().join("log");
-        let durable = log::recover(&log_dir).unwrap().next_lsn - 1;
-        let config = Arc::new(ArcSwap::from_pointee(load_str(CONFIG).unwrap()));
-        self.engine = Some(
-            Engine::open(
-                &self.dir.path().join("tocsin.db"),
-                &log_dir,
-                durable,
-                config,
-                self.clock.clone(),
-                Arc::new(EngineStats::default()),
-            )
-            .unwrap(),
-        );
-    }
-
-    fn at(&mut self, t: i64) {
-        self.clock.set(t);
-        self.engine.as_mut().unwrap().process(vec![]).unwrap();
-    }
-
     /// A new alert `name` of `service` fires at `t`.
     fn fire(&mut self, t: i64, service: &str, name: &str) {
         self.clock.set(t);
-        self.lsn += 1;
-        let event = Event {
-            source: "test".into(),
-            integration: String::new(),
+        self.events(vec![Event {
             dedup_key: format!("{service}/{name}"),
-            status: Status::Firing,
-            severity: Severity::Critical,
-            name: name.into(),
-            summary: String::new(),
-            description: String::new(),
             service: Some(service.into()),
-            labels: Default::default(),
-            links: vec![],
-            occurred_at: t,
-            received_at: t,
-            ends_at: None,
-        };
-        let input = Input {
-            lsn: self.lsn,
-            entry: LogEntry::Events(vec![event]),
-            reply: None,
-        };
-        self.engine.as_mut().unwrap().process(vec![input]).unwrap();
+            ..event(name, Status::Firing, t)
+        }]);
     }
 
     /// `n` distinct new alerts on `service`, one a second from `from`, named `{prefix}{i}`.
@@ -114,13 +45,9 @@ impl Harness {
         }
     }
 
-    fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap()
-    }
-
     /// The outbox: (kind, incident, due time from T0), in order.
     fn outbox(&self) -> Vec<(String, i64, i64)> {
-        let conn = self.db();
+        let conn = self.conn();
         let mut stmt = conn
             .prepare("SELECT kind, incident_id, due_at FROM notifications ORDER BY id")
             .unwrap();
@@ -132,7 +59,7 @@ impl Harness {
 
     /// The storm summaries in the outbox: (storm, summary number, due time from T0).
     fn summaries(&self) -> Vec<(i64, i64, i64)> {
-        let conn = self.db();
+        let conn = self.conn();
         let mut stmt = conn
             .prepare(
                 "SELECT s.storm_id, s.summary, n.due_at FROM storm_notifications s
@@ -146,7 +73,7 @@ impl Harness {
     }
 
     fn storms(&self) -> Vec<StormRow> {
-        let mut all = storms::list(&self.db(), 100).unwrap();
+        let mut all = storms::list(&self.conn(), 100).unwrap();
         all.reverse();
         all
     }
@@ -163,19 +90,6 @@ impl Harness {
         ids
     }
 
-    fn timeline(&self, incident: i64) -> Vec<(String, String)> {
-        let conn = self.db();
-        let mut stmt = conn
-            .prepare(
-                "SELECT kind, message FROM incident_timeline WHERE incident_id = ?1 ORDER BY id",
-            )
-            .unwrap();
-        let rows = stmt
-            .query_map([incident], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap();
-        rows.map(Result::unwrap).collect()
-    }
-
     fn says(&self, incident: i64, kind: &str, text: &str) -> bool {
         self.timeline(incident)
             .iter()
@@ -185,7 +99,7 @@ impl Harness {
 
 #[test]
 fn a_burst_is_one_storm_summarised_once() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.burst("core", "Down", T0, 30);
     let storms = h.storms();
     assert_eq!(storms.len(), 1, "one storm for one burst: {storms:?}");
@@ -239,7 +153,7 @@ fn a_burst_is_one_storm_summarised_once() {
 
 #[test]
 fn a_flood_over_many_services_is_one_storm_not_one_per_service() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     // 60 alerts round the five services: all services reach 10 first (the global storm),
     // then each service its own 10 (storms of their own, started later).
     for i in 0..60 {
@@ -263,7 +177,7 @@ fn a_flood_over_many_services_is_one_storm_not_one_per_service() {
 
 #[test]
 fn updates_only_after_the_interval_and_only_with_news() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.burst("core", "Down", T0, 30);
     // More alerts keep coming in the first interval: none of them is a notification.
     h.burst("core", "Late", T0 + 2 * MIN, 20);
@@ -299,7 +213,7 @@ fn updates_only_after_the_interval_and_only_with_news() {
 
 #[test]
 fn the_storm_ends_after_its_calm_and_new_incidents_page_again() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.burst("core", "Down", T0, 30);
     // The window empties a minute after the burst, then 15m of calm.
     h.at(T0 + 30 * MIN);
@@ -316,7 +230,7 @@ fn the_storm_ends_after_its_calm_and_new_incidents_page_again() {
 
 #[test]
 fn an_unrelated_incident_pages_at_once_during_a_storm() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.burst("core", "Down", T0, 30);
     h.fire(T0 + 40 * SEC, "web", "HttpDown");
     let web = 31;
@@ -329,7 +243,7 @@ fn an_unrelated_incident_pages_at_once_during_a_storm() {
     assert!(!h.says(web, "paging", "not paged on its own"));
     // Neither is it in the storm's summaries later.
     h.at(T0 + 20 * MIN);
-    let conn = h.db();
+    let conn = h.conn();
     assert_eq!(
         storms::storms_of_incident(&conn, web).unwrap(),
         Vec::<i64>::new()
@@ -343,9 +257,9 @@ fn an_unrelated_incident_pages_at_once_during_a_storm() {
 
 #[test]
 fn a_restart_goes_on_with_the_storm_in_progress() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(CONFIG);
     h.burst("core", "Down", T0, 30);
-    h.open();
+    h.restart();
     assert_eq!(h.summaries().len(), 1, "the restart sends no summary again");
     // Alerts after the restart are still inside the storm: held, counted, summarised.
     h.burst("core", "Late", T0 + MIN, 5);
@@ -357,9 +271,9 @@ fn a_restart_goes_on_with_the_storm_in_progress() {
     // Down across the summary's due time: the update goes out at start, dated when due.
     h.engine = None;
     h.clock.set(T0 + 8 * MIN);
-    h.open();
+    h.restart();
     assert_eq!(h.summaries(), [(1, 1, 9 * SEC), (1, 2, 9 * SEC + 5 * MIN)]);
-    h.open();
+    h.restart();
     h.at(T0 + 9 * MIN);
     assert_eq!(h.summaries().len(), 2, "and only once");
 }
