@@ -13,10 +13,9 @@
 //! down fires as soon as it is back (its row is in the store).
 
 use crate::index::Index;
-use crate::paging::note;
+use crate::paging::{note, Due, DueRows};
 use crate::pending::Pending;
 use rusqlite::Connection;
-use std::collections::{BTreeSet, HashMap};
 use tocsin_core::config::{Config, Service};
 use tocsin_core::event::Event;
 use tocsin_core::incident::IncidentState;
@@ -48,45 +47,26 @@ pub(crate) fn group_key_of(config: &Config, service: &Service, e: &Event) -> Str
 }
 
 /// The timers of open incidents, and when each incident's next one falls due.
-#[derive(Default)]
-pub struct GroupTimers {
-    rows: HashMap<i64, GroupTimerRow>,
-    due: BTreeSet<(Millis, i64)>,
-}
+pub type GroupTimers = DueRows<GroupTimerRow>;
 
-fn next_at(row: &GroupTimerRow) -> Option<Millis> {
-    [row.wait_until, row.next_update_at, row.next_repeat_at]
-        .into_iter()
-        .flatten()
-        .min()
+impl Due for GroupTimerRow {
+    const KEEP_IDLE: bool = false;
+
+    fn incident(&self) -> i64 {
+        self.incident_id
+    }
+
+    fn next_at(&self) -> Option<Millis> {
+        [self.wait_until, self.next_update_at, self.next_repeat_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
 }
 
 impl GroupTimers {
     pub fn load(conn: &Connection) -> rusqlite::Result<GroupTimers> {
-        let mut t = GroupTimers::default();
-        for row in store::load(conn)? {
-            t.put(row);
-        }
-        Ok(t)
-    }
-
-    pub fn next_due(&self) -> Option<Millis> {
-        self.due.first().map(|&(at, _)| at)
-    }
-
-    fn put(&mut self, row: GroupTimerRow) {
-        if let Some(at) = self
-            .rows
-            .remove(&row.incident_id)
-            .as_ref()
-            .and_then(next_at)
-        {
-            self.due.remove(&(at, row.incident_id));
-        }
-        if let Some(at) = next_at(&row) {
-            self.due.insert((at, row.incident_id));
-            self.rows.insert(row.incident_id, row);
-        }
+        Ok(DueRows::from_rows(store::load(conn)?))
     }
 }
 
@@ -181,7 +161,7 @@ impl Index {
         conn: &Connection,
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<()> {
-        let Some(row) = self.group_timers.rows.get(&incident).cloned() else {
+        let Some(row) = self.group_timers.get(incident).cloned() else {
             return Ok(());
         };
         if row.wait_until.is_some() {
@@ -212,10 +192,7 @@ impl Index {
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<bool> {
         let mut added = false;
-        while let Some(&(at, incident)) = self.group_timers.due.first() {
-            if at > now {
-                break;
-            }
+        while let Some((at, incident)) = self.group_timers.pop_due(now) {
             added |= self.group_timer(config, incident, at, conn, p)?;
         }
         Ok(added)
@@ -229,7 +206,11 @@ impl Index {
         conn: &Connection,
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<bool> {
-        let mut row = self.group_timers.rows[&incident].clone();
+        let mut row = self
+            .group_timers
+            .get(incident)
+            .cloned()
+            .expect("a row for each timer due");
         let (state, alert_count, firing) = match self.incidents.get(&incident) {
             Some(i) if i.state.is_open() => (i.state, i.alert_count, i.firing_count > 0),
             // Ended (a missed cue, or an incident gone): nothing more to time.
@@ -248,7 +229,7 @@ impl Index {
         if row.wait_until.is_some_and(|w| w <= at) {
             if state == IncidentState::Triggered {
                 // Escalated by hand while it waited: level one was paged then.
-                let page = self.escalations.row(incident).is_none();
+                let page = self.escalations.get(incident).is_none();
                 return self.first_page(config, incident, timing, at, page, conn, p);
             }
             // Acknowledged while it waited: someone is on it already.

@@ -24,41 +24,95 @@ use tocsin_core::time::{to_rfc3339, Millis};
 use tocsin_store::sqlite::paging::{self as store, EscalationRow, NewNotification};
 use tocsin_store::sqlite::schedules::live_overrides;
 
-/// The escalations still moving, and when each moves next.
-#[derive(Default)]
-pub struct Escalations {
-    rows: HashMap<i64, EscalationRow>,
+/// Rows kept per incident (its escalation, its group timers) and when each falls due next,
+/// earliest first.
+pub struct DueRows<R> {
+    rows: HashMap<i64, R>,
     due: BTreeSet<(Millis, i64)>,
 }
 
-impl Escalations {
-    pub fn load(conn: &Connection) -> rusqlite::Result<Escalations> {
-        let mut e = Escalations::default();
-        for row in store::load_escalations(conn)? {
-            e.put(row);
+/// A row of `DueRows`.
+pub trait Due {
+    /// Whether a row with nothing due is kept (to be looked up) or dropped.
+    const KEEP_IDLE: bool;
+    fn incident(&self) -> i64;
+    fn next_at(&self) -> Option<Millis>;
+}
+
+impl<R> Default for DueRows<R> {
+    fn default() -> Self {
+        DueRows {
+            rows: HashMap::new(),
+            due: BTreeSet::new(),
         }
-        Ok(e)
+    }
+}
+
+impl<R: Due> DueRows<R> {
+    pub(crate) fn from_rows(rows: Vec<R>) -> DueRows<R> {
+        let mut d = DueRows::default();
+        for row in rows {
+            d.put(row);
+        }
+        d
     }
 
     pub fn next_due(&self) -> Option<Millis> {
         self.due.first().map(|&(at, _)| at)
     }
 
-    /// Where an incident's escalation stands (repeats page its current level).
-    pub(crate) fn row(&self, incident: i64) -> Option<&EscalationRow> {
+    pub(crate) fn get(&self, incident: i64) -> Option<&R> {
         self.rows.get(&incident)
     }
 
-    fn put(&mut self, row: EscalationRow) {
-        if let Some(old) = self.rows.get(&row.incident_id) {
-            if let Some(at) = old.next_at {
-                self.due.remove(&(at, row.incident_id));
+    /// Takes the earliest (time, incident) due by `now` off the queue; its row stays, and
+    /// is due again when it is put back with a later time.
+    pub(crate) fn pop_due(&mut self, now: Millis) -> Option<(Millis, i64)> {
+        let &(at, incident) = self.due.first()?;
+        (at <= now).then(|| {
+            self.due.pop_first();
+            (at, incident)
+        })
+    }
+
+    pub(crate) fn put(&mut self, row: R) {
+        let incident = row.incident();
+        if let Some(at) = self.rows.get(&incident).and_then(R::next_at) {
+            self.due.remove(&(at, incident));
+        }
+        match row.next_at() {
+            Some(at) => {
+                self.due.insert((at, incident));
             }
+            None if !R::KEEP_IDLE => {
+                self.rows.remove(&incident);
+                return;
+            }
+            None => {}
         }
-        if let Some(at) = row.next_at {
-            self.due.insert((at, row.incident_id));
-        }
-        self.rows.insert(row.incident_id, row);
+        self.rows.insert(incident, row);
+    }
+}
+
+/// The escalations still moving, and when each moves next; a stopped one is kept, to say
+/// where it stood.
+pub type Escalations = DueRows<EscalationRow>;
+
+impl Due for EscalationRow {
+    const KEEP_IDLE: bool = true;
+
+    fn incident(&self) -> i64 {
+        self.incident_id
+    }
+
+    fn next_at(&self) -> Option<Millis> {
+        self.next_at
+    }
+}
+
+impl Escalations {
+    pub fn load(conn: &Connection) -> rusqlite::Result<Escalations> {
+        Ok(DueRows::from_rows(store::load_escalations(conn)?))
     }
 }
 
@@ -82,11 +136,7 @@ impl Index {
         for cue in std::mem::take(&mut p.paging) {
             added |= self.on_cue(config, cue, conn, p)?;
         }
-        while let Some(&(at, incident)) = self.escalations.due.first() {
-            if at > now {
-                break;
-            }
-            self.escalations.due.pop_first();
+        while let Some((at, incident)) = self.escalations.pop_due(now) {
             added |= self.step_due(config, incident, at, conn, p)?;
         }
         added |= self.group_timers_due(config, now, conn, p)?;
