@@ -290,8 +290,6 @@ impl Engine {
         }
     }
 
-    /// Applies a batch and the time-outs that are due, in one transaction. Command replies
-    /// are sent only after the commit.
     /// The id and current episode of an alert, by its key (`tocsin replay` asks, to name
     /// the incident of each firing it fed).
     pub fn alert_episode(&self, key: u64) -> Option<(i64, i64)> {
@@ -301,6 +299,8 @@ impl Engine {
             .map(|a| (a.id, i64::from(a.episode)))
     }
 
+    /// Applies a batch and the time-outs that are due, in one transaction. Command replies
+    /// are sent only after the commit.
     pub fn process(&mut self, batch: Vec<Input>) -> Result<(), String> {
         let config = self.config.load_full();
         let mut log_time = self.log_time;

@@ -231,19 +231,59 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     w.flush().map_err(|e| e.to_string())?;
     let notifications: i64 = conn
         .query_row(
-            "SELECT count(*) FROM notifications WHERE state != 'cancelled'",
+            &format!("SELECT count(*) FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE {WOULD_BE_SENT}"),
             [],
             |r| r.get(0),
         )
         .map_err(|e| e.to_string())?;
     let storms = tocsin_store::sqlite::storms::count(&conn).map_err(|e| e.to_string())?;
+    let whom = who_would_hear(&conn).map_err(|e| e.to_string())?;
     Ok(format!(
-        "replayed {events} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent; {:.1} s",
+        "replayed {events} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent; {:.1} s{whom}",
         firing.len(),
         alerts,
         incidents.len(),
         started.elapsed().as_secs_f64()
     ))
+}
+
+/// The notifications a live dispatcher would have sent: nothing sends during a replay, so
+/// a page stays pending until a resolve (or, for steps that wait for one, an acknowledgement)
+/// cancels it; one that fell due before that moment would have gone out.
+const WOULD_BE_SENT: &str = "n.state != 'cancelled'
+    OR n.due_at < CASE WHEN n.only_if_unacked
+                       THEN min(coalesce(i.acknowledged_at, i.resolved_at), coalesce(i.resolved_at, i.acknowledged_at))
+                       ELSE i.resolved_at END";
+
+/// "What would have paged, and whom": a line per person with their notifications by
+/// contact type (`\nalice: 12 (voice 2, sms 4, slack 6)`), empty when nobody was.
+fn who_would_hear(conn: &rusqlite::Connection) -> rusqlite::Result<String> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT n.user_id, n.contact_type, count(*)
+             FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE {WOULD_BE_SENT}
+             GROUP BY n.user_id, n.contact_type ORDER BY n.user_id, n.contact_type"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut people: Vec<(String, i64, Vec<String>)> = Vec::new();
+    for row in rows {
+        let (user, kind, n) = row?;
+        if people.last().is_none_or(|(u, _, _)| *u != user) {
+            people.push((user, 0, Vec::new()));
+        }
+        let person = people.last_mut().expect("just pushed");
+        person.1 += n;
+        person.2.push(format!("{kind} {n}"));
+    }
+    Ok(people
+        .iter()
+        .map(|(user, total, kinds)| format!("\n{user}: {total} ({})", kinds.join(", ")))
+        .collect())
 }
 
 /// Each alert episode's incident at the end (none while a silence kept it out of one):

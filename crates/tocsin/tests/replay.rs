@@ -82,3 +82,48 @@ fn a_bad_stream_is_refused_with_the_line() {
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("line 1: unknown integration \"carrier-pigeon\""));
 }
+
+#[test]
+fn the_summary_says_what_would_have_paged_and_whom() {
+    let dir = tempfile::tempdir().unwrap();
+    if !generate(dir.path()) {
+        return;
+    }
+    let config = dir.path().join("paging.yaml");
+    std::fs::write(
+        &config,
+        r#"
+users:
+  - {id: alice, contacts: [{type: webhook, to: alice}]}
+  - {id: bob, contacts: [{type: webhook, to: bob}]}
+teams: [{id: ops, members: [alice, bob], escalation_policy: ops}]
+escalation_policies:
+  - id: ops
+    levels:
+      - {delay: 5m, targets: [{user: alice}]}
+      - {delay: 5m, targets: [{user: bob}]}
+channels:
+  - {id: hook, type: webhook, url: "http://127.0.0.1:9/page"}
+"#,
+    )
+    .unwrap();
+    let summary = common::scenarios::replay(dir.path(), &["--config", config.to_str().unwrap()]);
+    let count = |prefix: &str| -> u64 {
+        let line = summary
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line in {summary}"));
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    // Every incident pages alice first (nothing acknowledges in a replay); those that stay
+    // open past five minutes page bob too. None of it was cancelled before it fell due.
+    let (alice, bob) = (count("alice: "), count("bob: "));
+    assert!(alice > 0 && bob > 0 && bob <= alice, "{summary}");
+    let total: u64 = summary
+        .split(';')
+        .find_map(|p| p.trim().strip_suffix(" notifications would have been sent"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(total, alice + bob, "{summary}");
+}
