@@ -55,31 +55,7 @@ def config():
 
 
 def start():
-    d = b.fresh_dir("adapters")
-    cfg = os.path.join(d, "config.yaml")
-    with open(cfg, "w") as f:
-        f.write(config())
-    out = open(os.path.join(d, "stdout"), "w")
-    err = open(os.path.join(d, "stderr"), "w")
-    e = dict(os.environ, TOCSIN_ADMIN_TOKEN=b.TOKEN, TOCSIN_LOG=b.env("TOCSIN_LOG", "warn"))
-    p = subprocess.Popen(
-        [b.TOCSIN_BIN, "serve", "--data", os.path.join(d, "data"), "--listen", "127.0.0.1:0",
-         "--config", cfg],
-        stdout=out, stderr=err, env=e, stdin=subprocess.DEVNULL)
-    base = None
-    end = time.time() + 60
-    while time.time() < end and base is None:
-        if p.poll() is not None:
-            raise RuntimeError(f"tocsin exited: {open(os.path.join(d, 'stderr')).read()}")
-        text = open(os.path.join(d, "stdout")).read()
-        if "listening on " in text:
-            base = text.split("listening on ", 1)[1].split()[0]
-        else:
-            time.sleep(0.02)
-    if base is None:
-        raise RuntimeError("tocsin did not print its address")
-    b.wait_http(base, "/-/ready", p)
-    return b.Server("tocsin", p, base, d)
+    return b.start_tocsin("adapters", config())
 
 
 def path_of(kind):

@@ -28,6 +28,7 @@ raw wrk and perf output under bench/out/<stamp>/).
 
 import datetime
 import http.client
+import http.server
 import json
 import os
 import platform
@@ -266,18 +267,23 @@ def fresh_dir(kind):
     return d
 
 
-def start_tocsin():
-    d = fresh_dir("tocsin")
-    data = os.path.join(d, "data")
+def start_tocsin(kind="tocsin", config=None, args=()):
+    """`tocsin serve` in a fresh directory on a free port, with `config` (YAML text) if given
+    and further `args`; returns once it is ready."""
+    d = fresh_dir(kind)
+    cmd = [TOCSIN_BIN, "serve", "--data", os.path.join(d, "data"), "--listen", "127.0.0.1:0"]
+    if config is not None:
+        cfg = os.path.join(d, "config.yaml")
+        with open(cfg, "w") as f:
+            f.write(config)
+        cmd += ["--config", cfg]
+    cmd += list(args)
     out = open(os.path.join(d, "stdout"), "w")
     err = open(os.path.join(d, "stderr"), "w")
     e = dict(os.environ, TOCSIN_ADMIN_TOKEN=TOKEN, TOCSIN_LOG=env("TOCSIN_LOG", "warn"))
     for k in ("TOCSIN_CONFIG", "TOCSIN_DATA", "TOCSIN_LISTEN"):
         e.pop(k, None)
-    p = subprocess.Popen(
-        [TOCSIN_BIN, "serve", "--data", data, "--listen", "127.0.0.1:0"],
-        stdout=out, stderr=err, env=e, stdin=subprocess.DEVNULL,
-    )
+    p = subprocess.Popen(cmd, stdout=out, stderr=err, env=e, stdin=subprocess.DEVNULL)
     base = None
     end = time.time() + 60
     while time.time() < end and base is None:
@@ -292,6 +298,39 @@ def start_tocsin():
         raise RuntimeError("tocsin did not print its address")
     wait_http(base, "/-/ready", p)
     return Server("tocsin", p, base, d)
+
+
+def pager_config(port):
+    """Config that pages one user, `oncall`, at once over a webhook to 127.0.0.1:`port`/page
+    (see WebhookReceiver)."""
+    return f"""
+users:
+  - {{id: oncall, contacts: [{{type: webhook, to: oncall}}]}}
+teams: [{{id: default, members: [oncall], escalation_policy: page}}]
+escalation_policies:
+  - {{id: page, levels: [{{targets: [{{user: oncall}}]}}]}}
+channels:
+  - {{id: hook, type: webhook, url: "http://127.0.0.1:{port}/page"}}
+"""
+
+
+class WebhookReceiver(http.server.BaseHTTPRequestHandler):
+    """Answers tocsin's webhook pages with 200 and hands each body to `received`, with the
+    time it came (time.perf_counter())."""
+
+    def do_POST(self):
+        t = time.perf_counter()
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.received(body, t)
+
+    def received(self, body, t):
+        pass
+
+    def log_message(self, *args):
+        pass
 
 
 def am_config(d):

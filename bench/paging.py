@@ -21,7 +21,6 @@ import http.server
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -40,13 +39,8 @@ arrivals = {}
 arrivals_lock = threading.Lock()
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        t = time.perf_counter()
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+class Receiver(b.WebhookReceiver):
+    def received(self, body, t):
         try:
             for inc in json.loads(body)["incidents"]:
                 with arrivals_lock:
@@ -54,46 +48,15 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         except (ValueError, KeyError):
             pass
 
-    def log_message(self, *args):
-        pass
-
 
 def config(port):
-    return f"""
-users:
-  - {{id: oncall, contacts: [{{type: webhook, to: oncall}}]}}
-teams: [{{id: default, members: [oncall], escalation_policy: page}}]
-escalation_policies:
-  - {{id: page, levels: [{{targets: [{{user: oncall}}]}}]}}
-channels:
-  - {{id: hook, type: webhook, url: "http://127.0.0.1:{port}/page"}}
-integrations:
+    return b.pager_config(port) + f"""integrations:
   - {{name: bench, kind: alertmanager, key: {KEY}, rate_limit: {{per_second: 1000000, burst: 1000000}}}}
 """
 
 
 def start(port):
-    d = b.fresh_dir("paging")
-    cfg = os.path.join(d, "config.yaml")
-    with open(cfg, "w") as f:
-        f.write(config(port))
-    out = open(os.path.join(d, "stdout"), "w")
-    err = open(os.path.join(d, "stderr"), "w")
-    e = dict(os.environ, TOCSIN_ADMIN_TOKEN=b.TOKEN, TOCSIN_LOG=b.env("TOCSIN_LOG", "warn"))
-    p = subprocess.Popen([b.TOCSIN_BIN, "serve", "--data", os.path.join(d, "data"), "--listen",
-                          "127.0.0.1:0", "--config", cfg], stdout=out, stderr=err, env=e,
-                         stdin=subprocess.DEVNULL)
-    end = time.time() + 60
-    while time.time() < end:
-        text = open(os.path.join(d, "stdout")).read()
-        if "listening on " in text:
-            base = text.split("listening on ", 1)[1].split()[0]
-            b.wait_http(base, "/-/ready", p)
-            return b.Server("tocsin", p, base, d)
-        if p.poll() is not None:
-            raise RuntimeError(open(os.path.join(d, "stderr")).read())
-        time.sleep(0.02)
-    raise RuntimeError("tocsin did not start")
+    return b.start_tocsin("paging", config(port))
 
 
 def background(base, stop, sent):

@@ -56,17 +56,13 @@ def key(integration):
     return f"bench-storm-{integration}-0123456789abcdef"
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
+class Receiver(b.WebhookReceiver):
     """Counts webhook requests by message kind, and the incidents they name."""
     lock = threading.Lock()
     requests = collections.Counter()
     incidents = collections.Counter()
 
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+    def received(self, body, t):
         try:
             msg = json.loads(body)
             kind, n = msg.get("kind", "?"), len(msg.get("incidents") or [])
@@ -76,9 +72,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
             Receiver.requests[kind] += 1
             Receiver.incidents[kind] += n
 
-    def log_message(self, *args):
-        pass
-
 
 def config(port):
     lines = ["integrations:"]
@@ -86,39 +79,11 @@ def config(port):
         # The benchmark measures intake, not the rate limit.
         lines.append(f"  - {{name: {name}, kind: {kind}, key: {key(name)}, "
                      "rate_limit: {per_second: 1000000000, burst: 1000000000}}")
-    return "\n".join(lines) + f"""
-users:
-  - {{id: oncall, contacts: [{{type: webhook, to: oncall}}]}}
-teams: [{{id: default, members: [oncall], escalation_policy: page}}]
-escalation_policies:
-  - {{id: page, levels: [{{targets: [{{user: oncall}}]}}]}}
-channels:
-  - {{id: hook, type: webhook, url: "http://127.0.0.1:{port}/page"}}
-""" + EXTRA_CONFIG + "\n"
+    return "\n".join(lines) + b.pager_config(port) + EXTRA_CONFIG + "\n"
 
 
 def start(port, topology):
-    d = b.fresh_dir("storm")
-    cfg = os.path.join(d, "config.yaml")
-    with open(cfg, "w") as f:
-        f.write(config(port))
-    out = open(os.path.join(d, "stdout"), "w")
-    err = open(os.path.join(d, "stderr"), "w")
-    e = dict(os.environ, TOCSIN_ADMIN_TOKEN=b.TOKEN, TOCSIN_LOG=b.env("TOCSIN_LOG", "warn"))
-    p = subprocess.Popen([b.TOCSIN_BIN, "serve", "--data", os.path.join(d, "data"), "--listen",
-                          "127.0.0.1:0", "--config", cfg, "--topology", topology],
-                         stdout=out, stderr=err, env=e, stdin=subprocess.DEVNULL)
-    end = time.time() + 60
-    while time.time() < end:
-        text = open(os.path.join(d, "stdout")).read()
-        if "listening on " in text:
-            base = text.split("listening on ", 1)[1].split()[0]
-            b.wait_http(base, "/-/ready", p)
-            return b.Server("tocsin", p, base, d)
-        if p.poll() is not None:
-            raise RuntimeError(open(os.path.join(d, "stderr")).read())
-        time.sleep(0.02)
-    raise RuntimeError("tocsin did not start")
+    return b.start_tocsin("storm", config(port), ["--topology", topology])
 
 
 def identity(integration, payload):
