@@ -2,6 +2,7 @@
 
 mod check;
 mod client;
+mod export;
 mod incident;
 mod key;
 mod oncall;
@@ -36,6 +37,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Make a new random integration key and print it with its SHA-256 for the config.
     Key(key::KeyArgs),
+    /// Write a data directory's events as a stream `replay` reads (works while serving).
+    Export(export::ExportArgs),
     /// Replay a recorded stream through the adapters and engine on a virtual clock.
     Replay(replay::ReplayArgs),
     /// Send an event to a server, like `amtool alert add`.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
         Command::Key(args) => key::run(args),
+        Command::Export(args) => export::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
