@@ -183,22 +183,8 @@ impl Index {
         )
     }
 
-    /// Acts on the group timers due by `now`, each at its own time.
-    pub(crate) fn group_timers_due(
-        &mut self,
-        config: &Config,
-        now: Millis,
-        conn: &Connection,
-        p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
-        let mut added = false;
-        while let Some((at, incident)) = self.group_timers.pop_due(now) {
-            added |= self.group_timer(config, incident, at, conn, p)?;
-        }
-        Ok(added)
-    }
-
-    fn group_timer(
+    /// A group timer of `incident` fell due at `at`.
+    pub(crate) fn group_timer(
         &mut self,
         config: &Config,
         incident: i64,

@@ -123,8 +123,9 @@ pub(crate) struct Person {
 }
 
 impl Index {
-    /// Acts on the batch's cues, then on the escalation steps due by `now`. Tells whether
-    /// notifications were added (the dispatcher is woken then).
+    /// Acts on the batch's cues, then on the escalation steps and group timers due by `now`,
+    /// each at its own time. Tells whether notifications were added (the dispatcher is woken
+    /// then).
     pub(crate) fn run_paging(
         &mut self,
         config: &Config,
@@ -139,7 +140,9 @@ impl Index {
         while let Some((at, incident)) = self.escalations.pop_due(now) {
             added |= self.step_due(config, incident, at, conn, p)?;
         }
-        added |= self.group_timers_due(config, now, conn, p)?;
+        while let Some((at, incident)) = self.group_timers.pop_due(now) {
+            added |= self.group_timer(config, incident, at, conn, p)?;
+        }
         Ok(added)
     }
 
