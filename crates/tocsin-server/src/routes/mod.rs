@@ -142,6 +142,29 @@ pub(crate) fn pairs(q: QueryPairs) -> ApiResult<Vec<(String, String)>> {
         .map_err(|r| ApiError::bad_request(format!("invalid query string: {}", r.body_text())))
 }
 
+/// The one flag a query string may carry, `name`: `true` or `false` (the last one given
+/// counts), false when absent; any other parameter or value is a 400.
+pub(crate) fn flag(q: QueryPairs, name: &str) -> ApiResult<bool> {
+    let mut on = false;
+    for (k, v) in pairs(q)? {
+        if k != name {
+            return Err(ApiError::bad_request(format!(
+                "unknown parameter {k:?}; use {name}"
+            )));
+        }
+        on = match v.as_str() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{name}: {other:?} is not true or false"
+                )))
+            }
+        };
+    }
+    Ok(on)
+}
+
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no such endpoint: {}", uri.path()))
 }

@@ -3,7 +3,7 @@
 //! or deleted each one, when, and why).
 
 use super::schedules::find;
-use super::{pairs, read, QueryPairs};
+use super::{flag, read, QueryPairs};
 use crate::auth::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
@@ -112,23 +112,7 @@ pub async fn list(
     authorize(&s, &headers, Role::Viewer)?;
     let config = s.config.load_full();
     let sc = find(&config, &schedule)?;
-    let mut deleted = false;
-    for (k, v) in pairs(params)? {
-        match (k.as_str(), v.as_str()) {
-            ("deleted", "true") => deleted = true,
-            ("deleted", "false") => deleted = false,
-            ("deleted", other) => {
-                return Err(ApiError::bad_request(format!(
-                    "deleted: {other:?} is not true or false"
-                )))
-            }
-            (other, _) => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown parameter {other:?}; use deleted"
-                )))
-            }
-        }
-    }
+    let deleted = flag(params, "deleted")?;
     let now = s.clock.now();
     let items = read(&s, move |c| {
         list_overrides(c, &schedule, now, deleted, 1000)

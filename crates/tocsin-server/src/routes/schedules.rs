@@ -201,7 +201,8 @@ async fn shifts_in_range(
     Ok((config, from, to, list))
 }
 
-fn restriction(r: &tocsin_core::schedule::Restriction) -> Value {
+/// A layer's restriction (or a recurring silence's weekly window): its days and times.
+pub(crate) fn restriction(r: &tocsin_core::schedule::Restriction) -> Value {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     let days: Vec<&str> = DAYS
         .iter()

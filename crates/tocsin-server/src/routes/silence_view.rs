@@ -1,14 +1,13 @@
 //! Silences and recurring silences as `/api/v1/silences` answers them: matchers as strings,
 //! times in RFC 3339 UTC, the state at the time of the request, and who did what.
 
+use super::schedules::restriction;
 use serde_json::{json, Value};
 use tocsin_core::config::maintenance::{window_of, MaintenanceWindow};
 use tocsin_core::silence::{state_at, Matcher, SilenceState};
 use tocsin_core::time::{to_rfc3339, Millis};
 use tocsin_store::sqlite::maintenance::WindowRow;
 use tocsin_store::sqlite::silences::SilenceRecord;
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn strings(matchers: &[Matcher]) -> Vec<String> {
     matchers.iter().map(Matcher::to_string).collect()
@@ -49,13 +48,9 @@ pub fn recurring(w: &MaintenanceWindow, origin: Origin<'_>, now: Millis) -> Valu
         None => SilenceState::Expired,
         Some((start, end)) => state_at(start, end, now),
     };
-    let r = &w.window;
-    let days: Vec<&str> = DAYS
-        .iter()
-        .zip(r.days)
-        .filter(|(_, on)| *on)
-        .map(|(d, _)| *d)
-        .collect();
+    let mut recurrence = restriction(&w.window);
+    recurrence["time_zone"] = json!(w.time_zone);
+    recurrence["until"] = json!(w.until.map(to_rfc3339));
     let mut v = json!({
         "id": w.name,
         "matchers": strings(&w.matchers),
@@ -63,13 +58,7 @@ pub fn recurring(w: &MaintenanceWindow, origin: Origin<'_>, now: Millis) -> Valu
         "ends_at": next.filter(|_| !deleted).map(|(_, e)| to_rfc3339(e)),
         "state": state.as_str(),
         "comment": w.comment,
-        "recurrence": {
-            "days": days,
-            "from": r.from.strftime("%H:%M").to_string(),
-            "to": r.to.strftime("%H:%M").to_string(),
-            "time_zone": w.time_zone,
-            "until": w.until.map(to_rfc3339),
-        },
+        "recurrence": recurrence,
     });
     match origin {
         Origin::Config => {

@@ -6,7 +6,7 @@
 use super::alertmanager_silences::LISTED_AFTER_END;
 use super::silence_input::{check, Checked, NewSilence};
 use super::silence_view::{one_off, recurring, Origin};
-use super::{pairs, read, QueryPairs};
+use super::{flag, pairs, read, QueryPairs};
 use crate::auth::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
@@ -64,23 +64,7 @@ pub async fn list(
     params: QueryPairs,
 ) -> ApiResult<Json<Value>> {
     authorize(&s, &headers, Role::Viewer)?;
-    let mut all = false;
-    for (k, v) in pairs(params)? {
-        all = match (k.as_str(), v.as_str()) {
-            ("all", "true") => true,
-            ("all", "false") => false,
-            ("all", other) => {
-                return Err(ApiError::bad_request(format!(
-                    "all: {other:?} is not true or false"
-                )))
-            }
-            (other, _) => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown parameter {other:?}; use all"
-                )))
-            }
-        };
-    }
+    let all = flag(params, "all")?;
     let now = s.clock.now();
     let since = if all { now - LISTED_AFTER_END } else { now };
     let (mut rows, window_rows) = read(&s, move |c| {
