@@ -506,7 +506,15 @@ impl Engine {
             .execute_batch("PRAGMA synchronous=FULL; BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'applied_lsn'; COMMIT; PRAGMA synchronous=NORMAL;");
         match synced {
             Ok(()) => {
-                if let Err(e) = log::prune_below(&self.log_dir, self.applied_lsn + 1) {
+                let intake = &self.config.load().intake;
+                let retention = Duration::from_millis(intake.log_retention.max(0) as u64);
+                let pruned = log::prune_applied(
+                    &self.log_dir,
+                    self.applied_lsn + 1,
+                    retention,
+                    intake.log_max_bytes,
+                );
+                if let Err(e) = pruned {
                     tracing::warn!(error = %e, "could not delete applied log segments");
                 }
             }

@@ -108,8 +108,31 @@ fn prune_keeps_the_newest_segment_and_anything_unapplied() {
     for first in [1u64, 100, 200] {
         std::fs::write(dir.path().join(format!("{first:020}.log")), b"").unwrap();
     }
-    assert_eq!(log::prune_below(dir.path(), 150).unwrap(), 1);
-    assert_eq!(log::prune_below(dir.path(), 150).unwrap(), 0);
-    assert_eq!(log::prune_below(dir.path(), 10_000).unwrap(), 1);
+    let none = std::time::Duration::ZERO;
+    assert_eq!(log::prune_applied(dir.path(), 150, none, 0).unwrap(), 1);
+    assert_eq!(log::prune_applied(dir.path(), 150, none, 0).unwrap(), 0);
+    assert_eq!(log::prune_applied(dir.path(), 10_000, none, 0).unwrap(), 1);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn prune_keeps_recent_applied_segments_within_the_byte_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    for first in [1u64, 100, 200, 300] {
+        std::fs::write(dir.path().join(format!("{first:020}.log")), [0u8; 10]).unwrap();
+    }
+    let week = std::time::Duration::from_secs(7 * 86_400);
+    // Three applied segments of 10 bytes, all fresh: a budget of 25 keeps the newest two.
+    assert_eq!(log::prune_applied(dir.path(), 10_000, week, 25).unwrap(), 1);
+    let left: Vec<_> = log::list_segments(dir.path())
+        .unwrap()
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(left, [100, 200, 300]);
+    // A retention of zero lets every applied one go.
+    assert_eq!(
+        log::prune_applied(dir.path(), 10_000, std::time::Duration::ZERO, u64::MAX).unwrap(),
+        2
+    );
 }

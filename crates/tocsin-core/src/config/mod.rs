@@ -186,6 +186,11 @@ pub struct IntakeLimits {
     /// Accept events from 127.0.0.1/::1 without a token (the built-in default config only,
     /// unless a config file turns it on).
     pub loopback_without_token: bool,
+    /// How long applied event-log segments are kept after their last write, for
+    /// `tocsin export` (a history to replay); 0 deletes them once applied.
+    pub log_retention: Millis,
+    /// ... and at most this many bytes of them, the oldest deleted first.
+    pub log_max_bytes: u64,
 }
 
 /// An API token declared in config: only its SHA-256 is kept.
@@ -235,6 +240,9 @@ pub struct Config {
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 pub const DEFAULT_MAX_EVENTS_PER_REQUEST: usize = 10_000;
+/// A week of history to replay, within a bounded disk (16 segments of 64 MiB).
+pub const DEFAULT_LOG_RETENTION: Millis = 7 * 24 * 3_600_000;
+pub const DEFAULT_LOG_MAX_BYTES: u64 = 1 << 30;
 pub const DEFAULT_RESOLVE_TIMEOUT: Millis = 5 * 60 * 1000;
 
 impl Config {

@@ -145,6 +145,8 @@ pub struct RawIntake {
     pub max_body_bytes: Option<usize>,
     pub max_events_per_request: Option<usize>,
     pub loopback_without_token: Option<bool>,
+    pub log_retention: Option<String>,
+    pub log_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -137,3 +137,20 @@ inhibit_rules:
         assert!(paths.contains(&expected), "{expected} missing in {paths:?}");
     }
 }
+
+#[test]
+fn the_event_log_keeps_a_bounded_history() {
+    let c = load_str("").unwrap();
+    assert_eq!(c.intake.log_retention, 7 * 24 * 3_600_000);
+    assert_eq!(c.intake.log_max_bytes, 1 << 30);
+    let c = load_str("intake: {log_retention: 168h, log_max_bytes: 4294967296}").unwrap();
+    assert_eq!(c.intake.log_retention, 7 * 24 * 3_600_000);
+    assert_eq!(c.intake.log_max_bytes, 4 << 30);
+    let errors = load_str("intake: {log_retention: forever}").unwrap_err();
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("intake.log_retention: not a duration"),
+        "{errors:?}"
+    );
+}

@@ -185,6 +185,20 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             DEFAULT_MAX_EVENTS_PER_REQUEST,
         ),
         loopback_without_token: raw.intake.loopback_without_token.unwrap_or(false),
+        log_retention: match raw
+            .intake
+            .log_retention
+            .as_deref()
+            .map(crate::time::parse_duration)
+        {
+            None => DEFAULT_LOG_RETENTION,
+            Some(Ok(ms)) => ms,
+            Some(Err(e)) => {
+                errors.push(ConfigError::new("intake.log_retention", e));
+                DEFAULT_LOG_RETENTION
+            }
+        },
+        log_max_bytes: raw.intake.log_max_bytes.unwrap_or(DEFAULT_LOG_MAX_BYTES),
     };
 
     let mut tokens = Vec::new();

@@ -14,5 +14,5 @@ mod writer;
 pub use cursor::LogCursor;
 pub use entry::{decode_entry, encode_entry, LogEntry};
 pub use reader::{recover, Recovered};
-pub use segment::{list_segments, prune_below};
+pub use segment::{list_segments, prune_applied};
 pub use writer::{AppendError, LogWriter, Sink};

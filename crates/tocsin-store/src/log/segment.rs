@@ -72,18 +72,42 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
-/// Deletes the segments whose every record has an LSN below `lsn`, never the newest one.
-/// Only call this once everything below `lsn` is durable elsewhere (the SQLite store).
-pub fn prune_below(dir: &Path, lsn: u64) -> io::Result<usize> {
+/// Deletes applied segments (every record below `lsn`; never the newest one) once they are
+/// older than `retention` by their last write, or beyond `max_bytes` of applied segments
+/// kept, the oldest first. Kept ones are the history `tocsin export` reads. Only call this
+/// once everything below `lsn` is durable elsewhere (the SQLite store).
+pub fn prune_applied(
+    dir: &Path,
+    lsn: u64,
+    retention: std::time::Duration,
+    max_bytes: u64,
+) -> io::Result<usize> {
     let segments = list_segments(dir)?;
-    let mut removed = 0;
+    let now = std::time::SystemTime::now();
+    let mut applied = Vec::new();
     for pair in segments.windows(2) {
         let (_, path) = &pair[0];
         let (next_first, _) = pair[1];
         if next_first <= lsn {
-            fs::remove_file(path)?;
-            removed += 1;
+            let meta = fs::metadata(path)?;
+            let age = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .unwrap_or_default();
+            applied.push((path, meta.len(), age));
         }
+    }
+    // Newest first: keep while young enough and within the byte budget.
+    let mut kept_bytes = 0u64;
+    let mut removed = 0;
+    for (path, len, age) in applied.into_iter().rev() {
+        if age < retention && kept_bytes + len <= max_bytes {
+            kept_bytes += len;
+            continue;
+        }
+        fs::remove_file(path)?;
+        removed += 1;
     }
     if removed > 0 {
         sync_dir(dir)?;
