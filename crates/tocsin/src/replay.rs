@@ -111,7 +111,7 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     .map_err(|e| e.to_string())?;
     let clock = Arc::new(ManualClock::new(0));
     let shared = Arc::new(ArcSwap::from_pointee(config));
-    let mut engine = Engine::open(
+    let engine = Engine::open(
         &dir.path().join("tocsin.db"),
         &dir.path().join("log"),
         0,
@@ -122,28 +122,15 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     let config = shared.load_full();
     let file =
         std::fs::File::open(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?;
-    // Firing events of the batch not yet applied (seq, alert key), then of all the stream
-    // (seq, alert id, episode): an alert that fires again later is a new episode, and the
-    // episode is what belongs to an incident.
-    let mut unapplied: Vec<(u64, u64)> = Vec::new();
-    let mut firing: Vec<(u64, i64, i64)> = Vec::new();
-    let mut batch: Vec<Input> = Vec::new();
+    let mut feed = Feed {
+        engine,
+        clock: &clock,
+        batch: Vec::new(),
+        unapplied: Vec::new(),
+        firing: Vec::new(),
+    };
     let (mut events, mut lsn, mut batch_events, mut batch_second) = (0u64, 0u64, 0usize, i64::MIN);
     let mut last_at: Millis = 0;
-    let flush = |batch: &mut Vec<Input>,
-                 at: Millis,
-                 engine: &mut Engine,
-                 unapplied: &mut Vec<(u64, u64)>,
-                 firing: &mut Vec<(u64, i64, i64)>|
-     -> Result<(), String> {
-        clock.set(at);
-        engine.process(std::mem::take(batch))?;
-        for (seq, key) in unapplied.drain(..) {
-            let (id, episode) = engine.alert_episode(key).unwrap_or((0, 0));
-            firing.push((seq, id, episode));
-        }
-        Ok(())
-    };
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
         if line.trim().is_empty() {
@@ -166,51 +153,31 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
             .map_err(|e| format!("line {} (seq {}): {e}", n + 1, l.seq))?;
         events += parsed.len() as u64;
         if at / 1000 != batch_second || batch_events >= BATCH_EVENTS {
-            if !batch.is_empty() {
-                flush(
-                    &mut batch,
-                    last_at,
-                    &mut engine,
-                    &mut unapplied,
-                    &mut firing,
-                )?;
-            }
+            feed.flush(last_at)?;
             batch_second = at / 1000;
             batch_events = 0;
         }
         // After the flush above: these are applied with the next one.
         for e in &parsed {
             if e.status == Status::Firing {
-                unapplied.push((l.seq, alert_key(&e.source, &e.dedup_key)));
+                feed.unapplied
+                    .push((l.seq, alert_key(&e.source, &e.dedup_key)));
             }
         }
         batch_events += parsed.len();
         lsn += 1;
-        batch.push(Input {
+        feed.batch.push(Input {
             lsn,
             entry: LogEntry::Events(parsed),
             reply: None,
         });
         last_at = last_at.max(at);
     }
-    if !batch.is_empty() {
-        flush(
-            &mut batch,
-            last_at,
-            &mut engine,
-            &mut unapplied,
-            &mut firing,
-        )?;
-    }
+    feed.flush(last_at)?;
     // A day past the last event, so escalations the stream started play out (what would
     // have paged, and whom) and alerts without an end time expire.
-    flush(
-        &mut Vec::new(),
-        last_at + AFTERMATH_MS,
-        &mut engine,
-        &mut unapplied,
-        &mut firing,
-    )?;
+    feed.flush(last_at + AFTERMATH_MS)?;
+    let Feed { engine, firing, .. } = feed;
     drop(engine);
 
     let conn =
@@ -284,6 +251,31 @@ fn who_would_hear(conn: &rusqlite::Connection) -> rusqlite::Result<String> {
         .iter()
         .map(|(user, total, kinds)| format!("\n{user}: {total} ({})", kinds.join(", ")))
         .collect())
+}
+
+/// The engine, the batch being gathered for it, and what became of the firing events fed.
+struct Feed<'c> {
+    engine: Engine,
+    clock: &'c ManualClock,
+    batch: Vec<Input>,
+    /// Firing events of the batch not applied yet: (seq, alert key).
+    unapplied: Vec<(u64, u64)>,
+    /// Every firing event applied: (seq, alert id, episode). An alert that fires again later
+    /// is a new episode, and the episode is what belongs to an incident.
+    firing: Vec<(u64, i64, i64)>,
+}
+
+impl Feed<'_> {
+    /// Applies the gathered batch (if any) at `at`, then moves the clock on there.
+    fn flush(&mut self, at: Millis) -> Result<(), String> {
+        self.clock.set(at);
+        self.engine.process(std::mem::take(&mut self.batch))?;
+        for (seq, key) in self.unapplied.drain(..) {
+            let (id, episode) = self.engine.alert_episode(key).unwrap_or((0, 0));
+            self.firing.push((seq, id, episode));
+        }
+        Ok(())
+    }
 }
 
 /// Each alert episode's incident at the end (none while a silence kept it out of one):

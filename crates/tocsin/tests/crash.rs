@@ -164,10 +164,13 @@ fn segments(s: &TestServer) -> Vec<String> {
 }
 
 /// More than one 64 MiB log segment: the engine follows the writer into the next segment,
-/// recovery reads across segments after `kill -9`, and a graceful stop prunes what is applied.
+/// recovery reads across segments after `kill -9`, and a graceful stop prunes what is applied
+/// (at once here, with no retention; by default applied segments are kept for a week).
 #[test]
 fn the_log_rotates_and_recovers_across_segments() {
-    let mut s = spawn_server(None);
+    let mut s = spawn_server(Some(
+        "intake: {loopback_without_token: true, log_retention: 0s}\n",
+    ));
     let description = "d".repeat(60_000);
     let per_request = 70;
     let mut requests = 0;
