@@ -12,7 +12,7 @@ use clap::Args;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::{BufRead, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -69,12 +69,14 @@ pub fn run(a: ReplayArgs) -> ExitCode {
     }
 }
 
-fn load_config(a: &ReplayArgs) -> Result<Config, String> {
-    let mut text = match &a.config {
+/// The config to replay against (the built-in one without a file), with a CMDB topology
+/// joined into its catalog, validated as `tocsin check` does.
+pub fn load_config(config: Option<&Path>, topology: Option<&Path>) -> Result<Config, String> {
+    let mut text = match config {
         Some(p) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
         None => String::new(),
     };
-    if let Some(t) = &a.topology {
+    if let Some(t) = topology {
         let topo = std::fs::read_to_string(t).map_err(|e| format!("{}: {e}", t.display()))?;
         text = merge_topology(&text, &topo)?;
     }
@@ -99,7 +101,78 @@ fn kind_of(integration: &str) -> Option<IntegrationKind> {
 
 fn replay(a: &ReplayArgs) -> Result<String, String> {
     let started = Instant::now();
-    let config = load_config(a)?;
+    let config = load_config(a.config.as_deref(), a.topology.as_deref())?;
+    let file =
+        std::fs::File::open(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?;
+    let r = replay_stream(config, std::io::BufReader::new(file))?;
+    let out = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    let mut w = BufWriter::new(out);
+    let mut incidents = std::collections::HashSet::new();
+    for f in &r.firing {
+        let name = f
+            .incident
+            .map_or_else(|| "none".to_string(), |i| format!("INC-{i}"));
+        incidents.insert(name.clone());
+        writeln!(w, "{{\"seq\": {}, \"incident\": \"{name}\"}}", f.seq)
+            .map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())?;
+    let alerts = r.alerts().map_err(|e| e.to_string())?;
+    let notifications = r.notifications().map_err(|e| e.to_string())?;
+    let storms = tocsin_store::sqlite::storms::count(&r.conn).map_err(|e| e.to_string())?;
+    let whom = who_would_hear(&r.conn).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "replayed {} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent; {:.1} s{whom}",
+        r.events,
+        r.firing.len(),
+        alerts,
+        incidents.len(),
+        started.elapsed().as_secs_f64()
+    ))
+}
+
+/// A stream replayed to its end: the throwaway store the engine left, and what became of
+/// each firing event, for a caller to read its result from.
+pub struct Replayed {
+    /// The store, read after the engine has closed it.
+    pub conn: rusqlite::Connection,
+    /// Kept until the store has been read: dropping it deletes the store.
+    _dir: tempfile::TempDir,
+    /// Events read (a payload may carry several).
+    pub events: u64,
+    /// Every firing event, in the order of the stream.
+    pub firing: Vec<Firing>,
+}
+
+/// A firing event of the stream and where its alert ended up.
+pub struct Firing {
+    /// The `seq` of its input line.
+    pub seq: u64,
+    /// The incident its alert episode belongs to at the end; none while a silence or
+    /// inhibition kept it out of every incident.
+    pub incident: Option<i64>,
+}
+
+impl Replayed {
+    /// Distinct alerts (source and dedup key): the deduplication.
+    pub fn alerts(&self) -> rusqlite::Result<i64> {
+        self.conn
+            .query_row("SELECT count(*) FROM alerts", [], |r| r.get(0))
+    }
+
+    /// The notifications a live dispatcher would have sent (see [`WOULD_BE_SENT`]).
+    pub fn notifications(&self) -> rusqlite::Result<i64> {
+        self.conn.query_row(
+            &format!("SELECT count(*) FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE {WOULD_BE_SENT}"),
+            [],
+            |r| r.get(0),
+        )
+    }
+}
+
+/// Runs a stream in the `events.jsonl` format through the adapters and an engine on a
+/// virtual clock, with `config`, and a day past its last event.
+pub fn replay_stream(config: Config, input: impl BufRead) -> Result<Replayed, String> {
     // The replay's store is thrown away at the end: in memory (tmpfs) when the machine has
     // one, so a replay waits on no disk.
     let shm = std::path::Path::new("/dev/shm");
@@ -120,8 +193,6 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
         Arc::new(EngineStats::default()),
     )?;
     let config = shared.load_full();
-    let file =
-        std::fs::File::open(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?;
     let mut feed = Feed {
         engine,
         clock: &clock,
@@ -131,7 +202,7 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     };
     let (mut events, mut lsn, mut batch_events, mut batch_second) = (0u64, 0u64, 0usize, i64::MIN);
     let mut last_at: Millis = 0;
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+    for (n, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
         if line.trim().is_empty() {
             continue;
@@ -183,35 +254,19 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     let conn =
         rusqlite::Connection::open(dir.path().join("tocsin.db")).map_err(|e| e.to_string())?;
     let incident_of = episode_incidents(&conn).map_err(|e| e.to_string())?;
-    let alerts: i64 = conn
-        .query_row("SELECT count(*) FROM alerts", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
-    let out = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
-    let mut w = BufWriter::new(out);
-    let mut incidents = std::collections::HashSet::new();
-    for (seq, alert, episode) in &firing {
-        let id = incident_of.get(&(*alert, *episode)).copied();
-        let name = id.map_or_else(|| "none".to_string(), |i| format!("INC-{i}"));
-        incidents.insert(name.clone());
-        writeln!(w, "{{\"seq\": {seq}, \"incident\": \"{name}\"}}").map_err(|e| e.to_string())?;
-    }
-    w.flush().map_err(|e| e.to_string())?;
-    let notifications: i64 = conn
-        .query_row(
-            &format!("SELECT count(*) FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE {WOULD_BE_SENT}"),
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| e.to_string())?;
-    let storms = tocsin_store::sqlite::storms::count(&conn).map_err(|e| e.to_string())?;
-    let whom = who_would_hear(&conn).map_err(|e| e.to_string())?;
-    Ok(format!(
-        "replayed {events} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent; {:.1} s{whom}",
-        firing.len(),
-        alerts,
-        incidents.len(),
-        started.elapsed().as_secs_f64()
-    ))
+    let firing = firing
+        .into_iter()
+        .map(|(seq, alert, episode)| Firing {
+            seq,
+            incident: incident_of.get(&(alert, episode)).copied(),
+        })
+        .collect();
+    Ok(Replayed {
+        conn,
+        _dir: dir,
+        events,
+        firing,
+    })
 }
 
 /// The notifications a live dispatcher would have sent: nothing sends during a replay, so
