@@ -116,18 +116,15 @@ fn applied_lsn(data: &Path) -> Result<u64, String> {
     tocsin_store::sqlite::state::applied_lsn(&conn).map_err(|e| format!("{}: {e}", db.display()))
 }
 
-fn export(a: &ExportArgs) -> Result<String, String> {
+/// `--since` and `--until`, each an RFC 3339 time or a duration ago, the first before the
+/// second.
+pub fn window(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Option<Millis>, Option<Millis>), String> {
     let now = SystemClock.now();
-    let since = a
-        .since
-        .as_deref()
-        .map(|t| parse_time("--since", t, now))
-        .transpose()?;
-    let until = a
-        .until
-        .as_deref()
-        .map(|t| parse_time("--until", t, now))
-        .transpose()?;
+    let since = since.map(|t| parse_time("--since", t, now)).transpose()?;
+    let until = until.map(|t| parse_time("--until", t, now)).transpose()?;
     if let (Some(s), Some(u)) = (since, until) {
         if s >= u {
             return Err(format!(
@@ -137,14 +134,56 @@ fn export(a: &ExportArgs) -> Result<String, String> {
             ));
         }
     }
-    if !a.data.is_dir() {
-        return Err(format!("{}: no such directory", a.data.display()));
-    }
-    let log_dir = a.data.join("log");
-    let segments = list_segments(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
-    let applied = applied_lsn(&a.data)?;
+    Ok((since, until))
+}
+
+/// A data directory's history as it was written, and where its log begins.
+pub struct History {
+    tally: Tally,
+    since: Option<Millis>,
+    log_start: u64,
+    /// When the oldest event still in the log was received.
+    oldest: Option<Millis>,
+    /// Whether the log holds entries the engine has not applied yet.
+    behind: bool,
+}
+
+fn export(a: &ExportArgs) -> Result<String, String> {
+    let (since, until) = window(a.since.as_deref(), a.until.as_deref())?;
+    check_data_dir(&a.data)?;
     let out = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let mut w = BufWriter::new(out);
+    let history = write_history(&a.data, since, until, &mut w, &a.out.display())?;
+    w.flush().map_err(|e| format!("{}: {e}", a.out.display()))?;
+    Ok(format!(
+        "exported {} to {}{}",
+        history.span(),
+        a.out.display(),
+        history.notes()
+    ))
+}
+
+/// Refuses what is not a directory before anything is written.
+pub fn check_data_dir(data: &Path) -> Result<(), String> {
+    if data.is_dir() {
+        Ok(())
+    } else {
+        Err(format!("{}: no such directory", data.display()))
+    }
+}
+
+/// Writes every event of the data directory's log received in `[since, until)` to `w` as a
+/// replay stream; `out` names `w` in errors.
+pub fn write_history(
+    data: &Path,
+    since: Option<Millis>,
+    until: Option<Millis>,
+    w: &mut impl Write,
+    out: &dyn std::fmt::Display,
+) -> Result<History, String> {
+    let log_dir = data.join("log");
+    let segments = list_segments(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
+    let applied = applied_lsn(data)?;
     let mut tally = Tally::default();
     let config = Config::builtin();
     // Entries from the oldest segment still there: the engine deletes segments it has
@@ -166,16 +205,20 @@ fn export(a: &ExportArgs) -> Result<String, String> {
             // A heartbeat ping is not an alert; it keeps the integration it came through
             // alive, and a replay has no integrations to ping.
             if wanted && e.source != heartbeat::SOURCE {
-                write_event(&mut w, e, &config, &mut tally)
-                    .map_err(|err| format!("{}: {err}", a.out.display()))?;
+                write_event(w, e, &config, &mut tally).map_err(|err| format!("{out}: {err}"))?;
             }
         }
     }
-    w.flush().map_err(|e| format!("{}: {e}", a.out.display()))?;
     // Entries the engine has not applied yet: export again in a moment for them (a stopped
     // server applies its backlog at its next start).
     let behind = matches!(cursor.next(u64::MAX), Ok(Some(_)));
-    Ok(summary(a, &tally, since, log_start, oldest, behind))
+    Ok(History {
+        tally,
+        since,
+        log_start,
+        oldest,
+        behind,
+    })
 }
 
 /// Writes one event as a replay line, after reading it back through the native adapter:
@@ -274,50 +317,48 @@ fn differs(e: &Event, back: &Event) -> Option<&'static str> {
     .find_map(|(changed, field)| changed.then_some(field))
 }
 
-fn summary(
-    a: &ExportArgs,
-    t: &Tally,
-    since: Option<Millis>,
-    log_start: u64,
-    oldest: Option<Millis>,
-    behind: bool,
-) -> String {
-    let span = match (t.first, t.last) {
-        (Some(f), Some(l)) => format!(" received {} .. {}", to_rfc3339(f), to_rfc3339(l)),
-        _ => String::new(),
-    };
-    let mut s = format!(
-        "exported {} events ({} firing){span} to {}",
-        t.events,
-        t.firing,
-        a.out.display()
-    );
-    if let (Some(o), true) = (oldest, log_start > 1) {
-        if since.is_none_or(|s| s < o) {
+impl History {
+    /// What was written: `9 events (8 firing) received FIRST .. LAST`.
+    pub fn span(&self) -> String {
+        let t = &self.tally;
+        let span = match (t.first, t.last) {
+            (Some(f), Some(l)) => format!(" received {} .. {}", to_rfc3339(f), to_rfc3339(l)),
+            _ => String::new(),
+        };
+        format!("{} events ({} firing){span}", t.events, t.firing)
+    }
+
+    /// What the history lacks, a `note:` or `warning:` line each, each after a newline.
+    pub fn notes(&self) -> String {
+        let t = &self.tally;
+        let mut s = String::new();
+        if let (Some(o), true) = (self.oldest, self.log_start > 1) {
+            if self.since.is_none_or(|s| s < o) {
+                s += &format!(
+                    "\nnote: the event log begins at {}; older events were deleted from it once the store had applied them",
+                    to_rfc3339(o)
+                );
+            }
+        }
+        if t.skipped + t.altered > 0 {
             s += &format!(
-                "\nnote: the event log begins at {}; older events were deleted from it once the store had applied them",
-                to_rfc3339(o)
+                "\nwarning: {} events left out and {} changed by tocsin's event format (first: {})",
+                t.skipped,
+                t.altered,
+                t.example.as_deref().unwrap_or("")
             );
         }
+        if t.ends_at > 0 {
+            s += &format!(
+                "\nnote: {} firing events had an end time (Alertmanager endsAt) that the event format does not carry; in a replay those alerts stay firing until resolved",
+                t.ends_at
+            );
+        }
+        if self.behind {
+            s += "\nnote: the log holds newer entries the server has not applied yet; export again in a moment for them";
+        }
+        s
     }
-    if t.skipped + t.altered > 0 {
-        s += &format!(
-            "\nwarning: {} events left out and {} changed by tocsin's event format (first: {})",
-            t.skipped,
-            t.altered,
-            t.example.as_deref().unwrap_or("")
-        );
-    }
-    if t.ends_at > 0 {
-        s += &format!(
-            "\nnote: {} firing events had an end time (Alertmanager endsAt) that the event format does not carry; in a replay those alerts stay firing until resolved",
-            t.ends_at
-        );
-    }
-    if behind {
-        s += "\nnote: the log holds newer entries the server has not applied yet; export again in a moment for them";
-    }
-    s
 }
 
 #[cfg(test)]
