@@ -140,3 +140,26 @@ pub struct MaintenanceCommand {
     pub actor: String,
     pub at: Millis,
 }
+
+/// A person moving alerts between incidents: merging one incident into another, or splitting
+/// some alerts out into a new one. Written to the event log like incident commands, so a
+/// restart or a replay moves the same alerts and numbers the new incident the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RegroupAction {
+    /// Every alert of the command's incident moves into `into`; the incident resolves.
+    Merge { into: i64 },
+    /// These alerts (ids) leave the command's incident for one new incident.
+    Split { alerts: Vec<i64> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegroupCommand {
+    /// The incident the alerts leave.
+    pub incident_id: i64,
+    pub action: RegroupAction,
+    /// Who asked (the token or user name).
+    pub actor: String,
+    /// Why, in the actor's words; may be empty.
+    pub reason: String,
+    pub at: Millis,
+}

@@ -27,6 +27,15 @@ impl std::fmt::Display for CommandError {
 /// Where the engine sends the outcome of a command, once it is committed.
 pub type CommandReply = tokio::sync::oneshot::Sender<Result<(), CommandError>>;
 
+/// A timeline message with the actor's reason after it, when they gave one.
+pub(crate) fn with_reason(text: String, reason: &str) -> String {
+    if reason.is_empty() {
+        text
+    } else {
+        format!("{text}: {reason}")
+    }
+}
+
 impl Index {
     pub fn apply_command(
         &mut self,
@@ -38,13 +47,7 @@ impl Index {
             .incidents
             .get_mut(&c.incident_id)
             .ok_or(CommandError::NotFound(c.incident_id))?;
-        let with_reason = |text: String| {
-            if c.reason.is_empty() {
-                text
-            } else {
-                format!("{text}: {}", c.reason)
-            }
-        };
+        let with_reason = |text: String| with_reason(text, &c.reason);
         let (kind, message) = match &c.action {
             IncidentAction::State(action) => {
                 let to = transition(incident.state, *action)

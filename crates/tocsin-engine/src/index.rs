@@ -47,6 +47,9 @@ pub struct Index {
     pub group_timers: crate::group_timing::GroupTimers,
     /// The recurring maintenance windows made at run time.
     pub windows: crate::maintenance::RuntimeWindows,
+    /// Alerts a person moved (merged or split) -> the open incident they moved them into,
+    /// where their re-fires go back (see `regroup.rs`).
+    pub moved: HashMap<u64, i64>,
 }
 
 impl Index {
@@ -90,6 +93,9 @@ impl Index {
             index.silences.insert(s);
         }
         index.windows = crate::maintenance::RuntimeWindows::load(conn)?;
+        state::load_moved(conn, |source, dedup_key, incident| {
+            index.moved.insert(alert_key(source, dedup_key), incident);
+        })?;
         Ok(index)
     }
 

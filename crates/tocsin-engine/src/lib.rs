@@ -18,6 +18,7 @@ mod maintenance;
 mod overrides;
 mod paging;
 mod pending;
+mod regroup;
 mod runner;
 mod silences;
 mod stats;

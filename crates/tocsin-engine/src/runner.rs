@@ -390,6 +390,14 @@ impl Engine {
                         let outcome = self.index.apply_maintenance(&config, c, &tx, &mut p)?;
                         outcomes.push(Some(outcome));
                     }
+                    LogEntry::Regroup(c) => {
+                        log_time = log_time.max(c.at);
+                        // It reads the moved alerts' rows, and writes them.
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                        wrote = true;
+                        let outcome = self.index.apply_regroup(&config, c, &tx, &mut p)?;
+                        outcomes.push(Some(outcome));
+                    }
                 }
             }
             let horizon = if self.caught_up {
@@ -534,6 +542,7 @@ fn entry_time(entry: &LogEntry) -> Option<Millis> {
         LogEntry::Override(c) => Some(c.at),
         LogEntry::Delivery(d) => Some(d.at),
         LogEntry::Maintenance(c) => Some(c.at),
+        LogEntry::Regroup(c) => Some(c.at),
     }
 }
 

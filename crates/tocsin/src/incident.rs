@@ -1,4 +1,4 @@
-//! `tocsin incident list|show|ack|resolve|escalate|reassign`.
+//! `tocsin incident list|show|ack|resolve|escalate|reassign|merge|split`.
 
 use crate::client::{Client, ClientArgs};
 use clap::{Args, Subcommand};
@@ -19,6 +19,38 @@ pub enum IncidentCommand {
     Escalate(ActArgs),
     /// Page someone else now (a user, or whoever is on call in a schedule).
     Reassign(ReassignArgs),
+    /// Move every alert of an incident into another; the first one resolves.
+    Merge(MergeArgs),
+    /// Move some alerts of an incident out into one new incident, paged as new.
+    Split(SplitArgs),
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The incident whose alerts move.
+    id: i64,
+    /// The open incident they move into.
+    #[arg(long)]
+    into: i64,
+    /// Why; kept in both timelines.
+    #[arg(long, short, default_value = "")]
+    reason: String,
+}
+
+#[derive(Args)]
+pub struct SplitArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The incident the alerts leave.
+    id: i64,
+    /// An alert id to move out; repeat for several.
+    #[arg(long = "alert", required = true)]
+    alerts: Vec<i64>,
+    /// Why; kept in both timelines.
+    #[arg(long, short, default_value = "")]
+    reason: String,
 }
 
 #[derive(Args)]
@@ -89,6 +121,18 @@ pub fn run(cmd: IncidentCommand) -> ExitCode {
         IncidentCommand::Resolve(a) => act(a, "resolve"),
         IncidentCommand::Escalate(a) => act(a, "escalate"),
         IncidentCommand::Reassign(a) => reassign(a),
+        IncidentCommand::Merge(a) => regroup(
+            &a.client,
+            a.id,
+            "merge",
+            json!({"into": a.into, "reason": a.reason}),
+        ),
+        IncidentCommand::Split(a) => regroup(
+            &a.client,
+            a.id,
+            "split",
+            json!({"alerts": a.alerts, "reason": a.reason}),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -215,6 +259,13 @@ fn reassign(a: ReassignArgs) -> Result<(), String> {
 fn act(a: ActArgs, verb: &str) -> Result<(), String> {
     let body = json!({"reason": a.reason});
     let i = Client::new(&a.client).post(&format!("/api/v1/incidents/{}/{verb}", a.id), &body)?;
+    print_incident(&i);
+    Ok(())
+}
+
+/// Merge or split: prints the incident the alerts are in afterwards.
+fn regroup(client: &ClientArgs, id: i64, verb: &str, body: Value) -> Result<(), String> {
+    let i = Client::new(client).post(&format!("/api/v1/incidents/{id}/{verb}"), &body)?;
     print_incident(&i);
     Ok(())
 }

@@ -81,7 +81,7 @@ fn mask(address: &str) -> String {
     format!("…{tail}")
 }
 
-async fn fetch(s: &SharedState, id: i64) -> ApiResult<IncidentDetail> {
+pub(super) async fn fetch(s: &SharedState, id: i64) -> ApiResult<IncidentDetail> {
     let urgency = urgency_of(&s.config.load());
     read(s, move |c| queries::get_incident(c, id, &urgency))
         .await?
@@ -115,7 +115,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Ok(Some(Option::deserialize(d)?))
 }
 
-fn check_text(field: &str, text: &str) -> ApiResult<()> {
+pub(super) fn check_text(field: &str, text: &str) -> ApiResult<()> {
     if text.len() > MAX_TEXT {
         return Err(ApiError::bad_request(format!(
             "{field}: at most {MAX_TEXT} bytes"
@@ -219,8 +219,14 @@ pub async fn act(
     let outcome = super::submit(&s, LogEntry::Command(command))
         .await
         .map_err(ApiError::unavailable)?;
+    applied(outcome)?;
+    fetch(&s, id).await.map(Json)
+}
+
+/// The engine's answer to a person's action on incidents, as the API says it.
+pub(super) fn applied(outcome: Result<(), CommandError>) -> ApiResult<()> {
     match outcome {
-        Ok(()) => fetch(&s, id).await.map(Json),
+        Ok(()) => Ok(()),
         Err(CommandError::NotFound(id)) => Err(ApiError::not_found(format!("no incident {id}"))),
         Err(CommandError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", m)),
         Err(CommandError::Store(m)) => Err(ApiError::unavailable(m)),

@@ -10,6 +10,7 @@ mod incidents;
 mod intake;
 mod ops;
 mod overrides;
+mod regroup;
 pub(crate) mod schedules;
 mod silence_input;
 mod silence_view;
@@ -47,6 +48,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/incidents", get(incidents::list))
         .route("/api/v1/incidents/{id}", get(incidents::one))
         .route("/api/v1/storms", get(storms::list))
+        .route("/api/v1/incidents/{id}/merge", post(regroup::merge))
+        .route("/api/v1/incidents/{id}/split", post(regroup::split))
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{name}", delete(tokens::remove))

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use tocsin_core::command::{
-    Command, DeliveryReport, MaintenanceCommand, OverrideCommand, SilenceCommand,
+    Command, DeliveryReport, MaintenanceCommand, OverrideCommand, RegroupCommand, SilenceCommand,
 };
 use tocsin_core::event::Event;
 
@@ -23,6 +23,9 @@ pub enum LogEntry {
     /// A recurring maintenance window made or deleted at run time. After the others, for
     /// the same reason.
     Maintenance(MaintenanceCommand),
+    /// Alerts moved between incidents by a person (merge, split). After the others, for the
+    /// same reason.
+    Regroup(RegroupCommand),
 }
 
 pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {

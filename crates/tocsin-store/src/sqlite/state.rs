@@ -371,6 +371,16 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
         Ok(())
     }
 
+    /// A person moved the alert into another incident (a merge or a split): only its
+    /// incident changes, so a resolved alert keeps its end.
+    pub fn move_alert(&self, alert_id: i64, incident_id: i64) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("UPDATE alerts SET incident_id = ?2 WHERE id = ?1")?;
+        stmt.execute(params![alert_id, incident_id])?;
+        Ok(())
+    }
+
     pub fn upsert_incident(&self, i: &IncidentRecord) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT OR REPLACE INTO incidents (id, title, service, team, state, priority,
@@ -441,7 +451,8 @@ pub struct FiringRow {
     pub host: Option<String>,
 }
 
-/// The alerts that fired into incidents since `since`, oldest first.
+/// The alerts that fired into incidents since `since`, oldest first; a person moving an
+/// alert into an incident (a merge or a split) counts as a firing there.
 pub fn load_firings_since(
     conn: &Connection,
     since: Millis,
@@ -450,7 +461,7 @@ pub fn load_firings_since(
     let mut stmt = conn.prepare(
         "SELECT h.incident_id, h.at, a.source, a.name, a.service, a.host
          FROM alert_history h JOIN alerts a ON a.id = h.alert_id
-         WHERE h.kind = 'fired' AND h.incident_id > 0 AND h.at >= ?1
+         WHERE h.kind IN ('fired', 'merged', 'split') AND h.incident_id > 0 AND h.at >= ?1
          ORDER BY h.at, h.alert_id",
     )?;
     let mut rows = stmt.query([since])?;
@@ -472,4 +483,52 @@ pub fn last_history_at(conn: &Connection) -> rusqlite::Result<Millis> {
     conn.query_row("SELECT coalesce(max(at), 0) FROM alert_history", [], |r| {
         r.get(0)
     })
+}
+
+/// The alerts a person moved (merged or split) into an incident that is still open, as
+/// `(source, dedup_key, incident_id)`: the engine sends their re-fires back there.
+pub fn load_moved(
+    conn: &Connection,
+    mut f: impl FnMut(&str, &str, i64),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT a.source, a.dedup_key, a.incident_id
+         FROM incidents i JOIN alerts a ON a.incident_id = i.id
+         WHERE i.state IN ('triggered', 'acknowledged')
+           AND EXISTS (SELECT 1 FROM alert_history h
+                       WHERE h.alert_id = a.id AND h.incident_id = a.incident_id
+                         AND h.kind IN ('merged', 'split'))",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        f(&r.get::<_, String>(0)?, &r.get::<_, String>(1)?, r.get(2)?);
+    }
+    Ok(())
+}
+
+/// Where an alert is and what it is called, for moving it between incidents.
+pub struct AlertPlace {
+    pub source: String,
+    pub dedup_key: String,
+    pub name: String,
+    pub summary: String,
+    pub service: String,
+    pub host: Option<String>,
+}
+
+pub fn alert_place(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertPlace>> {
+    conn.prepare_cached(
+        "SELECT source, dedup_key, name, summary, service, host FROM alerts WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(AlertPlace {
+            source: r.get(0)?,
+            dedup_key: r.get(1)?,
+            name: r.get(2)?,
+            summary: r.get(3)?,
+            service: r.get(4)?,
+            host: r.get(5)?,
+        })
+    })
+    .optional()
 }
