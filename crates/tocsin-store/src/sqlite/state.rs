@@ -487,10 +487,7 @@ pub fn last_history_at(conn: &Connection) -> rusqlite::Result<Millis> {
 
 /// The alerts a person moved (merged or split) into an incident that is still open, as
 /// `(source, dedup_key, incident_id)`: the engine sends their re-fires back there.
-pub fn load_moved(
-    conn: &Connection,
-    mut f: impl FnMut(&str, &str, i64),
-) -> rusqlite::Result<()> {
+pub fn load_moved(conn: &Connection, mut f: impl FnMut(&str, &str, i64)) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(
         "SELECT a.source, a.dedup_key, a.incident_id
          FROM incidents i JOIN alerts a ON a.incident_id = i.id
