@@ -150,10 +150,10 @@ pub struct History {
 
 fn export(a: &ExportArgs) -> Result<String, String> {
     let (since, until) = window(a.since.as_deref(), a.until.as_deref())?;
-    check_data_dir(&a.data)?;
+    let log = EventLog::open(&a.data)?;
     let out = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let mut w = BufWriter::new(out);
-    let history = write_history(&a.data, since, until, &mut w, &a.out.display())?;
+    let history = log.write_history(since, until, &mut w, &a.out.display())?;
     w.flush().map_err(|e| format!("{}: {e}", a.out.display()))?;
     Ok(format!(
         "exported {} to {}{}",
@@ -163,62 +163,77 @@ fn export(a: &ExportArgs) -> Result<String, String> {
     ))
 }
 
-/// Refuses what is not a directory before anything is written.
-pub fn check_data_dir(data: &Path) -> Result<(), String> {
-    if data.is_dir() {
-        Ok(())
-    } else {
-        Err(format!("{}: no such directory", data.display()))
-    }
+/// A data directory's event log, up to the last entry the engine has applied.
+pub struct EventLog {
+    dir: PathBuf,
+    /// The first entry of the oldest segment still there.
+    start: u64,
+    applied: u64,
 }
 
-/// Writes every event of the data directory's log received in `[since, until)` to `w` as a
-/// replay stream; `out` names `w` in errors.
-pub fn write_history(
-    data: &Path,
-    since: Option<Millis>,
-    until: Option<Millis>,
-    w: &mut impl Write,
-    out: &dyn std::fmt::Display,
-) -> Result<History, String> {
-    let log_dir = data.join("log");
-    let segments = list_segments(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
-    let applied = applied_lsn(data)?;
-    let mut tally = Tally::default();
-    let config = Config::builtin();
-    // Entries from the oldest segment still there: the engine deletes segments it has
-    // applied and synced, so older history lives only in the store's derived state.
-    let log_start = segments.first().map_or(1, |(first, _)| *first);
-    let mut cursor = LogCursor::open(log_dir.clone(), log_start - 1);
-    let mut oldest: Option<Millis> = None;
-    while let Some((_, entry)) = cursor
-        .next(applied)
-        .map_err(|e| format!("{}: {e}", log_dir.display()))?
-    {
-        let LogEntry::Events(events) = entry else {
-            continue;
-        };
-        for e in &events {
-            oldest.get_or_insert(e.received_at);
-            let wanted =
-                since.is_none_or(|s| e.received_at >= s) && until.is_none_or(|u| e.received_at < u);
-            // A heartbeat ping is not an alert; it keeps the integration it came through
-            // alive, and a replay has no integrations to ping.
-            if wanted && e.source != heartbeat::SOURCE {
-                write_event(w, e, &config, &mut tally).map_err(|err| format!("{out}: {err}"))?;
+impl EventLog {
+    /// Refuses what is not a data directory before anything is written.
+    pub fn open(data: &Path) -> Result<EventLog, String> {
+        if !data.is_dir() {
+            return Err(format!("{}: no such directory", data.display()));
+        }
+        let dir = data.join("log");
+        let segments = list_segments(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let applied = applied_lsn(data)?;
+        // Entries from the oldest segment still there: the engine deletes segments it has
+        // applied and synced, so older history lives only in the store's derived state.
+        let start = segments.first().map_or(1, |(first, _)| *first);
+        Ok(EventLog {
+            dir,
+            start,
+            applied,
+        })
+    }
+
+    /// Writes every event received in `[since, until)` to `w` as a replay stream; `out`
+    /// names `w` in errors.
+    pub fn write_history(
+        &self,
+        since: Option<Millis>,
+        until: Option<Millis>,
+        w: &mut impl Write,
+        out: &dyn std::fmt::Display,
+    ) -> Result<History, String> {
+        let log_dir = &self.dir;
+        let mut tally = Tally::default();
+        let config = Config::builtin();
+        let mut cursor = LogCursor::open(log_dir.clone(), self.start - 1);
+        let mut oldest: Option<Millis> = None;
+        while let Some((_, entry)) = cursor
+            .next(self.applied)
+            .map_err(|e| format!("{}: {e}", log_dir.display()))?
+        {
+            let LogEntry::Events(events) = entry else {
+                continue;
+            };
+            for e in &events {
+                oldest.get_or_insert(e.received_at);
+                let wanted = since.is_none_or(|s| e.received_at >= s)
+                    && until.is_none_or(|u| e.received_at < u);
+                // A heartbeat ping is not an alert; it keeps the integration it came through
+                // alive, and a replay has no integrations to ping.
+                if wanted && e.source != heartbeat::SOURCE {
+                    write_event(w, e, &config, &mut tally)
+                        .map_err(|err| format!("{out}: {err}"))?;
+                }
             }
         }
+        // Entries the engine has not applied yet: export again in a moment for them (a stopped
+        // server applies its backlog at its next start).
+        let behind = matches!(cursor.next(u64::MAX), Ok(Some(_)));
+        Ok(History {
+            tally,
+            since,
+            log_start: self.start,
+            oldest,
+            behind,
+        })
     }
-    // Entries the engine has not applied yet: export again in a moment for them (a stopped
-    // server applies its backlog at its next start).
-    let behind = matches!(cursor.next(u64::MAX), Ok(Some(_)));
-    Ok(History {
-        tally,
-        since,
-        log_start,
-        oldest,
-        behind,
-    })
 }
 
 /// Writes one event as a replay line, after reading it back through the native adapter:
