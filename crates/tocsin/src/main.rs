@@ -7,6 +7,7 @@ mod incident;
 mod key;
 mod oncall;
 mod oncall_override;
+mod preview;
 mod replay;
 mod send;
 mod serve;
@@ -41,6 +42,8 @@ enum Command {
     Export(export::ExportArgs),
     /// Replay a recorded stream through the adapters and engine on a virtual clock.
     Replay(replay::ReplayArgs),
+    /// Replay recent history with the current and a new config; show how incidents differ.
+    Preview(preview::PreviewArgs),
     /// Send an event to a server, like `amtool alert add`.
     Send(send::SendArgs),
     /// Who is on call, and the final shifts of a schedule, from a config file.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Key(args) => key::run(args),
         Command::Export(args) => export::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Preview(args) => preview::run(args),
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Oncall(cmd) => oncall::run(cmd),

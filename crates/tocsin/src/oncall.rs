@@ -52,8 +52,9 @@ pub struct ShiftsArgs {
     format: Format,
 }
 
+/// `--format` of the commands that print text or JSON.
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub enum Format {
     Text,
     Json,
 }

@@ -148,6 +148,8 @@ pub struct Replayed {
 pub struct Firing {
     /// The `seq` of its input line.
     pub seq: u64,
+    /// Its alert's id in the replay's store.
+    pub alert: i64,
     /// The incident its alert episode belongs to at the end; none while a silence or
     /// inhibition kept it out of every incident.
     pub incident: Option<i64>,
@@ -258,6 +260,7 @@ pub fn replay_stream(config: Config, input: impl BufRead) -> Result<Replayed, St
         .into_iter()
         .map(|(seq, alert, episode)| Firing {
             seq,
+            alert,
             incident: incident_of.get(&(alert, episode)).copied(),
         })
         .collect();
