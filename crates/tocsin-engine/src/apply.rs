@@ -167,6 +167,9 @@ impl Index {
                 a.severity = e.severity;
                 a.incident_id = if quiet {
                     0
+                } else if let Some(home) = self.moved_home(key, a.incident_id) {
+                    // A person put it there: it fires again where they put it.
+                    self.rejoin_moved(config, service, e, home, p)
                 } else {
                     self.attach(config, service, e, Some(a.incident_id), p)
                 };
@@ -190,6 +193,7 @@ impl Index {
                 a.status = Status::Resolved;
                 self.alerts_firing -= 1;
                 p.history(a.id, a.episode, a.incident_id, "resolved", at);
+                self.correlator.resolved(key, at);
                 // Counted first: the change that makes it flap keeps its incident open.
                 self.flap_change(config, key, Some(&e.name), at, p);
                 if a.incident_id != 0 {
@@ -245,6 +249,7 @@ impl Index {
             let (id, episode, incident_id) = (a.id, a.episode, a.incident_id);
             self.alerts_firing -= 1;
             p.history(id, episode, incident_id, "expired", ends_at);
+            self.correlator.resolved(key, ends_at);
             p.alert_resolved(id, key, ends_at, None);
             self.silenced.remove(&key);
             self.drop_from_inhibition(key, id);
@@ -303,9 +308,13 @@ impl Index {
         } else {
             (None, false)
         };
-        let joined = if config.correlation.enabled {
+        let words = config
+            .correlation
+            .enabled
+            .then(|| crate::correlation::Words::of(e, host.as_deref()));
+        let joined = if let Some(words) = &words {
             let place = (host.as_deref(), service_known);
-            match self.correlate(config, service, e, place, &key, previous) {
+            match self.correlate(config, service, e, place, words, &key, previous) {
                 Choice::Join(id, why) => {
                     if let Some(why) = why {
                         p.timeline(TimelineEntry {
@@ -395,15 +404,15 @@ impl Index {
         }
         incident.firing_count += 1;
         self.touch_incident(config, id, e.severity, at, p);
-        if config.correlation.enabled {
-            self.note_firing(service, e, host.as_deref(), id);
+        if let Some(words) = &words {
+            self.note_new_firing(config, service, e, host.as_deref(), words, id);
         }
         id
     }
 
     /// A firing alert of this incident was seen: raise its severity and matrix priority if
     /// the alert is worse than anything before.
-    fn touch_incident(
+    pub(crate) fn touch_incident(
         &mut self,
         config: &Config,
         id: i64,

@@ -1,6 +1,7 @@
-//! Topology correlation in the engine: what it remembers of recent incidents (their
-//! footprints in the catalog) and of recent alerts (which incident each fired into), and
-//! the choice `attach` makes with them before it opens a new incident.
+//! Correlation in the engine: what it remembers of recent incidents (their footprints),
+//! of recent alerts (which incident each fired into) and what it learned of which kinds
+//! of alert fire together, and the choice `attach` makes with them before it opens a new
+//! incident.
 //!
 //! The choice itself is `tocsin_core::correlation`; this keeps its inputs, prunes them as
 //! log time moves on, and rebuilds them from the store at start so a restart in the middle
@@ -10,7 +11,8 @@ use crate::index::Index;
 use crate::pending::{PagingCue, Pending, TimelineEntry};
 use std::collections::HashMap;
 use tocsin_core::config::{Config, Service};
-use tocsin_core::correlation::{choose, CorrelationSettings, Footprint, Placed, Reason};
+use tocsin_core::correlation::cofire::{Cofire, Firing};
+use tocsin_core::correlation::{choose, text, CorrelationSettings, Footprint, Placed, Reason};
 use tocsin_core::event::Event;
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::incident::IncidentState;
@@ -27,6 +29,10 @@ pub struct Correlator {
     /// By signature rather than identity because some tools give every new problem a new
     /// id (Zabbix's event id) although it is the same check failing again.
     recent: HashMap<u64, (i64, Millis)>,
+    /// An alert's identity -> its signature, to note when it resolves.
+    signatures: HashMap<u64, u64>,
+    /// Which kinds of alert fire together.
+    pub learned: Cofire,
     pruned_at: Millis,
 }
 
@@ -65,10 +71,15 @@ impl Correlator {
             let opened = incidents
                 .get(&row.incident_id)
                 .map_or(row.at, |i| i.created_at);
+            let (kind, _) = text::kind(&row.source, &row.name, row.host.as_deref());
+            let placed = Placed {
+                kind,
+                ..Placed::bare(&row.service, row.host.as_deref())
+            };
             c.footprints
                 .entry(row.incident_id)
                 .or_insert_with(|| Footprint::new(opened))
-                .record(&row.service, row.host.as_deref(), row.at);
+                .record(&placed, row.at);
             let what = format!("{}\u{1f}{}", row.host.as_deref().unwrap_or(""), row.name);
             c.recent
                 .insert(alert_key(&row.source, &what), (row.incident_id, row.at));
@@ -77,53 +88,96 @@ impl Correlator {
         Ok(c)
     }
 
-    /// Forgets incidents no longer open to correlation and alerts past `recurrence`.
-    fn prune(&mut self, now: Millis, s: &CorrelationSettings) {
+    /// Forgets incidents no longer open to correlation and alerts last seen longer than
+    /// `recurrence` ago; an alert that is still firing counts as seen now, however long
+    /// its episode lasts.
+    fn prune(&mut self, now: Millis, s: &CorrelationSettings, firing: impl Fn(u64) -> bool) {
         if now.saturating_sub(self.pruned_at) < PRUNE_EVERY {
             return;
         }
         self.pruned_at = now;
         self.footprints.retain(|_, f| f.is_open_to(now, s));
+        for (&alert, sig) in &self.signatures {
+            if firing(alert) {
+                if let Some(entry) = self.recent.get_mut(sig) {
+                    entry.1 = entry.1.max(now);
+                }
+            }
+        }
         self.recent
             .retain(|_, &mut (_, at)| now.saturating_sub(at) <= s.recurrence);
+        let recent = &self.recent;
+        self.signatures.retain(|_, sig| recent.contains_key(sig));
+        self.learned.prune(now, s.cofire);
+    }
+
+    /// Notes that an alert resolved at `at`: a re-fire soon after goes back where it was,
+    /// however long its episode lasted.
+    pub fn resolved(&mut self, alert: u64, at: Millis) {
+        if let Some(entry) = self
+            .signatures
+            .get(&alert)
+            .and_then(|sig| self.recent.get_mut(sig))
+        {
+            entry.1 = entry.1.max(at);
+        }
     }
 
     /// Notes that an alert fired into `incident` (opened at `opened`).
-    fn record(
-        &mut self,
-        incident: i64,
-        opened: Millis,
-        service: &str,
-        host: Option<&str>,
-        sig: u64,
-        at: Millis,
-    ) {
+    fn record(&mut self, incident: i64, opened: Millis, a: &Placed<'_>, at: Millis) {
         self.footprints
             .entry(incident)
             .or_insert_with(|| Footprint::new(opened))
-            .record(service, host, at);
-        self.recent.insert(sig, (incident, at));
+            .record(a, at);
+    }
+}
+
+/// What correlation reads in a newly firing alert's words, worked out once for the choice
+/// and for what is remembered after it.
+pub(crate) struct Words {
+    kind: u64,
+    kind_name: String,
+    tokens: Vec<u32>,
+}
+
+impl Words {
+    pub(crate) fn of(e: &Event, host: Option<&str>) -> Words {
+        let (kind, kind_name) = text::kind(&e.source, &e.name, host);
+        let tokens = text::tokens(&[&e.name, &e.summary, &e.description], host);
+        Words {
+            kind,
+            kind_name,
+            tokens,
+        }
     }
 }
 
 impl Index {
     /// Where a newly firing alert goes (`place`: its catalog host, and whether something
-    /// placed it on its service rather than the default catching it): its group's incident while that one is still
-    /// gathering its fault's alerts; its previous incident while it flaps or that one is
-    /// still gathering; a correlated incident; the incident the same alert fired into
-    /// shortly before (reopened if it had resolved); else a new one.
+    /// placed it on its service rather than the default catching it): its group's incident
+    /// while that one is still gathering its fault's alerts; its previous incident while it
+    /// flaps or that one is still gathering; the best-scoring incident open to correlation;
+    /// the incident the same alert was in shortly before (reopened if it had resolved);
+    /// else a new one.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn correlate(
         &mut self,
         config: &Config,
         service: &Service,
         e: &Event,
         (host, service_known): (Option<&str>, bool),
+        words: &Words,
         group_key: &str,
         previous: Option<i64>,
     ) -> Choice {
         let s = &config.correlation;
         let at = e.received_at;
-        self.correlator.prune(at, s);
+        let alerts = &self.alerts;
+        self.correlator.prune(at, s, |key| {
+            alerts
+                .get(&key)
+                .is_some_and(|a| a.status == tocsin_core::event::Status::Firing)
+        });
         let open =
             |index: &Index, id: i64| index.incidents.get(&id).is_some_and(|i| i.state.is_open());
         let gathering = |index: &Index, id: i64| {
@@ -152,6 +206,9 @@ impl Index {
             host,
             uplinks: &uplinks,
             depends_on: &service.depends_on,
+            kind: words.kind,
+            tokens: &words.tokens,
+            threshold: service.correlation_threshold.unwrap_or(s.threshold),
         };
         let candidates = self
             .correlator
@@ -159,8 +216,9 @@ impl Index {
             .iter()
             .filter(|(id, _)| open(self, **id))
             .map(|(id, f)| (*id, f));
-        if let Some((id, reason)) = choose(candidates, &placed, at, s) {
-            return Choice::Join(id, Some(reason.explain(host)));
+        let learned = Some(&self.correlator.learned).filter(|_| s.learning);
+        if let Some((id, scored)) = choose(candidates, &placed, at, s, learned) {
+            return Choice::Join(id, Some(scored.explain(host)));
         }
         let sig = signature(e, host);
         // An alert that is still firing comes here when a person resolved its incident:
@@ -183,7 +241,37 @@ impl Index {
         Choice::New
     }
 
-    /// Remembers that the alert fired into `incident`.
+    /// Remembers that a newly firing alert went into incident `id`, and learns from it.
+    pub(crate) fn note_new_firing(
+        &mut self,
+        config: &Config,
+        service: &Service,
+        e: &Event,
+        host: Option<&str>,
+        words: &Words,
+        id: i64,
+    ) {
+        self.remember(service, e, host, words, id);
+        let s = &config.correlation;
+        if s.learning {
+            let uplinks = host.map(|h| config.uplinks(h)).unwrap_or_default();
+            self.correlator.learned.observe(
+                &Firing {
+                    kind: words.kind,
+                    name: &words.kind_name,
+                    service: &service.id,
+                    host,
+                    uplinks: &uplinks,
+                    depends_on: &service.depends_on,
+                    at: e.received_at,
+                },
+                s.cofire,
+            );
+        }
+    }
+
+    /// Remembers that an alert is in incident `id` now (it fired again there, or a person
+    /// moved it there), without learning from it: it is not a new firing.
     pub(crate) fn note_firing(
         &mut self,
         service: &Service,
@@ -191,13 +279,30 @@ impl Index {
         host: Option<&str>,
         id: i64,
     ) {
-        let opened = self
-            .incidents
-            .get(&id)
-            .map_or(e.received_at, |i| i.created_at);
+        let words = Words::of(e, host);
+        self.remember(service, e, host, &words, id);
+    }
+
+    fn remember(
+        &mut self,
+        service: &Service,
+        e: &Event,
+        host: Option<&str>,
+        words: &Words,
+        id: i64,
+    ) {
+        let at = e.received_at;
+        let opened = self.incidents.get(&id).map_or(at, |i| i.created_at);
+        let placed = Placed {
+            kind: words.kind,
+            tokens: &words.tokens,
+            ..Placed::bare(&service.id, host)
+        };
+        let c = &mut self.correlator;
+        c.record(id, opened, &placed, at);
         let sig = signature(e, host);
-        self.correlator
-            .record(id, opened, &service.id, host, sig, e.received_at);
+        c.recent.insert(sig, (id, at));
+        c.signatures.insert(alert_key(&e.source, &e.dedup_key), sig);
     }
 
     /// Reopens a resolved incident that an alert fired into again soon after.

@@ -1,5 +1,7 @@
-//! The `correlation:` section: topology correlation and its time limits (`{window: 8m,
-//! quiet: 5m, uplink: 90s, same_service: 90s, dependency: 2m, recurrence: 30m}`).
+//! The `correlation:` section: the score an alert needs to join a correlated incident,
+//! learning on or off, and the time limits (`{threshold: 0.5, learning: true, window: 8m,
+//! quiet: 5m, uplink: 90s, same_service: 90s, dependency: 2m, recurrence: 30m, cofire:
+//! 2m}`), and a service's own `correlation: {enabled, threshold}`.
 //! `enabled: auto`, the default, turns it on when the catalog has a topology to correlate
 //! on (a host with an uplink, a service that depends on another) and leaves plain
 //! `group_by` grouping alone otherwise; `true` or `false` decide outright. Every error
@@ -15,12 +17,59 @@ use serde::Deserialize;
 pub struct RawCorrelation {
     /// `true`, `false` or `auto`.
     pub enabled: Option<serde_yaml_ng::Value>,
+    pub threshold: Option<f64>,
+    pub learning: Option<bool>,
     pub window: Option<String>,
     pub quiet: Option<String>,
     pub uplink: Option<String>,
     pub same_service: Option<String>,
     pub dependency: Option<String>,
     pub recurrence: Option<String>,
+    pub cofire: Option<String>,
+}
+
+/// A service's own `correlation:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServiceCorrelation {
+    pub enabled: Option<bool>,
+    pub threshold: Option<f64>,
+}
+
+/// Scores range from about -0.3 (a loner with nothing in common) to about 1.4 (everything
+/// agrees); a threshold outside this would make correlation all or nothing, which
+/// `enabled` says more plainly.
+const THRESHOLDS: std::ops::RangeInclusive<f64> = 0.05..=1.5;
+
+fn threshold(errors: &mut Vec<ConfigError>, path: &str, t: Option<f64>) -> Option<f32> {
+    let t = t?;
+    if !THRESHOLDS.contains(&t) {
+        errors.push(ConfigError::new(
+            path,
+            format!(
+                "must be between {} and {} (got {t})",
+                THRESHOLDS.start(),
+                THRESHOLDS.end()
+            ),
+        ));
+        return None;
+    }
+    Some(t as f32)
+}
+
+/// A service's threshold: its own, none (the global one), or infinite when it turned
+/// correlation off.
+pub(super) fn service_threshold(
+    errors: &mut Vec<ConfigError>,
+    path: &str,
+    raw: Option<RawServiceCorrelation>,
+) -> Option<f32> {
+    let raw = raw?;
+    let t = threshold(errors, &format!("{path}.threshold"), raw.threshold);
+    if raw.enabled == Some(false) {
+        return Some(f32::INFINITY);
+    }
+    t
 }
 
 /// The settings; `has_topology` decides `auto`.
@@ -42,17 +91,22 @@ pub(super) fn settings(
             has_topology
         }
     };
+    let threshold =
+        threshold(errors, "correlation.threshold", raw.threshold).unwrap_or(d.threshold);
     let mut one = |name: &str, text: Option<String>, default| {
         span(errors, &format!("correlation.{name}"), text, default)
     };
     CorrelationSettings {
         enabled,
+        threshold,
+        learning: raw.learning.unwrap_or(d.learning),
         window: one("window", raw.window, d.window),
         quiet: one("quiet", raw.quiet, d.quiet),
         uplink: one("uplink", raw.uplink, d.uplink),
         same_service: one("same_service", raw.same_service, d.same_service),
         dependency: one("dependency", raw.dependency, d.dependency),
         recurrence: one("recurrence", raw.recurrence, d.recurrence),
+        cofire: one("cofire", raw.cofire, d.cofire),
     }
 }
 

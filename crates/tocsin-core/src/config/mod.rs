@@ -58,6 +58,9 @@ pub struct Service {
     /// The services this one needs: when one of them is down, this one's alerts are likely
     /// a consequence.
     pub depends_on: Vec<String>,
+    /// The score its alerts need to join a correlated incident, when not the global
+    /// `correlation.threshold`; infinite when correlation is off for it.
+    pub correlation_threshold: Option<f32>,
 }
 
 /// The language a person reads tocsin's messages in.

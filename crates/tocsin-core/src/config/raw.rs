@@ -32,6 +32,8 @@ pub struct RawService {
     /// The services this one needs (a CMDB's dependencies).
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Correlation for this service's alerts: `{enabled: false}` or `{threshold: 0.6}`.
+    pub correlation: Option<super::correlation::RawServiceCorrelation>,
 }
 
 /// A host in the catalog: just its name, or its name with the addresses and other names

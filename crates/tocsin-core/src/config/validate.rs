@@ -78,6 +78,11 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             labels: s.labels,
             escalation_policy: s.escalation_policy,
             depends_on: s.depends_on,
+            correlation_threshold: correlation::service_threshold(
+                errors,
+                &format!("services[{i}].correlation"),
+                s.correlation,
+            ),
             support_hours: paging::support_hours(
                 errors,
                 &format!("services[{i}].support_hours"),
@@ -96,6 +101,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             escalation_policy: None,
             support_hours: None,
             depends_on: Vec::new(),
+            correlation_threshold: None,
         });
     }
     let default_service = match raw.default_service {

@@ -1,0 +1,343 @@
+//! What correlation learns from the stream: which kinds of alert fire together.
+//!
+//! Every new firing looks at what fired shortly before on the things linked to it in the
+//! catalog (its own host and service, the switches it hangs off, the services it depends
+//! on) and counts each kind it finds there as "fired together" with its own kind. Over
+//! time a symptom of real faults (`HighErrorRate`, which comes with `HighLatency` and
+//! `UpstreamConnectFailures`) gathers high rates, and a loner (`Disk /var almost full`,
+//! `certificate expires in 20 days`) stays low even when it happens to fire on a service
+//! that is in trouble: the rate is what keeps it out of that incident.
+//!
+//! The counts come from the stream itself, not from tocsin's own grouping, so a wrong
+//! decision does not teach itself. People's merges and splits add to them (a merge says
+//! the kinds belong together, a split that they do not).
+//!
+//! Memory is bounded: past [`MAX_KINDS`] kinds or [`MAX_PAIRS`] pairs every count is halved
+//! and what falls below one is forgotten, so old habits fade and the maps stay small.
+
+use crate::time::Millis;
+use std::collections::{HashMap, HashSet};
+use xxhash_rust::xxh3::xxh3_64;
+
+pub const MAX_KINDS: usize = 20_000;
+pub const MAX_PAIRS: usize = 200_000;
+/// Below this many firings of a kind its rates say nothing yet.
+pub const MIN_SUPPORT: f32 = 4.0;
+/// How much one merge or split by a person counts, in firings: a correction is worth
+/// more than one coincidence, and a few of them outweigh a habit.
+pub const FEEDBACK_WEIGHT: f32 = 3.0;
+/// What is remembered of recent firings per host and per service.
+const RECENT_PER_KEY: usize = 64;
+
+/// One kind: how often it fired, and its normalised name for explanations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindStats {
+    pub name: String,
+    pub fired: f32,
+}
+
+/// One pair of kinds: how often they fired together, and how often people split them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PairStats {
+    pub together: f32,
+    pub apart: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    kind: u64,
+    host: u64,
+    at: Millis,
+}
+
+/// A newly firing alert as the learner sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Firing<'a> {
+    pub kind: u64,
+    pub name: &'a str,
+    pub service: &'a str,
+    pub host: Option<&'a str>,
+    pub uplinks: &'a [String],
+    pub depends_on: &'a [String],
+    pub at: Millis,
+}
+
+#[derive(Debug, Default)]
+pub struct Cofire {
+    kinds: HashMap<u64, KindStats>,
+    pairs: HashMap<(u64, u64), PairStats>,
+    by_service: HashMap<u64, Vec<Seen>>,
+    by_host: HashMap<u64, Vec<Seen>>,
+    dirty_kinds: HashSet<u64>,
+    dirty_pairs: HashSet<(u64, u64)>,
+}
+
+fn pair(a: u64, b: u64) -> (u64, u64) {
+    (a.min(b), a.max(b))
+}
+
+fn id(name: &str) -> u64 {
+    xxh3_64(name.as_bytes())
+}
+
+impl Cofire {
+    /// Learns from a new firing: each kind that fired on something linked to it within
+    /// `window` before counts once as fired together with it.
+    pub fn observe(&mut self, f: &Firing<'_>, window: Millis) {
+        let host = f.host.map(id).unwrap_or(0);
+        let mut linked: Vec<u64> = Vec::new();
+        let mut look = |seen: Option<&Vec<Seen>>| {
+            for s in seen.into_iter().flatten() {
+                let same_check = s.kind == f.kind && s.host == host;
+                if f.at.saturating_sub(s.at) <= window && !same_check {
+                    linked.push(s.kind);
+                }
+            }
+        };
+        look(self.by_service.get(&id(f.service)));
+        if f.host.is_some() {
+            look(self.by_host.get(&host));
+        }
+        for u in f.uplinks {
+            look(self.by_host.get(&id(u)));
+        }
+        for d in f.depends_on {
+            look(self.by_service.get(&id(d)));
+        }
+        linked.sort_unstable();
+        linked.dedup();
+        for a in linked {
+            let k = pair(a, f.kind);
+            self.pairs.entry(k).or_default().together += 1.0;
+            self.dirty_pairs.insert(k);
+        }
+        self.kinds
+            .entry(f.kind)
+            .or_insert_with(|| KindStats {
+                name: f.name.to_owned(),
+                fired: 0.0,
+            })
+            .fired += 1.0;
+        self.dirty_kinds.insert(f.kind);
+        let seen = Seen {
+            kind: f.kind,
+            host,
+            at: f.at,
+        };
+        remember(self.by_service.entry(id(f.service)).or_default(), seen);
+        if f.host.is_some() {
+            remember(self.by_host.entry(host).or_default(), seen);
+        }
+        self.bound();
+    }
+
+    /// How often `kind` fired together with `other`: the share of its firings that had
+    /// `other` close by, lowered by people's splits; `None` while `kind` has fired too
+    /// rarely to tell and no person said anything about the pair.
+    pub fn rate(&self, kind: u64, other: u64) -> Option<f32> {
+        let p = self
+            .pairs
+            .get(&pair(kind, other))
+            .copied()
+            .unwrap_or_default();
+        let fired = self.kinds.get(&kind).map_or(0.0, |k| k.fired);
+        if fired < MIN_SUPPORT && p.together + p.apart < FEEDBACK_WEIGHT {
+            return None;
+        }
+        let seen = fired.max(p.together) + p.apart;
+        Some(if seen > 0.0 { p.together / seen } else { 0.0 })
+    }
+
+    /// The normalised name of a kind, for explanations.
+    pub fn name(&self, kind: u64) -> Option<&str> {
+        self.kinds.get(&kind).map(|k| k.name.as_str())
+    }
+
+    /// A person merged incidents: every kind of one belongs with every kind of the other.
+    pub fn merged(&mut self, a: &[u64], b: &[u64]) {
+        for &x in a {
+            for &y in b {
+                self.adjust(x, y, |p| p.together += FEEDBACK_WEIGHT);
+            }
+        }
+    }
+
+    /// A person split alerts of `kinds` out of an incident whose other alerts are of
+    /// `rest`: they do not belong together.
+    pub fn split(&mut self, kinds: &[u64], rest: &[u64]) {
+        for &x in kinds {
+            for &y in rest {
+                if x != y {
+                    self.adjust(x, y, |p| p.apart += FEEDBACK_WEIGHT);
+                }
+            }
+        }
+    }
+
+    fn adjust(&mut self, a: u64, b: u64, f: impl FnOnce(&mut PairStats)) {
+        let k = pair(a, b);
+        f(self.pairs.entry(k).or_default());
+        self.dirty_pairs.insert(k);
+        self.bound();
+    }
+
+    /// Kinds and pairs changed since the last call, to be saved.
+    #[allow(clippy::type_complexity)]
+    pub fn take_changes(&mut self) -> (Vec<(u64, KindStats)>, Vec<((u64, u64), PairStats)>) {
+        let kinds = self
+            .dirty_kinds
+            .drain()
+            .filter_map(|k| self.kinds.get(&k).map(|s| (k, s.clone())))
+            .collect();
+        let pairs = self
+            .dirty_pairs
+            .drain()
+            .map(|k| (k, self.pairs.get(&k).copied().unwrap_or_default()))
+            .collect();
+        (kinds, pairs)
+    }
+
+    /// Restores saved counts (at start).
+    pub fn load(&mut self, kinds: Vec<(u64, KindStats)>, pairs: Vec<((u64, u64), PairStats)>) {
+        self.kinds.extend(kinds);
+        self.pairs.extend(pairs);
+    }
+
+    /// Forgets recent firings older than `window` (called now and then as time moves on).
+    pub fn prune(&mut self, now: Millis, window: Millis) {
+        for map in [&mut self.by_service, &mut self.by_host] {
+            map.retain(|_, list| {
+                list.retain(|s| now.saturating_sub(s.at) <= window);
+                !list.is_empty()
+            });
+        }
+    }
+
+    pub fn len(&self) -> (usize, usize) {
+        (self.kinds.len(), self.pairs.len())
+    }
+
+    /// Halves everything when the maps outgrow their bounds; what drops below one firing
+    /// is forgotten (and saved as zero, so the store forgets it too).
+    fn bound(&mut self) {
+        if self.kinds.len() <= MAX_KINDS && self.pairs.len() <= MAX_PAIRS {
+            return;
+        }
+        for (k, s) in self.kinds.iter_mut() {
+            s.fired /= 2.0;
+            self.dirty_kinds.insert(*k);
+        }
+        for (k, p) in self.pairs.iter_mut() {
+            p.together /= 2.0;
+            p.apart /= 2.0;
+            self.dirty_pairs.insert(*k);
+        }
+        self.pairs.retain(|_, p| p.together + p.apart >= 1.0);
+        self.kinds.retain(|_, s| s.fired >= 1.0);
+    }
+}
+
+/// Keeps the latest firing of each (kind, host) on one host or service, at most
+/// [`RECENT_PER_KEY`] of them (the oldest goes).
+fn remember(list: &mut Vec<Seen>, s: Seen) {
+    if let Some(old) = list
+        .iter_mut()
+        .find(|o| o.kind == s.kind && o.host == s.host)
+    {
+        old.at = s.at;
+        return;
+    }
+    if list.len() >= RECENT_PER_KEY {
+        if let Some(oldest) = (0..list.len()).min_by_key(|&i| list[i].at) {
+            list.swap_remove(oldest);
+        }
+    }
+    list.push(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Millis = 60_000;
+
+    fn fire(c: &mut Cofire, kind: u64, service: &str, host: &str, at: Millis) {
+        c.observe(
+            &Firing {
+                kind,
+                name: "k",
+                service,
+                host: Some(host),
+                uplinks: &[],
+                depends_on: &[],
+                at,
+            },
+            2 * MIN,
+        );
+    }
+
+    #[test]
+    fn symptoms_of_one_fault_learn_high_rates_and_loners_low_ones() {
+        let mut c = Cofire::default();
+        let (errors, latency, disk) = (1, 2, 3);
+        for i in 0..10 {
+            let t = i * 60 * MIN;
+            fire(&mut c, errors, "api", "api-1", t);
+            fire(&mut c, latency, "api", "api-2", t + 30_000);
+            // The loner fires on the same service, but long after.
+            fire(&mut c, disk, "api", "api-3", t + 20 * MIN);
+        }
+        assert!(c.rate(latency, errors).unwrap() > 0.9);
+        assert!(c.rate(errors, latency).unwrap() > 0.9);
+        assert_eq!(c.rate(disk, errors), Some(0.0));
+        // One coincidence barely moves it.
+        fire(&mut c, errors, "api", "api-1", 700 * MIN);
+        fire(&mut c, disk, "api", "api-3", 700 * MIN + 10_000);
+        assert!(c.rate(disk, errors).unwrap() < 0.1);
+        assert_eq!(c.rate(99, errors), None, "never seen");
+    }
+
+    #[test]
+    fn unlinked_firings_are_not_together() {
+        let mut c = Cofire::default();
+        for i in 0..5 {
+            fire(&mut c, 1, "api", "api-1", i * 60 * MIN);
+            fire(&mut c, 2, "billing", "bill-1", i * 60 * MIN + 1000);
+        }
+        assert_eq!(c.rate(2, 1), Some(0.0));
+    }
+
+    #[test]
+    fn feedback_moves_rates_and_is_saved() {
+        let mut c = Cofire::default();
+        c.merged(&[1], &[2]);
+        assert_eq!(c.rate(1, 2), Some(1.0));
+        c.split(&[1], &[2]);
+        assert_eq!(c.rate(1, 2), Some(0.5));
+        let (_, pairs) = c.take_changes();
+        assert_eq!(
+            pairs,
+            vec![(
+                (1, 2),
+                PairStats {
+                    together: 3.0,
+                    apart: 3.0
+                }
+            )]
+        );
+        assert!(c.take_changes().1.is_empty());
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let mut c = Cofire::default();
+        for i in 0..(MAX_KINDS as u64 + 500) {
+            fire(&mut c, i, "svc", "h", i as Millis);
+        }
+        let (kinds, pairs) = c.len();
+        assert!(kinds <= MAX_KINDS && pairs <= MAX_PAIRS);
+        assert!(c.by_service.values().all(|v| v.len() <= RECENT_PER_KEY));
+        c.prune(MAX_KINDS as Millis + 10 * MIN, 2 * MIN);
+        assert!(c.by_service.is_empty() && c.by_host.is_empty());
+    }
+}
