@@ -6,6 +6,10 @@
 //! A moved alert stays where the person put it: while that incident is open, the alert's
 //! re-fires go back there rather than to its group's incident (`Index::moved_home`), and
 //! topology correlation remembers it there.
+//!
+//! Correlation also learns from both (when `correlation.learning` is on): a merge says the
+//! kinds of alert on either side fire together, a split that the kinds split out do not
+//! belong with those that stayed.
 
 use crate::commands::{with_reason, CommandError};
 use crate::index::Index;
@@ -14,6 +18,7 @@ use rusqlite::Transaction;
 use std::collections::BTreeMap;
 use tocsin_core::command::{RegroupAction, RegroupCommand};
 use tocsin_core::config::{Config, Service};
+use tocsin_core::correlation::text;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::IncidentState;
 use tocsin_core::time::Millis;
@@ -114,6 +119,9 @@ impl Index {
         }
         let keys: Vec<u64> = self.alerts_of(from).into_iter().map(|(k, _)| k).collect();
         let moved = self.move_alerts(config, &keys, into, "merged", at, tx, p)?;
+        if let Some((merged, there)) = self.lesson(config, &moved.ids, into, tx)? {
+            self.correlator.learned.merged(&merged, &there);
+        }
         let source = self.incidents.get_mut(&from).expect("checked above");
         source.alert_count = 0;
         source.firing_count = 0;
@@ -266,6 +274,9 @@ impl Index {
         );
         let keys: Vec<u64> = ids.iter().map(|i| of_incident[i].0).collect();
         let moved = self.move_alerts(config, &keys, id, "split", at, tx, p)?;
+        if let Some((out, stayed)) = self.lesson(config, &moved.ids, from, tx)? {
+            self.correlator.learned.split(&out, &stayed);
+        }
         let listed = moved
             .ids
             .iter()
@@ -319,6 +330,29 @@ impl Index {
             .filter(|(_, a)| a.incident_id == id)
             .map(|(k, a)| (*k, *a))
             .collect()
+    }
+
+    /// What a person's move teaches correlation, read once the alerts moved: the distinct
+    /// kinds of the moved alerts (ids) and of the alerts of `other` that did not move (the
+    /// incident they went into, or the one they left); `None` when it does not learn.
+    fn lesson(
+        &self,
+        config: &Config,
+        moved: &[i64],
+        other: i64,
+        tx: &Transaction<'_>,
+    ) -> rusqlite::Result<Option<(Vec<u64>, Vec<u64>)>> {
+        let s = &config.correlation;
+        if !(s.enabled && s.learning) {
+            return Ok(None);
+        }
+        let rest: Vec<i64> = self
+            .alerts_of(other)
+            .into_iter()
+            .map(|(_, a)| a.id)
+            .filter(|id| moved.binary_search(id).is_err())
+            .collect();
+        Ok(Some((kinds(tx, moved)?, kinds(tx, &rest)?)))
     }
 
     /// Moves these alerts into incident `to` (whose counts the caller sets): their rows,
@@ -387,4 +421,18 @@ impl Index {
         };
         self.note_firing(service, &e, place.host.as_deref(), incident);
     }
+}
+
+/// The distinct kinds ([`text::kind`]) of these alerts, as correlation learned them when
+/// they fired: by source, name and catalog host.
+fn kinds(tx: &Transaction<'_>, ids: &[i64]) -> rusqlite::Result<Vec<u64>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if let Some(p) = state::alert_place(tx, id)? {
+            out.push(text::kind(&p.source, &p.name, p.host.as_deref()).0);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
