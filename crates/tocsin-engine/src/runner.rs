@@ -18,6 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tocsin_core::clock::Clock;
 use tocsin_core::config::Config;
+use tocsin_core::correlation::cofire::Cofire;
 use tocsin_core::time::Millis;
 use tocsin_store::log::{self, LogCursor, LogEntry};
 use tocsin_store::sqlite::{self, state};
@@ -156,6 +157,11 @@ impl Engine {
         self.index.correlator =
             crate::correlation::Correlator::load(&self.conn, settings, &self.index.incidents)
                 .map_err(|e| format!("loading correlation state: {e}"))?;
+        // What it learned is saved with each batch (see `process`), so it is as of
+        // `applied_lsn`: the log read from there on counts each of its firings once.
+        let (kinds, pairs) = sqlite::cofire::load(&self.conn)
+            .map_err(|e| format!("loading learned co-fire rates: {e}"))?;
+        self.index.correlator.learned.load(kinds, pairs);
         self.applied_lsn = state::applied_lsn(&self.conn).map_err(|e| e.to_string())?;
         self.cursor = LogCursor::open(self.log_dir.clone(), self.applied_lsn);
         self.refresh_stats(true);
@@ -297,6 +303,11 @@ impl Engine {
             .alerts
             .get(&key)
             .map(|a| (a.id, i64::from(a.episode)))
+    }
+
+    /// What correlation has learned of which kinds of alert fire together.
+    pub fn learned(&self) -> &Cofire {
+        &self.index.correlator.learned
     }
 
     /// Applies a batch and the time-outs that are due, in one transaction. Command replies
@@ -447,6 +458,12 @@ impl Engine {
             let states_changed = p.states_changed || earlier_states_changed;
             let w = state::BatchWriter::new(&tx);
             p.flush(&mut self.index, &w)?;
+            // What correlation learned in this batch commits with the log position: after
+            // a crash the store has both or neither, so re-applying the log from
+            // `applied_lsn` never counts a firing twice. If the batch fails, `reload` reads
+            // the learner back from the store, dropping what this batch taught it.
+            let (kinds, pairs) = self.index.correlator.learned.take_changes();
+            w.learned(&kinds, &pairs)?;
             w.set_progress(max_lsn, self.index.next_history_seq)?;
             tx.commit()?;
             Ok(states_changed)
@@ -494,6 +511,9 @@ impl Engine {
         s.applied_lsn.store(self.applied_lsn, Ordering::Relaxed);
         let storms = self.index.storms.active_count() as i64;
         s.storms_active.store(storms, Ordering::Relaxed);
+        let (kinds, pairs) = self.index.correlator.learned.len();
+        s.correlation_kinds.store(kinds as i64, Ordering::Relaxed);
+        s.correlation_pairs.store(pairs as i64, Ordering::Relaxed);
         if states_changed {
             let mut counts = [0i64; 4];
             for i in self.index.incidents.values() {

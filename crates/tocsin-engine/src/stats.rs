@@ -15,6 +15,9 @@ pub struct EngineStats {
     pub events_ignored: AtomicU64,
     /// Storms in progress.
     pub storms_active: AtomicI64,
+    /// What correlation has learned: kinds of alert, and pairs of them seen together.
+    pub correlation_kinds: AtomicI64,
+    pub correlation_pairs: AtomicI64,
     /// Woken when the outbox gained notifications, so the dispatcher sends them at once.
     pub outbox: tokio::sync::Notify,
 }

@@ -39,6 +39,8 @@ pub struct Metrics {
     applied_lsn: Gauge,
     alerts_firing: Gauge,
     storms_active: Gauge,
+    correlation_kinds: Gauge,
+    correlation_pairs: Gauge,
     alerts_total: Gauge,
     events_ignored: Gauge,
     incidents: Family<StateLabel, Gauge>,
@@ -57,6 +59,8 @@ impl Metrics {
             applied_lsn: Gauge::default(),
             alerts_firing: Gauge::default(),
             storms_active: Gauge::default(),
+            correlation_kinds: Gauge::default(),
+            correlation_pairs: Gauge::default(),
             alerts_total: Gauge::default(),
             events_ignored: Gauge::default(),
             incidents: Family::default(),
@@ -102,6 +106,16 @@ impl Metrics {
             m.storms_active.clone(),
         );
         r.register(
+            "tocsin_correlation_kinds",
+            "Kinds of alert correlation has learned co-fire rates for",
+            m.correlation_kinds.clone(),
+        );
+        r.register(
+            "tocsin_correlation_pairs",
+            "Pairs of alert kinds correlation has seen fire together or people split apart",
+            m.correlation_pairs.clone(),
+        );
+        r.register(
             "tocsin_alerts",
             "Alerts known (firing or resolved)",
             m.alerts_total.clone(),
@@ -131,6 +145,10 @@ impl Metrics {
             .set(s.alerts_firing.load(Ordering::Relaxed));
         self.storms_active
             .set(s.storms_active.load(Ordering::Relaxed));
+        self.correlation_kinds
+            .set(s.correlation_kinds.load(Ordering::Relaxed));
+        self.correlation_pairs
+            .set(s.correlation_pairs.load(Ordering::Relaxed));
         self.alerts_total
             .set(s.alerts_total.load(Ordering::Relaxed));
         self.events_ignored

@@ -26,11 +26,14 @@ pub const MIN_SUPPORT: f32 = 4.0;
 /// How much one merge or split by a person counts, in firings: a correction is worth
 /// more than one coincidence, and a few of them outweigh a habit.
 pub const FEEDBACK_WEIGHT: f32 = 3.0;
+/// A kind that fired fewer times than this, or a pair counted fewer, is forgotten when the
+/// counts are halved (and deleted from the store).
+pub const FORGET_BELOW: f32 = 1.0;
 /// What is remembered of recent firings per host and per service.
 const RECENT_PER_KEY: usize = 64;
 
 /// One kind: how often it fired, and its normalised name for explanations.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KindStats {
     pub name: String,
     pub fired: f32,
@@ -181,13 +184,14 @@ impl Cofire {
         self.bound();
     }
 
-    /// Kinds and pairs changed since the last call, to be saved.
+    /// Kinds and pairs changed since the last call, to be saved; the ones forgotten since
+    /// come as zero counts, so the store forgets them too.
     #[allow(clippy::type_complexity)]
     pub fn take_changes(&mut self) -> (Vec<(u64, KindStats)>, Vec<((u64, u64), PairStats)>) {
         let kinds = self
             .dirty_kinds
             .drain()
-            .filter_map(|k| self.kinds.get(&k).map(|s| (k, s.clone())))
+            .map(|k| (k, self.kinds.get(&k).cloned().unwrap_or_default()))
             .collect();
         let pairs = self
             .dirty_pairs
@@ -232,8 +236,9 @@ impl Cofire {
             p.apart /= 2.0;
             self.dirty_pairs.insert(*k);
         }
-        self.pairs.retain(|_, p| p.together + p.apart >= 1.0);
-        self.kinds.retain(|_, s| s.fired >= 1.0);
+        self.pairs
+            .retain(|_, p| p.together + p.apart >= FORGET_BELOW);
+        self.kinds.retain(|_, s| s.fired >= FORGET_BELOW);
     }
 }
 
@@ -336,6 +341,11 @@ mod tests {
         }
         let (kinds, pairs) = c.len();
         assert!(kinds <= MAX_KINDS && pairs <= MAX_PAIRS);
+        // The kinds forgotten come out as zero, for the store to delete.
+        let (changed, _) = c.take_changes();
+        assert!(changed
+            .iter()
+            .any(|(k, s)| s.fired == 0.0 && c.name(*k).is_none()));
         assert!(c.by_service.values().all(|v| v.len() <= RECENT_PER_KEY));
         c.prune(MAX_KINDS as Millis + 10 * MIN, 2 * MIN);
         assert!(c.by_service.is_empty() && c.by_host.is_empty());

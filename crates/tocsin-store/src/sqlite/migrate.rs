@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_008.sql"),
     include_str!("migrations_009.sql"),
     include_str!("migrations_010.sql"),
+    include_str!("migrations_011.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -4,6 +4,7 @@
 //! API requests read through a small pool of read-only connections, which WAL mode lets run
 //! beside the writer.
 
+pub mod cofire;
 pub mod group_timers;
 pub mod maintenance;
 mod migrate;
