@@ -6,9 +6,15 @@
 //! The input is the `events.jsonl` of the scenario formats: one
 //! `{"seq", "at", "integration", "payload"}` a line, in time order, where `payload` is what
 //! the tool puts on the wire.
+//!
+//! With `--feedback`, people's merges and splits are applied at points of the stream
+//! (`feedback`), so what correlation learns from them can be evaluated.
+
+mod feedback;
 
 use arc_swap::ArcSwap;
 use clap::Args;
+use feedback::{Feedback, Tally};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::{BufRead, BufWriter, Write};
@@ -40,6 +46,10 @@ pub struct ReplayArgs {
     /// Where to write `{"seq": n, "incident": ID}` for every firing event.
     #[arg(long)]
     out: PathBuf,
+    /// People's corrections to apply during the replay: one `{"after_seq": N, "merge":
+    /// [SEQ_A, SEQ_B]}` or `{"after_seq": N, "split": [SEQ, ...]}` a line.
+    #[arg(long)]
+    feedback: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -104,7 +114,15 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     let config = load_config(a.config.as_deref(), a.topology.as_deref())?;
     let file =
         std::fs::File::open(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?;
-    let r = replay_stream(config, std::io::BufReader::new(file))?;
+    let corrections = match &a.feedback {
+        Some(p) => {
+            let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Feedback::parse(std::io::BufReader::new(f))
+                .map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => Feedback::default(),
+    };
+    let r = replay_corrected(config, std::io::BufReader::new(file), corrections)?;
     let out = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let mut w = BufWriter::new(out);
     let mut incidents = std::collections::HashSet::new();
@@ -121,8 +139,15 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
     let notifications = r.notifications().map_err(|e| e.to_string())?;
     let storms = tocsin_store::sqlite::storms::count(&r.conn).map_err(|e| e.to_string())?;
     let whom = who_would_hear(&r.conn).map_err(|e| e.to_string())?;
+    let corrected = match a.feedback {
+        Some(_) => format!(
+            "; feedback: {} corrections applied, {} skipped",
+            r.feedback.applied, r.feedback.skipped
+        ),
+        None => String::new(),
+    };
     Ok(format!(
-        "replayed {} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent; {:.1} s{whom}",
+        "replayed {} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent{corrected}; {:.1} s{whom}",
         r.events,
         r.firing.len(),
         alerts,
@@ -142,6 +167,8 @@ pub struct Replayed {
     pub events: u64,
     /// Every firing event, in the order of the stream.
     pub firing: Vec<Firing>,
+    /// What became of the corrections of a feedback file.
+    pub feedback: Tally,
 }
 
 /// A firing event of the stream and where its alert ended up.
@@ -175,6 +202,15 @@ impl Replayed {
 /// Runs a stream in the `events.jsonl` format through the adapters and an engine on a
 /// virtual clock, with `config`, and a day past its last event.
 pub fn replay_stream(config: Config, input: impl BufRead) -> Result<Replayed, String> {
+    replay_corrected(config, input, Feedback::default())
+}
+
+/// [`replay_stream`] with people's corrections applied as their events come.
+fn replay_corrected(
+    config: Config,
+    input: impl BufRead,
+    mut feedback: Feedback,
+) -> Result<Replayed, String> {
     // The replay's store is thrown away at the end: in memory (tmpfs) when the machine has
     // one, so a replay waits on no disk.
     let shm = std::path::Path::new("/dev/shm");
@@ -194,6 +230,7 @@ pub fn replay_stream(config: Config, input: impl BufRead) -> Result<Replayed, St
         clock.clone(),
         Arc::new(EngineStats::default()),
     )?;
+    feedback.open(&dir.path().join("tocsin.db"))?;
     let config = shared.load_full();
     let mut feed = Feed {
         engine,
@@ -245,8 +282,14 @@ pub fn replay_stream(config: Config, input: impl BufRead) -> Result<Replayed, St
             reply: None,
         });
         last_at = last_at.max(at);
+        if feedback.follows(l.seq) {
+            // The corrections see the stream up to and including this event.
+            feed.flush(last_at)?;
+            feedback.apply(l.seq, &mut feed, last_at, &mut lsn)?;
+        }
     }
     feed.flush(last_at)?;
+    feedback.finish();
     // A day past the last event, so escalations the stream started play out (what would
     // have paged, and whom) and alerts without an end time expire.
     feed.flush(last_at + AFTERMATH_MS)?;
@@ -269,6 +312,7 @@ pub fn replay_stream(config: Config, input: impl BufRead) -> Result<Replayed, St
         _dir: dir,
         events,
         firing,
+        feedback: feedback.tally,
     })
 }
 
