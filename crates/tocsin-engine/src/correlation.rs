@@ -210,6 +210,12 @@ impl Index {
             tokens: &words.tokens,
             threshold: service.correlation_threshold.unwrap_or(s.threshold),
         };
+        // The same alert seen again soon after it was last seen: back where it was, first
+        // if it only just resolved (it flaps), else unless a better incident scores.
+        let recurrence = self.recurrence(e, host, at, s);
+        if let Some((id, ago)) = recurrence.filter(|&(_, ago)| ago <= s.quiet) {
+            return self.recur(id, ago);
+        }
         let candidates = self
             .correlator
             .footprints
@@ -220,25 +226,42 @@ impl Index {
         if let Some((id, scored)) = choose(candidates, &placed, at, s, learned) {
             return Choice::Join(id, Some(scored.explain(host)));
         }
-        let sig = signature(e, host);
-        // An alert that is still firing comes here when a person resolved its incident:
-        // that was a decision, not an end of the fault to undo, so it starts over.
+        if let Some((id, ago)) = recurrence {
+            return self.recur(id, ago);
+        }
+        Choice::New
+    }
+
+    /// The incident the same alert (by signature) was in when last seen, and how long ago,
+    /// if within `recurrence`. An alert that is still firing comes here when a person
+    /// resolved its incident: that was a decision, not an end of the fault to undo, so it
+    /// starts over.
+    fn recurrence(
+        &self,
+        e: &Event,
+        host: Option<&str>,
+        at: Millis,
+        s: &CorrelationSettings,
+    ) -> Option<(i64, Millis)> {
         let still_firing = self
             .alerts
             .get(&alert_key(&e.source, &e.dedup_key))
             .is_some_and(|a| a.status == tocsin_core::event::Status::Firing);
-        if let Some(&(id, last)) = self.correlator.recent.get(&sig).filter(|_| !still_firing) {
-            let ago = at.saturating_sub(last);
-            if ago <= s.recurrence && self.incidents.contains_key(&id) {
-                let why = Reason::Recurrence { ago }.explain(None);
-                return if open(self, id) {
-                    Choice::Join(id, Some(why))
-                } else {
-                    Choice::Reopen(id, why)
-                };
-            }
+        if still_firing {
+            return None;
         }
-        Choice::New
+        let &(id, last) = self.correlator.recent.get(&signature(e, host))?;
+        let ago = at.saturating_sub(last);
+        (ago <= s.recurrence && self.incidents.contains_key(&id)).then_some((id, ago))
+    }
+
+    fn recur(&self, id: i64, ago: Millis) -> Choice {
+        let why = Reason::Recurrence { ago }.explain(None);
+        if self.incidents.get(&id).is_some_and(|i| i.state.is_open()) {
+            Choice::Join(id, Some(why))
+        } else {
+            Choice::Reopen(id, why)
+        }
     }
 
     /// Remembers that a newly firing alert went into incident `id`, and learns from it.

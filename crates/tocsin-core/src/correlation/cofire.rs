@@ -32,11 +32,14 @@ pub const FORGET_BELOW: f32 = 1.0;
 /// What is remembered of recent firings per host and per service.
 const RECENT_PER_KEY: usize = 64;
 
-/// One kind: how often it fired, and its normalised name for explanations.
+/// One kind: how often it fired, how many of those firings had a companion (another
+/// alert fired on something linked, shortly before or after), and its normalised name for
+/// explanations.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KindStats {
     pub name: String,
     pub fired: f32,
+    pub linked: f32,
 }
 
 /// One pair of kinds: how often they fired together, and how often people split them.
@@ -51,6 +54,8 @@ struct Seen {
     kind: u64,
     host: u64,
     at: Millis,
+    /// Which firing it was (a running number), to count each one linked only once.
+    n: u64,
 }
 
 /// A newly firing alert as the learner sees it.
@@ -73,6 +78,9 @@ pub struct Cofire {
     by_host: HashMap<u64, Vec<Seen>>,
     dirty_kinds: HashSet<u64>,
     dirty_pairs: HashSet<(u64, u64)>,
+    /// Recent firings that have had no companion yet: number -> kind, when.
+    alone: HashMap<u64, (u64, Millis)>,
+    firings: u64,
 }
 
 fn pair(a: u64, b: u64) -> (u64, u64) {
@@ -88,12 +96,12 @@ impl Cofire {
     /// `window` before counts once as fired together with it.
     pub fn observe(&mut self, f: &Firing<'_>, window: Millis) {
         let host = f.host.map(id).unwrap_or(0);
-        let mut linked: Vec<u64> = Vec::new();
+        let mut linked: Vec<(u64, u64)> = Vec::new();
         let mut look = |seen: Option<&Vec<Seen>>| {
             for s in seen.into_iter().flatten() {
                 let same_check = s.kind == f.kind && s.host == host;
                 if f.at.saturating_sub(s.at) <= window && !same_check {
-                    linked.push(s.kind);
+                    linked.push((s.kind, s.n));
                 }
             }
         };
@@ -107,31 +115,54 @@ impl Cofire {
         for d in f.depends_on {
             look(self.by_service.get(&id(d)));
         }
-        linked.sort_unstable();
-        linked.dedup();
-        for a in linked {
+        // The firings seen are no longer alone: this one is their companion.
+        for &(_, n) in &linked {
+            if let Some((kind, _)) = self.alone.remove(&n) {
+                if let Some(k) = self.kinds.get_mut(&kind) {
+                    k.linked += 1.0;
+                    self.dirty_kinds.insert(kind);
+                }
+            }
+        }
+        let has_company = !linked.is_empty();
+        let mut kinds: Vec<u64> = linked.into_iter().map(|(k, _)| k).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for a in kinds {
             let k = pair(a, f.kind);
             self.pairs.entry(k).or_default().together += 1.0;
             self.dirty_pairs.insert(k);
         }
-        self.kinds
-            .entry(f.kind)
-            .or_insert_with(|| KindStats {
-                name: f.name.to_owned(),
-                fired: 0.0,
-            })
-            .fired += 1.0;
+        let stats = self.kinds.entry(f.kind).or_insert_with(|| KindStats {
+            name: f.name.to_owned(),
+            ..KindStats::default()
+        });
+        stats.fired += 1.0;
+        self.firings += 1;
+        if has_company {
+            stats.linked += 1.0;
+        } else {
+            self.alone.insert(self.firings, (f.kind, f.at));
+        }
         self.dirty_kinds.insert(f.kind);
         let seen = Seen {
             kind: f.kind,
             host,
             at: f.at,
+            n: self.firings,
         };
         remember(self.by_service.entry(id(f.service)).or_default(), seen);
         if f.host.is_some() {
             remember(self.by_host.entry(host).or_default(), seen);
         }
         self.bound();
+    }
+
+    /// How often `kind` fires alone: the share of its firings with no companion within the
+    /// window before or after; `None` while it has fired too rarely to tell.
+    pub fn alone_rate(&self, kind: u64) -> Option<f32> {
+        let k = self.kinds.get(&kind)?;
+        (k.fired >= MIN_SUPPORT).then(|| (1.0 - k.linked / k.fired).clamp(0.0, 1.0))
     }
 
     /// How often `kind` fired together with `other`: the share of its firings that had
@@ -209,6 +240,8 @@ impl Cofire {
 
     /// Forgets recent firings older than `window` (called now and then as time moves on).
     pub fn prune(&mut self, now: Millis, window: Millis) {
+        self.alone
+            .retain(|_, &mut (_, at)| now.saturating_sub(at) <= window);
         for map in [&mut self.by_service, &mut self.by_host] {
             map.retain(|_, list| {
                 list.retain(|s| now.saturating_sub(s.at) <= window);
@@ -229,6 +262,7 @@ impl Cofire {
         }
         for (k, s) in self.kinds.iter_mut() {
             s.fired /= 2.0;
+            s.linked /= 2.0;
             self.dirty_kinds.insert(*k);
         }
         for (k, p) in self.pairs.iter_mut() {
@@ -250,6 +284,7 @@ fn remember(list: &mut Vec<Seen>, s: Seen) {
         .find(|o| o.kind == s.kind && o.host == s.host)
     {
         old.at = s.at;
+        old.n = s.n;
         return;
     }
     if list.len() >= RECENT_PER_KEY {

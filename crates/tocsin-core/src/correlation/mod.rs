@@ -75,12 +75,16 @@ impl Default for CorrelationSettings {
 mod weight {
     pub const UPLINK: f32 = 0.65;
     pub const SAME_SERVICE: f32 = 0.5;
-    pub const DEPENDENCY: f32 = 0.45;
+    pub const DEPENDENCY: f32 = 0.4;
     /// At most this for an incident that gained an alert just now, down to 0 at `quiet`.
     pub const TIME: f32 = 0.1;
-    /// Times (rate - COFIRE_PRIOR): a known loner loses points, a known companion gains.
-    pub const COFIRE: f32 = 0.6;
+    /// Times (rate - COFIRE_PRIOR), when above it: a known companion gains points.
+    pub const COFIRE: f32 = 0.3;
     pub const COFIRE_PRIOR: f32 = 0.35;
+    /// Times (alone rate - ALONE_PRIOR), when above it: a kind known to fire alone loses
+    /// points, whatever incident it is scored with.
+    pub const ALONE: f32 = 1.4;
+    pub const ALONE_PRIOR: f32 = 0.5;
     /// Times the Jaccard similarity of the texts.
     pub const TEXT: f32 = 0.25;
 }
@@ -89,6 +93,7 @@ mod weight {
 const FOOTPRINT_TOKENS: usize = 256;
 /// The most kinds an incident keeps (the latest ones win).
 const FOOTPRINT_KINDS: usize = 64;
+const KINDS_PER_SERVICE: usize = 8;
 
 /// What the correlator remembers of one incident: when it opened, when it last gained an
 /// alert, when each service, host and kind last alerted in it, and the words of its alerts.
@@ -99,6 +104,10 @@ pub struct Footprint {
     pub services: HashMap<String, Millis>,
     pub hosts: HashMap<String, Millis>,
     pub kinds: HashMap<u64, Millis>,
+    /// The latest kinds of alert of each service in it (at most [`KINDS_PER_SERVICE`]): a
+    /// link through a service is judged by what fired there, not by everything a big
+    /// incident holds.
+    pub service_kinds: HashMap<String, Vec<u64>>,
     /// Sorted, distinct, at most [`FOOTPRINT_TOKENS`].
     pub tokens: Vec<u32>,
 }
@@ -130,6 +139,13 @@ impl Footprint {
                 }
             }
             self.kinds.insert(a.kind, at);
+            let list = self.service_kinds.entry(a.service.to_owned()).or_default();
+            if !list.contains(&a.kind) {
+                if list.len() >= KINDS_PER_SERVICE {
+                    list.remove(0);
+                }
+                list.push(a.kind);
+            }
         }
         if self.tokens.len() < FOOTPRINT_TOKENS && !a.tokens.is_empty() {
             self.tokens.extend_from_slice(a.tokens);
@@ -235,6 +251,10 @@ pub enum Part {
         with: String,
         rate: f32,
     },
+    /// Its kind fires alone (no other alert close by) at this rate.
+    Alone {
+        rate: f32,
+    },
     /// The texts are this alike (Jaccard of their words).
     Text {
         similarity: f32,
@@ -265,6 +285,9 @@ impl Scored {
                 Part::Topology(r) => out.push_str(&r.explain(host)),
                 Part::Cofire { with, rate } => {
                     let _ = write!(out, "co-fires with {with} {:.0}% of the time", rate * 100.0);
+                }
+                Part::Alone { rate } => {
+                    let _ = write!(out, "fires alone {:.0}% of the time", rate * 100.0);
                 }
                 Part::Text { similarity } => {
                     let _ = write!(out, "texts {:.0}% alike", similarity * 100.0);
@@ -330,20 +353,33 @@ pub fn score(
     learned: Option<&Cofire>,
 ) -> Scored {
     let mut parts: Vec<(Part, f32)> = Vec::with_capacity(4);
-    if let Some((points, reason)) = link(f, a, now, s) {
+    let linked = link(f, a, now, s);
+    // The kinds to judge it with: those of the service it is linked through, else all.
+    let through = match linked.as_ref().map(|l| &l.1) {
+        Some(Reason::SameService { service, .. })
+        | Some(Reason::Dependency { on: service, .. }) => f.service_kinds.get(service),
+        _ => None,
+    };
+    if let Some((points, reason)) = linked {
         parts.push((Part::Topology(reason), points));
     }
     if let Some(c) = learned.filter(|_| a.kind != 0) {
-        // The kind in the incident it fires together with most (or least badly).
-        let best = f
-            .kinds
-            .keys()
-            .filter_map(|&k| c.rate(a.kind, k).map(|r| (r, k)))
+        // The kind it fires together with most.
+        let kinds: Box<dyn Iterator<Item = u64>> = match through {
+            Some(list) => Box::new(list.iter().copied()),
+            None => Box::new(f.kinds.keys().copied()),
+        };
+        let best = kinds
+            .filter_map(|k| c.rate(a.kind, k).map(|r| (r, k)))
             .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
-        if let Some((rate, k)) = best {
+        if let Some((rate, k)) = best.filter(|b| b.0 > weight::COFIRE_PRIOR) {
             let with = c.name(k).unwrap_or("?").to_owned();
             let points = weight::COFIRE * (rate - weight::COFIRE_PRIOR);
             parts.push((Part::Cofire { with, rate }, points));
+        }
+        if let Some(rate) = c.alone_rate(a.kind).filter(|r| *r > weight::ALONE_PRIOR) {
+            let points = -weight::ALONE * (rate - weight::ALONE_PRIOR);
+            parts.push((Part::Alone { rate }, points));
         }
     }
     let similarity = text::similarity(a.tokens, &f.tokens);
@@ -464,10 +500,22 @@ mod tests {
 
     #[test]
     fn a_dependent_service_joins_where_its_dependency_alerted_most_recently() {
-        let older = footprint(0, &[("db", None, 0)]);
-        let newer = footprint(50 * S, &[("db", None, 60 * S)]);
+        // A dependency alone is weak evidence (it joins at once or not at all): here the
+        // words agree too.
+        let words = text::tokens(&["connection refused"], None);
+        let mut older = Footprint::new(0);
+        let mut newer = Footprint::new(50 * S);
+        let db = Placed {
+            tokens: &words,
+            ..Placed::bare("db", None)
+        };
+        older.record(&db, 0);
+        newer.record(&db, 60 * S);
         let deps = ["db".to_string()];
-        let a = placed("api", &[], &deps);
+        let a = Placed {
+            tokens: &words,
+            ..placed("api", &[], &deps)
+        };
         assert_eq!(pick(&[(1, &older), (2, &newer)], &a, 70 * S, None), Some(2));
         // Unrelated services do not join.
         assert_eq!(
@@ -564,15 +612,20 @@ mod tests {
             Some(1),
             "rules alone"
         );
-        assert_eq!(pick(&[(1, &f)], &disk, 30 * S, Some(&c)), None);
         let s = CorrelationSettings::default();
+        let out = score(&f, &disk, 30 * S, &s, Some(&c));
+        assert!(out.score < 0.5, "{out:?}");
+        assert_eq!(
+            out.explain(Some("api-3")),
+            "score -0.11 (needs 0.50): topology: service api alerted here 30s before (+0.50); \
+             fires alone 100% of the time (-0.70); 30s after its last alert (+0.09)"
+        );
         let (id, scored) = choose([(1, &f)], &latency, 30 * S, &s, Some(&c)).unwrap();
         assert_eq!(id, 1);
-        assert!(scored.score > 0.8, "{scored:?}");
         assert_eq!(
             scored.explain(Some("api-2")),
-            "score 0.98 (needs 0.50): topology: service api alerted here 30s before (+0.50); \
-             co-fires with errors 100% of the time (+0.39); 30s after its last alert (+0.09)"
+            "score 0.78 (needs 0.50): topology: service api alerted here 30s before (+0.50); \
+             co-fires with errors 100% of the time (+0.20); 30s after its last alert (+0.09)"
         );
     }
 

@@ -6,8 +6,8 @@
 //! Chinese, Japanese and Korean have no spaces, so runs of their characters become
 //! overlapping character pairs (`数据库连接` -> `数据 据库 库连 连接`), which match
 //! across different phrasings far better than whole runs would. Words with digits are
-//! values (`93%`, `Gi0/10`, `10.0.3.7`, `web-07`), which differ between two alerts of the
-//! same fault, so they are left out, and so is the alert's own host name.
+//! values (`93%`, `Gi0/10`, `10.0.3.7`, the `07` of `web-07`), which differ between two
+//! alerts of the same fault, so they are left out, and so is the alert's own host name.
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -94,7 +94,7 @@ fn words(text: &str, host: Option<&str>) -> Vec<String> {
     // whole before its punctuation splits it.
     for chunk in lower.split_whitespace() {
         let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric());
-        if host.as_deref() == Some(trimmed) || trimmed.chars().any(|c| c.is_ascii_digit()) {
+        if host.as_deref() == Some(trimmed) {
             continue;
         }
         let mut word = String::new();
@@ -119,8 +119,9 @@ fn words(text: &str, host: Option<&str>) -> Vec<String> {
 }
 
 fn flush_word(word: &mut String, out: &mut Vec<String>) {
-    // Single letters (`s`, `a`) say nothing.
-    if word.chars().count() > 1 {
+    // Single letters (`s`, `a`) say nothing; a word with a digit is a value or a name
+    // with a number in it (`93`, `gi0`, `5xx`, `07` of `web-07`).
+    if word.chars().count() > 1 && !word.chars().any(|c| c.is_ascii_digit()) {
         out.push(std::mem::take(word));
     }
     word.clear();
@@ -150,6 +151,11 @@ mod tests {
         assert_ne!(a.0, c.0, "another tool's check is another kind");
         let d = kind("zabbix", "web-07 is unreachable", Some("web-07"));
         assert_eq!(d.1, "is unreachable");
+        assert_eq!(kind("open-falcon", "http.5xx.rate", None).1, "http rate");
+        assert_eq!(
+            kind("x", "k8s-node-pool-bj down", None).1,
+            "node pool bj down"
+        );
         assert_eq!(kind("x", "10.0.0.1", None).1, "#");
     }
 

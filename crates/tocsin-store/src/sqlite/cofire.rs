@@ -22,8 +22,8 @@ impl BatchWriter<'_, '_> {
             return Ok(());
         }
         let mut save_kind = self.tx.prepare_cached(
-            "INSERT INTO cofire_kinds (id, name, fired) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET fired = excluded.fired",
+            "INSERT INTO cofire_kinds (id, name, fired, linked) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET fired = excluded.fired, linked = excluded.linked",
         )?;
         let mut forget_kind = self
             .tx
@@ -32,7 +32,12 @@ impl BatchWriter<'_, '_> {
             if k.fired < FORGET_BELOW {
                 forget_kind.execute([*id as i64])?;
             } else {
-                save_kind.execute(params![*id as i64, k.name, f64::from(k.fired)])?;
+                save_kind.execute(params![
+                    *id as i64,
+                    k.name,
+                    f64::from(k.fired),
+                    f64::from(k.linked)
+                ])?;
             }
         }
         let mut save_pair = self.tx.prepare_cached(
@@ -56,12 +61,13 @@ impl BatchWriter<'_, '_> {
 
 /// Everything learned so far, for the engine at start.
 pub fn load(conn: &Connection) -> rusqlite::Result<Learned> {
-    let mut stmt = conn.prepare("SELECT id, name, fired FROM cofire_kinds")?;
+    let mut stmt = conn.prepare("SELECT id, name, fired, linked FROM cofire_kinds")?;
     let kinds = stmt
         .query_map([], |r| {
             let kind = KindStats {
                 name: r.get(1)?,
                 fired: r.get::<_, f64>(2)? as f32,
+                linked: r.get::<_, f64>(3)? as f32,
             };
             Ok((r.get::<_, i64>(0)? as u64, kind))
         })?
@@ -90,6 +96,7 @@ mod tests {
         KindStats {
             name: name.into(),
             fired,
+            linked: fired / 2.0,
         }
     }
 

@@ -4,7 +4,8 @@
 CREATE TABLE cofire_kinds (
     id    INTEGER PRIMARY KEY,
     name  TEXT NOT NULL,              -- the normalised name, for explanations
-    fired REAL NOT NULL
+    fired REAL NOT NULL,
+    linked REAL NOT NULL DEFAULT 0    -- firings that had a companion close by
 );
 
 -- Pairs of kinds (a <= b as u64): how often they fired together on linked things, and how
