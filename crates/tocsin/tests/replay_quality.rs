@@ -1,8 +1,9 @@
-//! Grouping quality of rules and topology alone, scored by `stormsim.py score` as the
-//! storm-control issue asks: on the `mixed` and `storm` profiles, seeds 1 to 5, a mean
-//! B-cubed F1 of at least 0.88 and never more than 1.3 times the true number of incidents;
-//! and the same bar on streams from a vocabulary the correlation was not tuned on (other
-//! service names, Chinese alert names and texts, another mix of tools).
+//! Grouping quality of correlation, scored by `stormsim.py score`: on the `mixed` and
+//! `storm` profiles, seeds 1 to 5, a mean B-cubed F1 of at least 0.90 (measured 0.909; the
+//! storm-control issue's bar was 0.88), re-fires kept in their incident at least 99% of the
+//! time, and never more than 1.2 times the true number of incidents; and nearly the same
+//! on streams from two vocabularies the correlation was not tuned on (other service names,
+//! Chinese alert names and texts, English phrased as other tools, other mixes of tools).
 
 mod common;
 
@@ -29,7 +30,7 @@ fn scores(
     Some(out)
 }
 
-fn check(scores: &[(String, Score)], min_mean_f1: f64) {
+fn check(scores: &[(String, Score)], min_mean_f1: f64, min_refire: f64) {
     let report: String = scores
         .iter()
         .map(|(name, s)| format!("{name}: {s:?}\n"))
@@ -39,29 +40,32 @@ fn check(scores: &[(String, Score)], min_mean_f1: f64) {
     assert!(mean >= min_mean_f1, "mean B3 F1 {mean:.3}\n{report}");
     for (name, s) in scores {
         assert!(
-            s.incidents as f64 <= 1.3 * s.true_incidents as f64,
+            s.incidents as f64 <= 1.2 * s.true_incidents as f64,
             "{name}: {} incidents for {} true ones",
             s.incidents,
             s.true_incidents
         );
-        assert!(s.refire_kept >= 0.85, "{name}: re-fires split: {s:?}");
+        assert!(s.refire_kept >= min_refire, "{name}: re-fires split: {s:?}");
     }
 }
 
 #[test]
-fn rules_and_topology_group_the_shared_scenarios() {
+fn correlation_groups_the_shared_scenarios() {
     let Some(scores) = scores(&["mixed", "storm"], 1..=5, None) else {
         return;
     };
-    check(&scores, 0.88);
+    check(&scores, 0.90, 0.99);
 }
 
 #[test]
-fn and_streams_they_were_not_tuned_on() {
-    let catalog =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/catalogs/heldout-zh.json");
-    let Some(scores) = scores(&["mixed", "storm"], 1..=3, Some(&catalog)) else {
-        return;
-    };
-    check(&scores, 0.85);
+fn and_streams_it_was_not_tuned_on() {
+    for (catalog, min_mean_f1) in [("heldout-zh.json", 0.85), ("heldout-en.json", 0.90)] {
+        let catalog = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../bench/catalogs")
+            .join(catalog);
+        let Some(scores) = scores(&["mixed", "storm"], 1..=3, Some(&catalog)) else {
+            return;
+        };
+        check(&scores, min_mean_f1, 0.97);
+    }
 }
