@@ -10,9 +10,10 @@
 //!
 //! Each new alert then does what the engine does for a newly firing alert
 //! (crates/tocsin-engine/src/correlation.rs): `Words::of` (`text::kind`, `text::tokens`),
-//! `correlate` (the host's uplinks, `choose` over every open incident, the explanation, or
-//! the recurrence look-up), and `note_new_firing` (`Footprint::record`, the recent-alert
-//! maps, `Cofire::observe`). The open state is put back every 500 alerts so it stays at
+//! `correlate` (the host's uplinks, `Footprints::choose` as the engine calls it: the
+//! incidents that can reach the threshold, found in its indexes, scored; the explanation,
+//! or the recurrence look-up), and `note_new_firing` (`Footprints::record`, the
+//! recent-alert maps, `Cofire::observe`). The open state is put back every 500 alerts so it stays at
 //! 10,000-10,500 open alerts. The engine's shortcuts before `choose` (the alert's group or
 //! previous incident still gathering) are not taken: every alert pays for `choose`.
 //!
@@ -20,7 +21,8 @@
 //! alert for 10,000 open alerts with and without learning and for 1,000 open alerts, where
 //! the time goes, and (with `CORRELATION_BENCH=memory`, or after the rest by default) the
 //! learner's sizes and heap over ten days of firings with new kinds appearing all the time.
-//! `CORRELATION_BENCH=speed` runs only the timing.
+//! `CORRELATION_BENCH=speed` runs only the timing, `CORRELATION_BENCH=runs` only the
+//! per-alert runs (no breakdown: for a profiler).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -28,7 +30,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 use tocsin_core::correlation::cofire::{Cofire, Firing, MAX_KINDS, MAX_PAIRS};
-use tocsin_core::correlation::{choose, text, CorrelationSettings, Footprint, Placed, Reason};
+use tocsin_core::correlation::{
+    choose, text, CorrelationSettings, Footprint, Footprints, Placed, Reason,
+};
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::time::Millis;
 
@@ -718,7 +722,7 @@ enum Fault {
 
 #[derive(Clone, Default)]
 struct State {
-    footprints: HashMap<i64, Footprint>,
+    footprints: Footprints,
     /// Stands for `index.incidents` (the `open` filter on candidates).
     incidents: HashMap<i64, bool>,
     recent: HashMap<u64, (i64, Millis)>,
@@ -761,10 +765,7 @@ fn note(
         tokens,
         ..Placed::bare(&svc.id, host)
     };
-    st.footprints
-        .entry(id)
-        .or_insert_with(|| Footprint::new(a.at))
-        .record(&placed, a.at);
+    st.footprints.record(id, a.at, &placed, a.at);
     st.incidents.insert(id, true);
     let sig = signature(a.source, &a.name, host);
     st.recent.insert(sig, (id, a.at));
@@ -816,12 +817,11 @@ fn handle(
         threshold: s.threshold,
     };
     let incidents = &st.incidents;
-    let candidates = st
+    let chosen = st
         .footprints
-        .iter()
-        .filter(|(id, _)| incidents.get(id).copied().unwrap_or(false))
-        .map(|(id, f)| (*id, f));
-    let chosen = choose(candidates, &placed, a.at, s, learned.as_deref());
+        .choose(&placed, a.at, s, learned.as_deref(), |id| {
+            incidents.get(&id).copied().unwrap_or(false)
+        });
     let id = match chosen {
         Some((id, scored)) => {
             black_box(scored.explain(host));
@@ -1029,7 +1029,7 @@ fn main() {
     if what != "memory" {
         speed();
     }
-    if what != "speed" {
+    if what != "speed" && what != "runs" {
         memory();
     }
 }
@@ -1073,7 +1073,7 @@ fn speed() {
         let sizes = learner.len();
         let alerts = new_alerts(&w, &mut rng, t0, open >= 10_000);
         let biggest = {
-            let mut v: Vec<usize> = st.footprints.values().map(|f| f.hosts.len()).collect();
+            let mut v: Vec<usize> = st.footprints.iter().map(|(_, f)| f.hosts.len()).collect();
             v.sort_unstable_by(|a, b| b.cmp(a));
             v.truncate(5);
             v
@@ -1119,7 +1119,8 @@ fn speed() {
                 us(r.phases.note) / n,
             );
         }
-        if open >= 10_000 {
+        let runs_only = std::env::var("CORRELATION_BENCH").is_ok_and(|v| v == "runs");
+        if open >= 10_000 && !runs_only {
             let learner = warm_copy(&w, open, t0, &s);
             breakdown(&w, &st, &learner, &alerts, &s);
         }
@@ -1207,7 +1208,7 @@ fn breakdown(w: &World, st: &State, learner: &Cofire, alerts: &[Alert], s: &Corr
             (kind, tokens, h.uplinks.clone(), a)
         })
         .collect();
-    let fps: Vec<(i64, &Footprint)> = st.footprints.iter().map(|(i, f)| (*i, f)).collect();
+    let fps: Vec<(i64, &Footprint)> = st.footprints.iter().collect();
     let kinds_total: usize = fps.iter().map(|(_, f)| f.kinds.len()).sum();
     let tokens_total: usize = fps.iter().map(|(_, f)| f.tokens.len()).sum();
     println!(
@@ -1228,16 +1229,70 @@ fn breakdown(w: &World, st: &State, learner: &Cofire, alerts: &[Alert], s: &Corr
         println!("    {label:<58} {:>8.1} us", pct(&v, 50));
     };
 
-    time("choose, learning on (as the engine calls it)", &mut |p| {
+    let open = |id: i64| st.incidents.get(&id).copied().unwrap_or(false);
+    time(
+        "Footprints::choose, learning on (as the engine calls it)",
+        &mut |p| {
+            let (a, at) = placed_of(w, p, s);
+            black_box(st.footprints.choose(&a, at, s, Some(learner), open));
+        },
+    );
+    time("Footprints::choose, learning off", &mut |p| {
         let (a, at) = placed_of(w, p, s);
-        let cands = st
-            .footprints
-            .iter()
-            .filter(|(id, _)| st.incidents.get(id).copied().unwrap_or(false))
-            .map(|(id, f)| (*id, f));
+        black_box(st.footprints.choose(&a, at, s, None, open));
+    });
+    time(
+        "  of which: Cofire::companions of the alert's kind",
+        &mut |p| {
+            black_box(learner.companions(p.0, 0.35));
+        },
+    );
+    time(
+        "  of which: gathering the candidates, learning on",
+        &mut |p| {
+            let (a, at) = placed_of(w, p, s);
+            black_box(st.footprints.candidates(&a, at, s, Some(learner)));
+        },
+    );
+    for (learning, label) in [(true, "on"), (false, "off")] {
+        let learned = Some(learner).filter(|_| learning);
+        let mut counts: Vec<usize> = Vec::new();
+        let mut same = 0;
+        for p in &prepared {
+            let (a, at) = placed_of(w, p, s);
+            let n = st
+                .footprints
+                .candidates(&a, at, s, learned)
+                .map_or(fps.len(), |c| c.len());
+            counts.push(n);
+            let fast = st.footprints.choose(&a, at, s, learned, open);
+            let all = choose(
+                fps.iter().copied().filter(|(id, _)| open(*id)),
+                &a,
+                at,
+                s,
+                learned,
+            );
+            same += (fast == all) as usize;
+        }
+        counts.sort_unstable();
+        println!(
+            "      learning {label}: candidates per alert median {}, p90 {}, max {} of {}; the \
+             same choice and explanation as the full scan for {same} of {} alerts",
+            counts[counts.len() / 2],
+            counts[counts.len() * 9 / 10],
+            counts[counts.len() - 1],
+            fps.len(),
+            prepared.len()
+        );
+    }
+    println!("  the full scan (every open incident scored, as before the indexes):");
+    time("choose over every open incident, learning on", &mut |p| {
+        let (a, at) = placed_of(w, p, s);
+        let cands = fps.iter().copied().filter(|(id, _)| open(*id));
         black_box(choose(cands, &a, at, s, Some(learner)));
     });
-    time("choose, learning off", &mut |p| {
+    time("choose over every open incident, learning off", &mut |p| {
         let (a, at) = placed_of(w, p, s);
         black_box(choose(fps.iter().copied(), &a, at, s, None));
     });
@@ -1316,106 +1371,6 @@ fn breakdown(w: &World, st: &State, learner: &Cofire, alerts: &[Alert], s: &Corr
             }
         },
     );
-    // The proposal: only incidents that can reach the threshold are scored. Without a
-    // topology link an incident scores at most co-fire + text (0.25) + time (0.1), so it
-    // needs a kind that co-fires with the alert's at a rate of at least
-    // COFIRE_PRIOR + (threshold - 0.35) / COFIRE = 0.6 at the default threshold; any other
-    // incident is out of reach. Candidates come from inverted indexes (host, service, kind
-    // -> incidents) that the engine would keep beside the footprints.
-    let (text_w, time_w, cofire_w, prior) = (0.25f32, 0.1f32, 0.6f32, 0.35f32);
-    let mut by_host: HashMap<&str, Vec<i64>> = HashMap::new();
-    let mut by_service: HashMap<&str, Vec<i64>> = HashMap::new();
-    let mut by_kind: HashMap<u64, Vec<i64>> = HashMap::new();
-    for (id, f) in &fps {
-        for h in f.hosts.keys() {
-            by_host.entry(h).or_default().push(*id);
-        }
-        for sv in f.services.keys() {
-            by_service.entry(sv).or_default().push(*id);
-        }
-        for &k in f.kinds.keys() {
-            by_kind.entry(k).or_default().push(*id);
-        }
-    }
-    let candidates = |p: &Prepared<'_>, learned: Option<&Cofire>| -> Vec<i64> {
-        let (a, _) = placed_of(w, p, s);
-        let mut out: Vec<i64> = Vec::new();
-        for u in a.uplinks {
-            out.extend(by_host.get(u.as_str()).into_iter().flatten());
-        }
-        out.extend(by_service.get(a.service).into_iter().flatten());
-        for d in a.depends_on {
-            out.extend(by_service.get(d.as_str()).into_iter().flatten());
-        }
-        if let Some(c) = learned.filter(|_| a.kind != 0) {
-            let floor = prior + (a.threshold - text_w - time_w) / cofire_w;
-            for (&k, ids) in &by_kind {
-                if c.rate(a.kind, k).is_some_and(|r| r >= floor) {
-                    out.extend(ids);
-                }
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    };
-    for (learning, label) in [(true, "on"), (false, "off")] {
-        let learned = Some(learner).filter(|_| learning);
-        let mut counts: Vec<usize> = Vec::new();
-        let mut same = 0;
-        for p in &prepared {
-            let (a, at) = placed_of(w, p, s);
-            let cands = candidates(p, learned);
-            counts.push(cands.len());
-            let few = choose(
-                cands.iter().map(|id| (*id, &st.footprints[id])),
-                &a,
-                at,
-                s,
-                learned,
-            )
-            .map(|x| x.0);
-            let all = choose(fps.iter().copied(), &a, at, s, learned).map(|x| x.0);
-            same += (few == all) as usize;
-        }
-        counts.sort_unstable();
-        time(
-            &format!("proposal, learning {label}: indexed candidates + choose over them"),
-            &mut |p| {
-                let (a, at) = placed_of(w, p, s);
-                let cands = candidates(p, learned);
-                black_box(choose(
-                    cands.iter().map(|id| (*id, &st.footprints[id])),
-                    &a,
-                    at,
-                    s,
-                    learned,
-                ));
-            },
-        );
-        println!(
-            "      candidates per alert: median {}, p90 {}, max {} of {}; the same choice as \
-             the full scan for {same} of {} alerts",
-            counts[counts.len() / 2],
-            counts[counts.len() * 9 / 10],
-            counts[counts.len() - 1],
-            fps.len(),
-            prepared.len()
-        );
-    }
-    if let Some(c) = Some(learner) {
-        time(
-            "proposal: rate(alert kind, k) for each kind open (the scan above)",
-            &mut |p| {
-                black_box(
-                    by_kind
-                        .keys()
-                        .filter(|&&k| c.rate(p.0, k).is_some_and(|r| r >= 0.6))
-                        .count(),
-                );
-            },
-        );
-    }
 }
 
 /// The learner over ten days of firings at ~2 a second, with 3% of them of a kind never

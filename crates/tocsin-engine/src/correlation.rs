@@ -12,7 +12,7 @@ use crate::pending::{PagingCue, Pending, TimelineEntry};
 use std::collections::HashMap;
 use tocsin_core::config::{Config, Service};
 use tocsin_core::correlation::cofire::{Cofire, Firing};
-use tocsin_core::correlation::{choose, text, CorrelationSettings, Footprint, Placed, Reason};
+use tocsin_core::correlation::{text, CorrelationSettings, Footprints, Placed, Reason};
 use tocsin_core::event::Event;
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::incident::IncidentState;
@@ -24,7 +24,9 @@ const PRUNE_EVERY: Millis = 60_000;
 
 #[derive(Default)]
 pub struct Correlator {
-    footprints: HashMap<i64, Footprint>,
+    /// The incidents open to correlation, indexed by host, service and kind so a new
+    /// alert scores only those that can reach its threshold.
+    footprints: Footprints,
     /// An alert's signature (source, host, name) -> the incident it last fired into, when.
     /// By signature rather than identity because some tools give every new problem a new
     /// id (Zabbix's event id) although it is the same check failing again.
@@ -77,9 +79,7 @@ impl Correlator {
                 ..Placed::bare(&row.service, row.host.as_deref())
             };
             c.footprints
-                .entry(row.incident_id)
-                .or_insert_with(|| Footprint::new(opened))
-                .record(&placed, row.at);
+                .record(row.incident_id, opened, &placed, row.at);
             let what = format!("{}\u{1f}{}", row.host.as_deref().unwrap_or(""), row.name);
             c.recent
                 .insert(alert_key(&row.source, &what), (row.incident_id, row.at));
@@ -125,10 +125,7 @@ impl Correlator {
 
     /// Notes that an alert fired into `incident` (opened at `opened`).
     fn record(&mut self, incident: i64, opened: Millis, a: &Placed<'_>, at: Millis) {
-        self.footprints
-            .entry(incident)
-            .or_insert_with(|| Footprint::new(opened))
-            .record(a, at);
+        self.footprints.record(incident, opened, a, at);
     }
 }
 
@@ -185,7 +182,7 @@ impl Index {
                 && index
                     .correlator
                     .footprints
-                    .get(&id)
+                    .get(id)
                     .is_some_and(|f| f.is_open_to(at, s))
         };
         if let Some(&id) = self.open_groups.get(group_key) {
@@ -216,14 +213,12 @@ impl Index {
         if let Some((id, ago)) = recurrence.filter(|&(_, ago)| ago <= s.quiet) {
             return self.recur(id, ago);
         }
-        let candidates = self
+        let learned = Some(&self.correlator.learned).filter(|_| s.learning);
+        let chosen = self
             .correlator
             .footprints
-            .iter()
-            .filter(|(id, _)| open(self, **id))
-            .map(|(id, f)| (*id, f));
-        let learned = Some(&self.correlator.learned).filter(|_| s.learning);
-        if let Some((id, scored)) = choose(candidates, &placed, at, s, learned) {
+            .choose(&placed, at, s, learned, |id| open(self, id));
+        if let Some((id, scored)) = chosen {
             return Choice::Join(id, Some(scored.explain(host)));
         }
         if let Some((id, ago)) = recurrence {

@@ -16,7 +16,7 @@
 //! and what falls below one is forgotten, so old habits fade and the maps stay small.
 
 use crate::time::Millis;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAX_KINDS: usize = 20_000;
@@ -81,10 +81,37 @@ pub struct Cofire {
     /// Recent firings that have had no companion yet: number -> kind, when.
     alone: HashMap<u64, (u64, Millis)>,
     firings: u64,
+    /// Each kind's companions: the other kind of every pair it is in (kept with `pairs`),
+    /// so the kinds an alert may co-fire with are found without walking every pair.
+    neighbours: HashMap<u64, Vec<u64>>,
 }
 
 fn pair(a: u64, b: u64) -> (u64, u64) {
     (a.min(b), a.max(b))
+}
+
+/// [`Cofire::rate`] of a kind that fired `fired` times, in pair `p`.
+fn rate_of(fired: f32, p: PairStats) -> Option<f32> {
+    if fired < MIN_SUPPORT && p.together + p.apart < FEEDBACK_WEIGHT {
+        return None;
+    }
+    let seen = fired.max(p.together) + p.apart;
+    Some(if seen > 0.0 { p.together / seen } else { 0.0 })
+}
+
+/// The pair's counts, noting a new pair in both kinds' neighbour lists.
+fn pair_entry<'p>(
+    pairs: &'p mut HashMap<(u64, u64), PairStats>,
+    neighbours: &mut HashMap<u64, Vec<u64>>,
+    k: (u64, u64),
+) -> &'p mut PairStats {
+    pairs.entry(k).or_insert_with(|| {
+        neighbours.entry(k.0).or_default().push(k.1);
+        if k.0 != k.1 {
+            neighbours.entry(k.1).or_default().push(k.0);
+        }
+        PairStats::default()
+    })
 }
 
 fn id(name: &str) -> u64 {
@@ -130,7 +157,7 @@ impl Cofire {
         kinds.dedup();
         for a in kinds {
             let k = pair(a, f.kind);
-            self.pairs.entry(k).or_default().together += 1.0;
+            pair_entry(&mut self.pairs, &mut self.neighbours, k).together += 1.0;
             self.dirty_pairs.insert(k);
         }
         let stats = self.kinds.entry(f.kind).or_insert_with(|| KindStats {
@@ -174,12 +201,26 @@ impl Cofire {
             .get(&pair(kind, other))
             .copied()
             .unwrap_or_default();
+        rate_of(self.kinds.get(&kind).map_or(0.0, |k| k.fired), p)
+    }
+
+    /// The kinds `kind` fires together with at a rate above `above` ([`Cofire::rate`]),
+    /// with their rates, sorted by kind: a kind that is in no pair with it has rate 0 or
+    /// none, so only its neighbours are looked at.
+    pub fn companions(&self, kind: u64, above: f32) -> Vec<(u64, f32)> {
         let fired = self.kinds.get(&kind).map_or(0.0, |k| k.fired);
-        if fired < MIN_SUPPORT && p.together + p.apart < FEEDBACK_WEIGHT {
-            return None;
-        }
-        let seen = fired.max(p.together) + p.apart;
-        Some(if seen > 0.0 { p.together / seen } else { 0.0 })
+        let mut out: Vec<(u64, f32)> = self
+            .neighbours
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .filter_map(|&k| {
+                let p = self.pairs.get(&pair(kind, k)).copied().unwrap_or_default();
+                rate_of(fired, p).filter(|r| *r > above).map(|r| (k, r))
+            })
+            .collect();
+        out.sort_unstable_by_key(|c| c.0);
+        out
     }
 
     /// The normalised name of a kind, for explanations.
@@ -210,7 +251,7 @@ impl Cofire {
 
     fn adjust(&mut self, a: u64, b: u64, f: impl FnOnce(&mut PairStats)) {
         let k = pair(a, b);
-        f(self.pairs.entry(k).or_default());
+        f(pair_entry(&mut self.pairs, &mut self.neighbours, k));
         self.dirty_pairs.insert(k);
         self.bound();
     }
@@ -235,7 +276,9 @@ impl Cofire {
     /// Restores saved counts (at start).
     pub fn load(&mut self, kinds: Vec<(u64, KindStats)>, pairs: Vec<((u64, u64), PairStats)>) {
         self.kinds.extend(kinds);
-        self.pairs.extend(pairs);
+        for (k, p) in pairs {
+            *pair_entry(&mut self.pairs, &mut self.neighbours, k) = p;
+        }
     }
 
     /// Forgets recent firings older than `window` (called now and then as time moves on).
@@ -273,6 +316,13 @@ impl Cofire {
         self.pairs
             .retain(|_, p| p.together + p.apart >= FORGET_BELOW);
         self.kinds.retain(|_, s| s.fired >= FORGET_BELOW);
+        self.neighbours.clear();
+        for &(a, b) in self.pairs.keys() {
+            self.neighbours.entry(a).or_default().push(b);
+            if a != b {
+                self.neighbours.entry(b).or_default().push(a);
+            }
+        }
     }
 }
 

@@ -20,11 +20,13 @@
 //! applies the choice.
 
 pub mod cofire;
+pub mod open;
 pub mod text;
 
 use crate::time::Millis;
 use cofire::Cofire;
-use std::collections::HashMap;
+pub use open::Footprints;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write;
 
 /// The knobs of `correlation:` in the config (see docs/correlation.md).
@@ -127,6 +129,12 @@ impl Footprint {
     }
 
     pub fn record(&mut self, a: &Placed<'_>, at: Millis) {
+        self.record_evicting(a, at);
+    }
+
+    /// [`Footprint::record`], returning the kind it forgot to make room, if any.
+    fn record_evicting(&mut self, a: &Placed<'_>, at: Millis) -> Option<u64> {
+        let mut evicted = None;
         self.last = self.last.max(at);
         self.services.insert(a.service.to_owned(), at);
         if let Some(h) = a.host {
@@ -136,6 +144,7 @@ impl Footprint {
             if self.kinds.len() >= FOOTPRINT_KINDS && !self.kinds.contains_key(&a.kind) {
                 if let Some((&oldest, _)) = self.kinds.iter().min_by_key(|(k, t)| (**t, **k)) {
                     self.kinds.remove(&oldest);
+                    evicted = Some(oldest);
                 }
             }
             self.kinds.insert(a.kind, at);
@@ -153,6 +162,7 @@ impl Footprint {
             self.tokens.dedup();
             self.tokens.truncate(FOOTPRINT_TOKENS);
         }
+        evicted
     }
 }
 
@@ -352,59 +362,194 @@ pub fn score(
     s: &CorrelationSettings,
     learned: Option<&Cofire>,
 ) -> Scored {
-    let mut parts: Vec<(Part, f32)> = Vec::with_capacity(4);
+    let learned = learned.filter(|_| a.kind != 0);
     let linked = link(f, a, now, s);
-    // The kinds to judge it with: those of the service it is linked through, else all.
-    let through = match linked.as_ref().map(|l| &l.1) {
-        Some(Reason::SameService { service, .. })
-        | Some(Reason::Dependency { on: service, .. }) => f.service_kinds.get(service),
-        _ => None,
-    };
-    if let Some((points, reason)) = linked {
-        parts.push((Part::Topology(reason), points));
-    }
-    if let Some(c) = learned.filter(|_| a.kind != 0) {
+    let learn = learned.map(|c| {
         // The kind it fires together with most.
-        let kinds: Box<dyn Iterator<Item = u64>> = match through {
+        let kinds: Box<dyn Iterator<Item = u64>> = match through(f, linked.as_ref()) {
             Some(list) => Box::new(list.iter().copied()),
             None => Box::new(f.kinds.keys().copied()),
         };
         let best = kinds
             .filter_map(|k| c.rate(a.kind, k).map(|r| (r, k)))
-            .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
-        if let Some((rate, k)) = best.filter(|b| b.0 > weight::COFIRE_PRIOR) {
-            let with = c.name(k).unwrap_or("?").to_owned();
-            let points = weight::COFIRE * (rate - weight::COFIRE_PRIOR);
+            .max_by(strongest)
+            .filter(|b| b.0 > weight::COFIRE_PRIOR);
+        (best, alone(c, a.kind))
+    });
+    let lite = score_lite(f, a, now, s, linked, learn);
+    lite.scored(a, learned)
+}
+
+/// The order of co-fire candidates (rate, kind): the higher rate, then the lower kind.
+fn strongest(x: &(f32, u64), y: &(f32, u64)) -> std::cmp::Ordering {
+    x.0.total_cmp(&y.0).then(y.1.cmp(&x.1))
+}
+
+/// How often a kind fires alone, when that costs it points.
+fn alone(c: &Cofire, kind: u64) -> Option<f32> {
+    c.alone_rate(kind).filter(|r| *r > weight::ALONE_PRIOR)
+}
+
+/// The points a kind that fires alone at `rate` loses.
+fn alone_points(rate: f32) -> f32 {
+    -weight::ALONE * (rate - weight::ALONE_PRIOR)
+}
+
+/// A score before its explanation is written: kinds as ids, reasons borrowed, so scoring
+/// many incidents allocates nothing and only the winner's parts become strings.
+#[derive(Debug, Clone, Copy)]
+struct Lite<'a> {
+    score: f32,
+    link: Option<Link<'a>>,
+    /// (kind, rate, points).
+    cofire: Option<(u64, f32, f32)>,
+    /// (rate, points).
+    alone: Option<(f32, f32)>,
+    /// (similarity, points).
+    text: Option<(f32, f32)>,
+    /// (ago, points).
+    time: Option<(Millis, f32)>,
+}
+
+impl Lite<'_> {
+    fn scored(&self, a: &Placed<'_>, learned: Option<&Cofire>) -> Scored {
+        let mut parts: Vec<(Part, f32)> = Vec::with_capacity(4);
+        if let Some(l) = &self.link {
+            parts.push((Part::Topology(l.reason(a)), l.points()));
+        }
+        if let Some((k, rate, points)) = self.cofire {
+            let with = learned.and_then(|c| c.name(k)).unwrap_or("?").to_owned();
             parts.push((Part::Cofire { with, rate }, points));
         }
-        if let Some(rate) = c.alone_rate(a.kind).filter(|r| *r > weight::ALONE_PRIOR) {
-            let points = -weight::ALONE * (rate - weight::ALONE_PRIOR);
+        if let Some((rate, points)) = self.alone {
             parts.push((Part::Alone { rate }, points));
         }
-    }
-    let similarity = text::similarity(a.tokens, &f.tokens);
-    if similarity > 0.0 {
-        parts.push((Part::Text { similarity }, weight::TEXT * similarity));
-    }
-    let ago = now.saturating_sub(f.last);
-    let fresh = 1.0 - (ago as f32 / s.quiet.max(1) as f32).min(1.0);
-    if fresh > 0.0 {
-        parts.push((Part::Time { ago }, weight::TIME * fresh));
-    }
-    Scored {
-        score: parts.iter().map(|(_, p)| p).sum(),
-        threshold: a.threshold,
-        parts,
+        if let Some((similarity, points)) = self.text {
+            parts.push((Part::Text { similarity }, points));
+        }
+        if let Some((ago, points)) = self.time {
+            parts.push((Part::Time { ago }, points));
+        }
+        Scored {
+            score: self.score,
+            threshold: a.threshold,
+            parts,
+        }
     }
 }
 
-/// The strongest topology link from an alert to one incident: (points, why).
-fn link(
+/// The kinds to judge an incident's co-fire part with: those of the service the alert is
+/// linked through, else (`None`) all its kinds.
+fn through<'f>(f: &'f Footprint, linked: Option<&Link<'_>>) -> Option<&'f [u64]> {
+    match linked {
+        Some(Link::Same(service, _)) | Some(Link::Dependency(service, _)) => {
+            f.service_kinds.get(*service).map(|v| v.as_slice())
+        }
+        _ => None,
+    }
+}
+
+/// Scores one incident given its topology link (`link`) and, when learning counts, its
+/// strongest companion kind (rate, kind; among [`through`], only rates above
+/// `COFIRE_PRIOR`) and the alert kind's alone rate (when above `ALONE_PRIOR`).
+#[allow(clippy::type_complexity)]
+fn score_lite<'a>(
     f: &Footprint,
-    a: &Placed<'_>,
+    a: &Placed<'a>,
     now: Millis,
     s: &CorrelationSettings,
-) -> Option<(f32, Reason)> {
+    linked: Option<Link<'a>>,
+    learn: Option<(Option<(f32, u64)>, Option<f32>)>,
+) -> Lite<'a> {
+    let mut points = [0.0f32; 5];
+    let mut n = 0;
+    let mut push = |p: f32| {
+        points[n] = p;
+        n += 1;
+    };
+    if let Some(l) = &linked {
+        push(l.points());
+    }
+    let (mut cofire, mut lone) = (None, None);
+    if let Some((best, alone_rate)) = learn {
+        if let Some((rate, k)) = best {
+            let p = weight::COFIRE * (rate - weight::COFIRE_PRIOR);
+            push(p);
+            cofire = Some((k, rate, p));
+        }
+        if let Some(rate) = alone_rate {
+            let p = alone_points(rate);
+            push(p);
+            lone = Some((rate, p));
+        }
+    }
+    let similarity = text::similarity(a.tokens, &f.tokens);
+    let text = (similarity > 0.0).then(|| {
+        let p = weight::TEXT * similarity;
+        push(p);
+        (similarity, p)
+    });
+    let ago = now.saturating_sub(f.last);
+    let fresh = 1.0 - (ago as f32 / s.quiet.max(1) as f32).min(1.0);
+    let time = (fresh > 0.0).then(|| {
+        let p = weight::TIME * fresh;
+        push(p);
+        (ago, p)
+    });
+    Lite {
+        score: points[..n].iter().sum(),
+        link: linked,
+        cofire,
+        alone: lone,
+        text,
+        time,
+    }
+}
+
+/// A topology link from an alert to an incident, borrowing the alert's names: the link
+/// names the alert's uplink, its service, or the dependency.
+#[derive(Debug, Clone, Copy)]
+enum Link<'a> {
+    Uplink(&'a str, Millis),
+    Same(&'a str, Millis),
+    Dependency(&'a str, Millis),
+}
+
+impl Link<'_> {
+    fn points(&self) -> f32 {
+        match self {
+            Link::Uplink(..) => weight::UPLINK,
+            Link::Same(..) => weight::SAME_SERVICE,
+            Link::Dependency(..) => weight::DEPENDENCY,
+        }
+    }
+
+    fn reason(&self, a: &Placed<'_>) -> Reason {
+        match *self {
+            Link::Uplink(u, ago) => Reason::BehindUplink {
+                uplink: u.to_owned(),
+                ago,
+            },
+            Link::Same(service, ago) => Reason::SameService {
+                service: service.to_owned(),
+                ago,
+            },
+            Link::Dependency(on, ago) => Reason::Dependency {
+                service: a.service.to_owned(),
+                on: on.to_owned(),
+                ago,
+            },
+        }
+    }
+}
+
+/// The strongest topology link from an alert to one incident.
+fn link<'a>(
+    f: &Footprint,
+    a: &Placed<'a>,
+    now: Millis,
+    s: &CorrelationSettings,
+) -> Option<Link<'a>> {
     let recent = |at: Millis, within: Millis| now.saturating_sub(at) <= within;
     let uplink = a
         .uplinks
@@ -413,19 +558,11 @@ fn link(
         .filter(|&(at, _)| recent(at, s.uplink))
         .max_by_key(|&(at, _)| at);
     if let Some((at, u)) = uplink {
-        let reason = Reason::BehindUplink {
-            uplink: u.clone(),
-            ago: now.saturating_sub(at),
-        };
-        return Some((weight::UPLINK, reason));
+        return Some(Link::Uplink(u, now.saturating_sub(at)));
     }
     if let Some(&at) = f.services.get(a.service).filter(|_| a.service_known) {
         if recent(at, s.same_service) {
-            let reason = Reason::SameService {
-                service: a.service.to_owned(),
-                ago: now.saturating_sub(at),
-            };
-            return Some((weight::SAME_SERVICE, reason));
+            return Some(Link::Same(a.service, now.saturating_sub(at)));
         }
     }
     let dependency = a
@@ -434,14 +571,7 @@ fn link(
         .filter_map(|d| f.services.get(d).map(|&at| (at, d)))
         .filter(|&(at, _)| recent(at, s.dependency))
         .max_by_key(|&(at, _)| at);
-    dependency.map(|(at, d)| {
-        let reason = Reason::Dependency {
-            service: a.service.to_owned(),
-            on: d.clone(),
-            ago: now.saturating_sub(at),
-        };
-        (weight::DEPENDENCY, reason)
-    })
+    dependency.map(|(at, d)| Link::Dependency(d, now.saturating_sub(at)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,482 @@
+//! The footprints of the incidents open to correlation, with the indexes that let a new
+//! alert score only the incidents that can reach its threshold.
+//!
+//! An incident scores its topology points (uplink, same service, dependency), plus its
+//! co-fire points, plus the alert kind's alone points (zero or negative, the same for every
+//! incident), plus at most `TEXT` for words and `TIME` for recency. An incident that holds
+//! none of the alert's uplinks (as hosts), its service or its dependencies has no link, so
+//! it reaches the threshold only with co-fire points of at least
+//! `threshold - alone - TEXT - TIME`, that is, with a kind that co-fires with the alert's at
+//! a rate of at least `COFIRE_PRIOR + (threshold - alone - TEXT - TIME) / COFIRE`. The
+//! candidates are the incidents holding one of those uplinks, services or kinds (found in
+//! the indexes); every other incident provably scores below the threshold, so the choice is
+//! the full scan's. When the threshold is so low that no rate is needed, every incident is
+//! scored.
+
+use super::cofire::Cofire;
+use super::{
+    alone, alone_points, link, score_lite, strongest, through, weight, CorrelationSettings,
+    Footprint, Placed, Scored,
+};
+use crate::time::Millis;
+use rustc_hash::FxHashMap as HashMap;
+
+/// Bounds are compared with this much to spare, so rounding in the sums of `f32` points
+/// can never rule out an incident that reaches the threshold.
+const MARGIN: f32 = 1e-4;
+
+/// The footprints of the incidents open to correlation, by incident id, and which
+/// incidents hold each host, service and kind.
+#[derive(Debug, Clone, Default)]
+pub struct Footprints {
+    map: HashMap<i64, Footprint>,
+    by_host: HashMap<String, Vec<i64>>,
+    by_service: HashMap<String, Vec<i64>>,
+    by_kind: HashMap<u64, Vec<i64>>,
+    /// The latest `last` of them all: no incident's time part is more than this one's.
+    latest: Millis,
+}
+
+/// The time part's share (of `TIME`) for an incident that gained its last alert at `last`:
+/// as `score` works it out (more than 1 for a `last` after `now`).
+fn fresh(now: Millis, last: Millis, s: &CorrelationSettings) -> f32 {
+    let ago = now.saturating_sub(last);
+    1.0 - (ago as f32 / s.quiet.max(1) as f32).min(1.0)
+}
+
+fn unlist<Q>(index: &mut HashMap<Q, Vec<i64>>, key: &Q, id: i64)
+where
+    Q: std::hash::Hash + Eq,
+{
+    if let Some(list) = index.get_mut(key) {
+        if let Some(i) = list.iter().position(|&x| x == id) {
+            list.swap_remove(i);
+        }
+        if list.is_empty() {
+            index.remove(key);
+        }
+    }
+}
+
+/// What [`Footprints::prepare`] works out once per alert.
+struct Prepared {
+    companions: Option<Companions>,
+    alone_rate: Option<f32>,
+    alone_pts: f32,
+    /// The co-fire points an incident without a topology link needs to reach the
+    /// threshold.
+    need: f32,
+}
+
+/// The kinds an alert's kind fires together with above `COFIRE_PRIOR` (what can give
+/// co-fire points), sorted by kind, looked up once per alert.
+struct Companions(Vec<(u64, f32)>);
+
+impl Companions {
+    fn get(&self, kind: u64) -> Option<f32> {
+        self.0
+            .binary_search_by_key(&kind, |c| c.0)
+            .ok()
+            .map(|i| self.0[i].1)
+    }
+
+    /// The strongest companion among `through`, else among the footprint's kinds: the
+    /// same as [`super::score`] finds with a rate look-up per kind.
+    fn best(&self, f: &Footprint, through: Option<&[u64]>) -> Option<(f32, u64)> {
+        match through {
+            Some(list) => list
+                .iter()
+                .filter_map(|&k| self.get(k).map(|r| (r, k)))
+                .max_by(strongest),
+            None if self.0.len() <= f.kinds.len() => self
+                .0
+                .iter()
+                .filter(|(k, _)| f.kinds.contains_key(k))
+                .map(|&(k, r)| (r, k))
+                .max_by(strongest),
+            None => f
+                .kinds
+                .keys()
+                .filter_map(|&k| self.get(k).map(|r| (r, k)))
+                .max_by(strongest),
+        }
+    }
+}
+
+impl Footprints {
+    pub fn get(&self, id: i64) -> Option<&Footprint> {
+        self.map.get(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &Footprint)> {
+        self.map.iter().map(|(id, f)| (*id, f))
+    }
+
+    /// Notes that an alert fired into incident `id` (opened at `opened`) at `at`.
+    pub fn record(&mut self, id: i64, opened: Millis, a: &Placed<'_>, at: Millis) {
+        let f = self.map.entry(id).or_insert_with(|| Footprint::new(opened));
+        if !f.services.contains_key(a.service) {
+            self.by_service
+                .entry(a.service.to_owned())
+                .or_default()
+                .push(id);
+        }
+        if let Some(h) = a.host.filter(|h| !f.hosts.contains_key(*h)) {
+            self.by_host.entry(h.to_owned()).or_default().push(id);
+        }
+        if a.kind != 0 && !f.kinds.contains_key(&a.kind) {
+            self.by_kind.entry(a.kind).or_default().push(id);
+        }
+        let gone = f.record_evicting(a, at);
+        self.latest = self.latest.max(f.last);
+        if let Some(gone) = gone {
+            unlist(&mut self.by_kind, &gone, id);
+        }
+    }
+
+    /// Keeps the footprints `keep` says to keep.
+    pub fn retain(&mut self, mut keep: impl FnMut(i64, &Footprint) -> bool) {
+        let gone: Vec<i64> = self
+            .map
+            .iter()
+            .filter(|(id, f)| !keep(**id, f))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            if let Some(f) = self.map.remove(&id) {
+                for h in f.hosts.keys() {
+                    unlist(&mut self.by_host, h, id);
+                }
+                for sv in f.services.keys() {
+                    unlist(&mut self.by_service, sv, id);
+                }
+                for k in f.kinds.keys() {
+                    unlist(&mut self.by_kind, k, id);
+                }
+            }
+        }
+        self.latest = self.map.values().map(|f| f.last).max().unwrap_or(0);
+    }
+
+    /// What one alert needs to know before it scores incidents: its companion kinds, its
+    /// alone part and the co-fire points an incident without a topology link needs.
+    fn prepare(
+        &self,
+        a: &Placed<'_>,
+        now: Millis,
+        s: &CorrelationSettings,
+        learned: Option<&Cofire>,
+    ) -> Prepared {
+        let learned = learned.filter(|_| a.kind != 0);
+        let companions = learned.map(|c| Companions(c.companions(a.kind, weight::COFIRE_PRIOR)));
+        let alone_rate = learned.and_then(|c| alone(c, a.kind));
+        let alone_pts = alone_rate.map_or(0.0, alone_points);
+        // No incident's time part is more than that of the one that gained an alert last.
+        let time_max = weight::TIME * fresh(now, self.latest, s).max(0.0);
+        Prepared {
+            companions,
+            alone_rate,
+            alone_pts,
+            need: a.threshold - alone_pts - weight::TEXT - time_max,
+        }
+    }
+
+    /// The incidents that can reach the alert's threshold (a superset: every other one
+    /// provably scores below it), sorted; `None` when the bound rules nothing out.
+    fn gather(&self, a: &Placed<'_>, p: &Prepared) -> Option<Vec<i64>> {
+        if p.need <= MARGIN {
+            return None;
+        }
+        let mut ids: Vec<i64> = Vec::new();
+        for u in a.uplinks {
+            ids.extend(self.by_host.get(u.as_str()).into_iter().flatten());
+        }
+        if a.service_known {
+            ids.extend(self.by_service.get(a.service).into_iter().flatten());
+        }
+        for d in a.depends_on {
+            ids.extend(self.by_service.get(d.as_str()).into_iter().flatten());
+        }
+        if let Some(c) = &p.companions {
+            // The rate a kind must co-fire at to take an unlinked incident to the threshold.
+            let floor = weight::COFIRE_PRIOR + (p.need - MARGIN) / weight::COFIRE;
+            for &(k, _) in c.0.iter().filter(|c| c.1 >= floor) {
+                ids.extend(self.by_kind.get(&k).into_iter().flatten());
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Some(ids)
+    }
+
+    /// The incidents [`Footprints::choose`] scores for this alert (before the open filter
+    /// and the upper bounds), `None` for all of them: for measuring.
+    pub fn candidates(
+        &self,
+        a: &Placed<'_>,
+        now: Millis,
+        s: &CorrelationSettings,
+        learned: Option<&Cofire>,
+    ) -> Option<Vec<i64>> {
+        self.gather(a, &self.prepare(a, now, s, learned))
+    }
+
+    /// The incident a newly firing alert joins, and why: what [`super::choose`] decides
+    /// over every footprint whose incident is `open`, scoring only the incidents that can
+    /// reach the alert's threshold.
+    pub fn choose(
+        &self,
+        a: &Placed<'_>,
+        now: Millis,
+        s: &CorrelationSettings,
+        learned: Option<&Cofire>,
+        open: impl Fn(i64) -> bool,
+    ) -> Option<(i64, Scored)> {
+        let learned = learned.filter(|_| a.kind != 0);
+        let p = self.prepare(a, now, s, learned);
+        let ids = self.gather(a, &p);
+        let candidates: Box<dyn Iterator<Item = (i64, &Footprint)>> = match &ids {
+            None => Box::new(self.iter()),
+            Some(ids) => Box::new(
+                ids.iter()
+                    .filter_map(|id| self.map.get(id).map(|f| (*id, f))),
+            ),
+        };
+        let (companions, alone_rate, alone_pts) = (&p.companions, p.alone_rate, p.alone_pts);
+        let mut best: Option<((f32, Millis, i64), super::Lite<'_>)> = None;
+        for (id, f) in candidates {
+            if !f.is_open_to(now, s) || !open(id) {
+                continue;
+            }
+            let linked = link(f, a, now, s);
+            let cofire = companions
+                .as_ref()
+                .map(|c| c.best(f, through(f, linked.as_ref())));
+            let cofire_pts = cofire
+                .flatten()
+                .map_or(0.0, |(r, _)| weight::COFIRE * (r - weight::COFIRE_PRIOR));
+            // The most it can score: its link, its co-fire and alone parts, texts as alike
+            // as their sizes allow, and the time part; the words are compared only when
+            // that can beat the best so far.
+            let (small, big) = if a.tokens.len() <= f.tokens.len() {
+                (a.tokens.len(), f.tokens.len())
+            } else {
+                (f.tokens.len(), a.tokens.len())
+            };
+            let alike = if big == 0 {
+                0.0
+            } else {
+                small as f32 / big as f32
+            };
+            let most = linked.as_ref().map_or(0.0, |l| l.points())
+                + cofire_pts
+                + alone_pts
+                + weight::TEXT * alike
+                + weight::TIME * fresh(now, f.last, s).max(0.0);
+            let floor = best
+                .as_ref()
+                .map_or(a.threshold, |b| b.0 .0.max(a.threshold));
+            if most < floor - MARGIN {
+                continue;
+            }
+            let learn = cofire.map(|best| (best, alone_rate));
+            let lite = score_lite(f, a, now, s, linked, learn);
+            if lite.score < a.threshold {
+                continue;
+            }
+            let rank = (lite.score, f.last, -id);
+            let better = best.as_ref().is_none_or(|(b, _)| {
+                rank.0 > b.0 || (rank.0 == b.0 && (rank.1, rank.2) > (b.1, b.2))
+            });
+            if better {
+                best = Some((rank, lite));
+            }
+        }
+        best.map(|((_, _, neg_id), lite)| (-neg_id, lite.scored(a, learned)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cofire::Firing;
+    use super::super::{choose, CorrelationSettings, Placed};
+    use super::*;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn ms(&mut self, n: Millis) -> Millis {
+            (self.next() % n as u64) as Millis
+        }
+    }
+
+    const SERVICES: [&str; 6] = ["api", "db", "web", "cache", "queue", "default"];
+
+    fn names(prefix: &str, n: u64) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    }
+
+    /// The indexed choice is the full scan's, part for part, over random footprints,
+    /// learned rates, thresholds and open incidents; also after incidents are pruned and
+    /// kinds evicted from big footprints.
+    #[test]
+    fn the_candidates_choose_what_the_full_scan_chooses() {
+        let s = CorrelationSettings::default();
+        let hosts = names("h", 40);
+        let switches = names("sw", 6);
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        // Choices compared, joins, joins by learning and words alone (no topology link).
+        let mut compared = (0, 0, 0);
+        for round in 0..40 {
+            // Learned rates: firings of 30 kinds on linked things, and some feedback.
+            let mut c = Cofire::default();
+            let mut t: Millis = 0;
+            for _ in 0..(200 + rng.below(1500)) {
+                let kind = 1 + rng.below(30);
+                let svc = SERVICES[rng.below(6) as usize];
+                let host = &hosts[rng.below(40) as usize];
+                let ups = [switches[rng.below(6) as usize].clone()];
+                let deps = [SERVICES[rng.below(6) as usize].to_string()];
+                c.observe(
+                    &Firing {
+                        kind,
+                        name: "k",
+                        service: svc,
+                        host: Some(host),
+                        uplinks: &ups,
+                        depends_on: &deps,
+                        at: t,
+                    },
+                    s.cofire,
+                );
+                t += rng.ms(60_000);
+            }
+            for _ in 0..rng.below(6) {
+                let (x, y) = (1 + rng.below(30), 1 + rng.below(30));
+                if rng.below(2) == 0 {
+                    c.merged(&[x], &[y]);
+                } else {
+                    c.split(&[x], &[y]);
+                }
+            }
+            // Open incidents, some big enough to forget kinds.
+            let now: Millis = 10_000_000;
+            let mut fps = Footprints::default();
+            for id in 1..=(5 + rng.below(60) as i64) {
+                let opened = now - rng.ms(s.window + 60_000);
+                let big = rng.below(8) == 0;
+                for _ in 0..(1 + rng.below(if big { 120 } else { 8 })) {
+                    let toks: Vec<u32> = {
+                        let mut v: Vec<u32> =
+                            (0..rng.below(6)).map(|_| rng.below(20) as u32).collect();
+                        v.sort_unstable();
+                        v.dedup();
+                        v
+                    };
+                    let host = if rng.below(3) == 0 {
+                        &switches[rng.below(6) as usize]
+                    } else {
+                        &hosts[rng.below(40) as usize]
+                    };
+                    let a = Placed {
+                        kind: if big {
+                            1 + rng.below(200)
+                        } else {
+                            rng.below(31)
+                        },
+                        tokens: &toks,
+                        ..Placed::bare(SERVICES[rng.below(6) as usize], Some(host))
+                    };
+                    let at = (opened + rng.ms(s.window)).min(now);
+                    fps.record(id, opened, &a, at);
+                }
+            }
+            if round % 3 == 0 {
+                let cut = now - rng.ms(s.quiet);
+                fps.retain(|_, f| f.last >= cut);
+            }
+            let closed = rng.below(7) as i64;
+            let open = |id: i64| closed == 0 || id % 7 != closed;
+            for _ in 0..200 {
+                let ups: Vec<String> = (0..rng.below(3))
+                    .map(|_| switches[rng.below(6) as usize].clone())
+                    .collect();
+                let deps: Vec<String> = (0..rng.below(3))
+                    .map(|_| SERVICES[rng.below(6) as usize].to_string())
+                    .collect();
+                let toks: Vec<u32> = {
+                    let mut v: Vec<u32> = (0..rng.below(6)).map(|_| rng.below(20) as u32).collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                };
+                let threshold =
+                    [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.5, 0.6, 0.8][rng.below(10) as usize];
+                let a = Placed {
+                    service: SERVICES[rng.below(6) as usize],
+                    service_known: rng.below(5) != 0,
+                    host: Some(&hosts[rng.below(40) as usize]),
+                    uplinks: &ups,
+                    depends_on: &deps,
+                    kind: rng.below(31),
+                    tokens: &toks,
+                    threshold,
+                };
+                let at = now - rng.ms(30_000) + rng.ms(200_000);
+                for learned in [Some(&c), None] {
+                    let full = choose(fps.iter().filter(|(id, _)| open(*id)), &a, at, &s, learned);
+                    let fast = fps.choose(&a, at, &s, learned, open);
+                    assert_eq!(fast, full, "round {round}: {a:?}");
+                    compared.0 += 1;
+                    compared.1 += full.is_some() as usize;
+                    compared.2 += full.as_ref().is_some_and(|(_, sc)| {
+                        !matches!(sc.parts[0].0, super::super::Part::Topology(_))
+                    }) as usize;
+                }
+            }
+        }
+        println!("compared, joined, joined without a topology link: {compared:?}");
+        // Both kinds of outcome were tried.
+        assert!(
+            compared.1 > compared.0 / 10 && compared.1 < compared.0 * 9 / 10 && compared.2 > 50,
+            "{compared:?}"
+        );
+    }
+
+    #[test]
+    fn pruned_and_forgotten_leave_the_indexes() {
+        let mut fps = Footprints::default();
+        for k in 1..=70u64 {
+            let a = Placed {
+                kind: k,
+                ..Placed::bare("api", Some("h1"))
+            };
+            fps.record(1, 0, &a, k as Millis);
+        }
+        // Six kinds forgotten to keep 64.
+        assert_eq!(fps.by_kind.len(), 64);
+        assert!(!fps.by_kind.contains_key(&1));
+        fps.record(2, 0, &Placed::bare("db", Some("h2")), 0);
+        fps.retain(|id, _| id == 2);
+        assert!(fps.by_kind.is_empty());
+        assert_eq!(fps.by_host.keys().collect::<Vec<_>>(), ["h2"]);
+        assert_eq!(fps.by_service.keys().collect::<Vec<_>>(), ["db"]);
+    }
+}
