@@ -30,8 +30,11 @@ const MARGIN: f32 = 1e-4;
 #[derive(Debug, Clone, Default)]
 pub struct Footprints {
     map: HashMap<i64, Footprint>,
-    by_host: HashMap<String, Vec<i64>>,
-    by_service: HashMap<String, Vec<i64>>,
+    /// Host -> the incidents it alerted in, with when it last did (at least).
+    by_host: HashMap<String, Vec<(i64, Millis)>>,
+    /// Service -> the incidents it alerted in, with when it last did (at least).
+    by_service: HashMap<String, Vec<(i64, Millis)>>,
+    /// Kind -> the incidents that hold it.
     by_kind: HashMap<u64, Vec<i64>>,
     /// The latest `last` of them all: no incident's time part is more than this one's.
     latest: Millis,
@@ -44,16 +47,29 @@ fn fresh(now: Millis, last: Millis, s: &CorrelationSettings) -> f32 {
     1.0 - (ago as f32 / s.quiet.max(1) as f32).min(1.0)
 }
 
-fn unlist<Q>(index: &mut HashMap<Q, Vec<i64>>, key: &Q, id: i64)
+fn unlist<Q, T>(index: &mut HashMap<Q, Vec<T>>, key: &Q, id: i64, of: fn(&T) -> i64)
 where
     Q: std::hash::Hash + Eq,
 {
     if let Some(list) = index.get_mut(key) {
-        if let Some(i) = list.iter().position(|&x| x == id) {
+        if let Some(i) = list.iter().position(|x| of(x) == id) {
             list.swap_remove(i);
         }
         if list.is_empty() {
             index.remove(key);
+        }
+    }
+}
+
+/// Notes in an index that `name` alerted in incident `id` at `at`.
+fn note(index: &mut HashMap<String, Vec<(i64, Millis)>>, name: &str, id: i64, at: Millis) {
+    match index.get_mut(name) {
+        Some(list) => match list.iter_mut().find(|e| e.0 == id) {
+            Some(e) => e.1 = e.1.max(at),
+            None => list.push((id, at)),
+        },
+        None => {
+            index.insert(name.to_owned(), vec![(id, at)]);
         }
     }
 }
@@ -123,14 +139,9 @@ impl Footprints {
     /// Notes that an alert fired into incident `id` (opened at `opened`) at `at`.
     pub fn record(&mut self, id: i64, opened: Millis, a: &Placed<'_>, at: Millis) {
         let f = self.map.entry(id).or_insert_with(|| Footprint::new(opened));
-        if !f.services.contains_key(a.service) {
-            self.by_service
-                .entry(a.service.to_owned())
-                .or_default()
-                .push(id);
-        }
-        if let Some(h) = a.host.filter(|h| !f.hosts.contains_key(*h)) {
-            self.by_host.entry(h.to_owned()).or_default().push(id);
+        note(&mut self.by_service, a.service, id, at);
+        if let Some(h) = a.host {
+            note(&mut self.by_host, h, id, at);
         }
         if a.kind != 0 && !f.kinds.contains_key(&a.kind) {
             self.by_kind.entry(a.kind).or_default().push(id);
@@ -138,7 +149,7 @@ impl Footprints {
         let gone = f.record_evicting(a, at);
         self.latest = self.latest.max(f.last);
         if let Some(gone) = gone {
-            unlist(&mut self.by_kind, &gone, id);
+            unlist(&mut self.by_kind, &gone, id, |&x| x);
         }
     }
 
@@ -153,13 +164,13 @@ impl Footprints {
         for id in gone {
             if let Some(f) = self.map.remove(&id) {
                 for h in f.hosts.keys() {
-                    unlist(&mut self.by_host, h, id);
+                    unlist(&mut self.by_host, h, id, |e| e.0);
                 }
                 for sv in f.services.keys() {
-                    unlist(&mut self.by_service, sv, id);
+                    unlist(&mut self.by_service, sv, id, |e| e.0);
                 }
                 for k in f.kinds.keys() {
-                    unlist(&mut self.by_kind, k, id);
+                    unlist(&mut self.by_kind, k, id, |&x| x);
                 }
             }
         }
@@ -191,29 +202,51 @@ impl Footprints {
 
     /// The incidents that can reach the alert's threshold (a superset: every other one
     /// provably scores below it), sorted; `None` when the bound rules nothing out.
-    fn gather(&self, a: &Placed<'_>, p: &Prepared) -> Option<Vec<i64>> {
+    fn gather(
+        &self,
+        a: &Placed<'_>,
+        now: Millis,
+        s: &CorrelationSettings,
+        p: &Prepared,
+    ) -> Option<Vec<i64>> {
         if p.need <= MARGIN {
             return None;
         }
         let mut ids: Vec<i64> = Vec::new();
+        // A topology link needs the uplink, service or dependency to have alerted in the
+        // incident recently (as `link` checks): older entries link nothing.
+        let mut linked = |list: Option<&Vec<(i64, Millis)>>, within: Millis| {
+            let recent = list
+                .into_iter()
+                .flatten()
+                .filter(|e| now.saturating_sub(e.1) <= within);
+            ids.extend(recent.map(|e| e.0));
+        };
         for u in a.uplinks {
-            ids.extend(self.by_host.get(u.as_str()).into_iter().flatten());
+            linked(self.by_host.get(u.as_str()), s.uplink);
         }
         if a.service_known {
-            ids.extend(self.by_service.get(a.service).into_iter().flatten());
+            linked(self.by_service.get(a.service), s.same_service);
         }
         for d in a.depends_on {
-            ids.extend(self.by_service.get(d.as_str()).into_iter().flatten());
-        }
-        if let Some(c) = &p.companions {
-            // The rate a kind must co-fire at to take an unlinked incident to the threshold.
-            let floor = weight::COFIRE_PRIOR + (p.need - MARGIN) / weight::COFIRE;
-            for &(k, _) in c.0.iter().filter(|c| c.1 >= floor) {
-                ids.extend(self.by_kind.get(&k).into_iter().flatten());
-            }
+            linked(self.by_service.get(d.as_str()), s.dependency);
         }
         ids.sort_unstable();
         ids.dedup();
+        // Then those a companion kind can take there without a link: after the linked ones,
+        // which set a best score that most of these cannot beat (and are skipped).
+        if let Some(c) = &p.companions {
+            // The rate a kind must co-fire at to take an unlinked incident to the threshold.
+            let floor = weight::COFIRE_PRIOR + (p.need - MARGIN) / weight::COFIRE;
+            let mut rest: Vec<i64> = Vec::new();
+            for &(k, _) in c.0.iter().filter(|c| c.1 >= floor) {
+                let more = self.by_kind.get(&k).into_iter().flatten();
+                rest.extend(more.filter(|id| ids.binary_search(id).is_err()));
+            }
+            rest.sort_unstable();
+            rest.dedup();
+            ids.append(&mut rest);
+        }
         Some(ids)
     }
 
@@ -226,7 +259,7 @@ impl Footprints {
         s: &CorrelationSettings,
         learned: Option<&Cofire>,
     ) -> Option<Vec<i64>> {
-        self.gather(a, &self.prepare(a, now, s, learned))
+        self.gather(a, now, s, &self.prepare(a, now, s, learned))
     }
 
     /// The incident a newly firing alert joins, and why: what [`super::choose`] decides
@@ -242,7 +275,7 @@ impl Footprints {
     ) -> Option<(i64, Scored)> {
         let learned = learned.filter(|_| a.kind != 0);
         let p = self.prepare(a, now, s, learned);
-        let ids = self.gather(a, &p);
+        let ids = self.gather(a, now, s, &p);
         let candidates: Box<dyn Iterator<Item = (i64, &Footprint)>> = match &ids {
             None => Box::new(self.iter()),
             Some(ids) => Box::new(
