@@ -50,12 +50,12 @@ pub(crate) enum Choice {
 
 /// The signature of an alert: the same check on the same machine, whatever id the tool
 /// gave this occurrence.
-fn signature(e: &Event, host: Option<&str>) -> u64 {
-    let mut what = String::with_capacity(e.name.len() + 32);
+fn signature(source: &str, host: Option<&str>, name: &str) -> u64 {
+    let mut what = String::with_capacity(name.len() + 32);
     what.push_str(host.unwrap_or(""));
     what.push('\u{1f}');
-    what.push_str(&e.name);
-    alert_key(&e.source, &what)
+    what.push_str(name);
+    alert_key(source, &what)
 }
 
 impl Correlator {
@@ -80,9 +80,8 @@ impl Correlator {
             };
             c.footprints
                 .record(row.incident_id, opened, &placed, row.at);
-            let what = format!("{}\u{1f}{}", row.host.as_deref().unwrap_or(""), row.name);
-            c.recent
-                .insert(alert_key(&row.source, &what), (row.incident_id, row.at));
+            let sig = signature(&row.source, row.host.as_deref(), &row.name);
+            c.recent.insert(sig, (row.incident_id, row.at));
         })?;
         c.pruned_at = last;
         Ok(c)
@@ -185,6 +184,13 @@ impl Index {
                     .get(id)
                     .is_some_and(|f| f.is_open_to(at, s))
         };
+        // The same alert seen again soon after it was last seen: back where it was, first
+        // (before its group: two alerts of one group can be two problems) if it only just
+        // resolved, as a flapping check does; else unless a better incident scores.
+        let recurrence = self.recurrence(e, host, at, s);
+        if let Some((id, ago)) = recurrence.filter(|&(_, ago)| ago <= s.quiet) {
+            return self.recur(id, ago);
+        }
         if let Some(&id) = self.open_groups.get(group_key) {
             if gathering(self, id) {
                 return Choice::Join(id, None);
@@ -207,12 +213,6 @@ impl Index {
             tokens: &words.tokens,
             threshold: service.correlation_threshold.unwrap_or(s.threshold),
         };
-        // The same alert seen again soon after it was last seen: back where it was, first
-        // if it only just resolved (it flaps), else unless a better incident scores.
-        let recurrence = self.recurrence(e, host, at, s);
-        if let Some((id, ago)) = recurrence.filter(|&(_, ago)| ago <= s.quiet) {
-            return self.recur(id, ago);
-        }
         let learned = Some(&self.correlator.learned).filter(|_| s.learning);
         let chosen = self
             .correlator
@@ -245,7 +245,7 @@ impl Index {
         if still_firing {
             return None;
         }
-        let &(id, last) = self.correlator.recent.get(&signature(e, host))?;
+        let &(id, last) = self.correlator.recent.get(&signature(&e.source, host, &e.name))?;
         let ago = at.saturating_sub(last);
         (ago <= s.recurrence && self.incidents.contains_key(&id)).then_some((id, ago))
     }
@@ -318,7 +318,7 @@ impl Index {
         };
         let c = &mut self.correlator;
         c.record(id, opened, &placed, at);
-        let sig = signature(e, host);
+        let sig = signature(&e.source, host, &e.name);
         c.recent.insert(sig, (id, at));
         c.signatures.insert(alert_key(&e.source, &e.dedup_key), sig);
     }

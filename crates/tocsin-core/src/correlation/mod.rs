@@ -77,7 +77,7 @@ impl Default for CorrelationSettings {
 mod weight {
     pub const UPLINK: f32 = 0.65;
     pub const SAME_SERVICE: f32 = 0.5;
-    pub const DEPENDENCY: f32 = 0.4;
+    pub const DEPENDENCY: f32 = 0.45;
     /// At most this for an incident that gained an alert just now, down to 0 at `quiet`.
     pub const TIME: f32 = 0.1;
     /// Times (rate - COFIRE_PRIOR), when above it: a known companion gains points.
