@@ -20,7 +20,8 @@ pub const MAX_TOKENS: usize = 48;
 /// are one kind. Returns the kind's id and the normalised name it was made from.
 pub fn kind(source: &str, name: &str, host: Option<&str>) -> (u64, String) {
     let mut norm = String::with_capacity(name.len());
-    for word in words(name, host) {
+    // CJK runs whole here: a kind's name is read by people (`co-fires with 数据库连接池耗尽`).
+    for word in words(name, host, false) {
         if !norm.is_empty() {
             norm.push(' ');
         }
@@ -41,7 +42,7 @@ pub fn kind(source: &str, name: &str, host: Option<&str>) -> (u64, String) {
 pub fn tokens(texts: &[&str], host: Option<&str>) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::with_capacity(16);
     'all: for t in texts {
-        for w in words(t, host) {
+        for w in words(t, host, true) {
             out.push(xxh3_64(w.as_bytes()) as u32);
             if out.len() >= MAX_TOKENS * 2 {
                 break 'all;
@@ -82,8 +83,9 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// The words of a text, lower-cased, without values and without `host`: Latin-script
-/// words whole, CJK runs as character pairs (a lone character as itself).
-fn words(text: &str, host: Option<&str>) -> Vec<String> {
+/// words whole, CJK runs as character pairs (a lone character as itself) when `pairs`, else
+/// whole.
+fn words(text: &str, host: Option<&str>, pairs: bool) -> Vec<String> {
     let host = host.map(str::to_lowercase);
     let lower = text.to_lowercase();
     let mut out = Vec::new();
@@ -101,7 +103,7 @@ fn words(text: &str, host: Option<&str>) -> Vec<String> {
                 flush_word(&mut word, &mut out);
                 cjk.push(c);
             } else {
-                flush_cjk(&mut cjk, &mut out);
+                flush_cjk(&mut cjk, &mut out, pairs);
                 if c.is_alphanumeric() {
                     word.push(c);
                 } else {
@@ -110,7 +112,7 @@ fn words(text: &str, host: Option<&str>) -> Vec<String> {
             }
         }
         flush_word(&mut word, &mut out);
-        flush_cjk(&mut cjk, &mut out);
+        flush_cjk(&mut cjk, &mut out, pairs);
     }
     out
 }
@@ -124,10 +126,11 @@ fn flush_word(word: &mut String, out: &mut Vec<String>) {
     word.clear();
 }
 
-fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>) {
+fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>, pairs: bool) {
     match run.len() {
         0 => {}
         1 => out.push(run[0].to_string()),
+        _ if !pairs => out.push(run.iter().collect()),
         _ => out.extend(run.windows(2).map(|p| p.iter().collect())),
     }
     run.clear();
@@ -154,16 +157,20 @@ mod tests {
             "node pool bj down"
         );
         assert_eq!(kind("x", "10.0.0.1", None).1, "#");
+        assert_eq!(
+            kind("zabbix", "数据库连接池耗尽 on db-01", Some("db-01")).1,
+            "数据库连接池耗尽 on"
+        );
     }
 
     #[test]
     fn chinese_becomes_character_pairs() {
         assert_eq!(
-            words("数据库连接池耗尽 on db-01", Some("db-01")),
+            words("数据库连接池耗尽 on db-01", Some("db-01"), true),
             ["数据", "据库", "库连", "连接", "接池", "池耗", "耗尽", "on"]
         );
         assert_eq!(
-            words("订单服务: 错误率 93%", None),
+            words("订单服务: 错误率 93%", None, true),
             ["订单", "单服", "服务", "错误", "误率"]
         );
     }
