@@ -245,7 +245,10 @@ impl Index {
         if still_firing {
             return None;
         }
-        let &(id, last) = self.correlator.recent.get(&signature(&e.source, host, &e.name))?;
+        let &(id, last) = self
+            .correlator
+            .recent
+            .get(&signature(&e.source, host, &e.name))?;
         let ago = at.saturating_sub(last);
         (ago <= s.recurrence && self.incidents.contains_key(&id)).then_some((id, ago))
     }
