@@ -1100,7 +1100,7 @@ fn speed() {
             let r = run_with(&w, &st, c.as_mut(), &alerts, &s);
             let n = r.each.len() as f64;
             println!(
-                "  learning {:3}: {} new alerts ({:.0}% joined an incident), {}-{} open alerts \
+                "  learning {:3}: {} new alerts ({:.2}% joined an incident), {}-{} open alerts \
                  in {}+ incidents: per alert median {:.1} us, p90 {:.1} us, p99 {:.1} us, \
                  max {:.0} us; mean {:.1} us = words {:.1} + correlate {:.1} + note {:.1}",
                 if learning { "on" } else { "off" },

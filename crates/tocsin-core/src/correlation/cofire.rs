@@ -297,6 +297,21 @@ impl Cofire {
         (self.kinds.len(), self.pairs.len())
     }
 
+    #[cfg(test)]
+    fn bound_now(&mut self) {
+        let kinds = std::mem::take(&mut self.kinds);
+        let mut big: HashMap<u64, KindStats> = kinds.clone();
+        for i in 0..=MAX_KINDS as u64 {
+            big.entry(u64::MAX - i).or_insert(KindStats {
+                fired: 1.0,
+                ..KindStats::default()
+            });
+        }
+        self.kinds = big;
+        self.bound();
+        self.kinds.retain(|k, _| kinds.contains_key(k));
+    }
+
     /// Halves everything when the maps outgrow their bounds; what drops below one firing
     /// is forgotten (and saved as zero, so the store forgets it too).
     fn bound(&mut self) {
@@ -416,6 +431,46 @@ mod tests {
             )]
         );
         assert!(c.take_changes().1.is_empty());
+    }
+
+    /// The neighbour lists give the rates `rate` gives, through new pairs, feedback,
+    /// halving and loading.
+    #[test]
+    fn companions_are_the_pairs_rates() {
+        let check = |c: &Cofire| {
+            for &kind in c.kinds.keys() {
+                let mut want: Vec<(u64, f32)> = c
+                    .pairs
+                    .keys()
+                    .filter(|k| k.0 == kind || k.1 == kind)
+                    .map(|k| if k.0 == kind { k.1 } else { k.0 })
+                    .filter_map(|o| c.rate(kind, o).filter(|r| *r > 0.1).map(|r| (o, r)))
+                    .collect();
+                want.sort_unstable_by_key(|w| w.0);
+                assert_eq!(c.companions(kind, 0.1), want);
+            }
+        };
+        let mut c = Cofire::default();
+        for i in 0..3_000u64 {
+            fire(
+                &mut c,
+                i % 97,
+                ["a", "b", "c"][(i % 3) as usize],
+                "h",
+                (i * 7_000) as Millis,
+            );
+            if i % 50 == 0 {
+                c.merged(&[i % 97], &[(i + 5) % 97]);
+                c.split(&[i % 89], &[(i + 1) % 89]);
+            }
+        }
+        check(&c);
+        c.bound_now();
+        check(&c);
+        let (kinds, pairs) = c.take_changes();
+        let mut d = Cofire::default();
+        d.load(kinds, pairs);
+        check(&d);
     }
 
     #[test]
