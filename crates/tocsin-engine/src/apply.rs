@@ -347,39 +347,13 @@ impl Index {
         let id = match joined {
             Some(id) => id,
             None => {
-                let id = self.next_incident_id;
-                self.next_incident_id += 1;
                 let title = if e.summary.is_empty() {
-                    e.name.clone()
+                    &e.name
                 } else {
-                    e.summary.clone()
+                    &e.summary
                 };
-                let priority = config.priority.for_alert(service.impact, e.severity);
-                self.incidents.insert(
-                    id,
-                    IncidentRecord {
-                        id,
-                        title,
-                        service: service.id.clone(),
-                        team: service.team.clone(),
-                        state: IncidentState::Triggered,
-                        priority,
-                        priority_manual: false,
-                        impact: service.impact,
-                        severity: e.severity,
-                        group_key: key.clone(),
-                        assignee: None,
-                        alert_count: 0,
-                        firing_count: 0,
-                        created_at: at,
-                        updated_at: at,
-                        acknowledged_at: None,
-                        resolved_at: None,
-                        closed_at: None,
-                        last_alert_at: at,
-                    },
-                );
-                self.open_groups.insert(key, id);
+                let (id, priority) =
+                    self.open_incident(config, service, title, e.severity, key, at);
                 p.states_changed = true;
                 p.paging.push(PagingCue::Triggered { incident: id, at });
                 p.timeline(TimelineEntry {
@@ -408,6 +382,49 @@ impl Index {
             self.note_new_firing(config, service, e, host.as_deref(), words, id);
         }
         id
+    }
+
+    /// A new triggered incident (the next id) of `service`, in its own `group_key`, as the
+    /// group's open incident; returns its id and matrix priority. The caller pages it and
+    /// writes why it opened.
+    pub(crate) fn open_incident(
+        &mut self,
+        config: &Config,
+        service: &Service,
+        title: &str,
+        severity: Severity,
+        group_key: String,
+        at: Millis,
+    ) -> (i64, tocsin_core::priority::Priority) {
+        let id = self.next_incident_id;
+        self.next_incident_id += 1;
+        let priority = config.priority.for_alert(service.impact, severity);
+        self.open_groups.insert(group_key.clone(), id);
+        self.incidents.insert(
+            id,
+            IncidentRecord {
+                id,
+                title: title.to_owned(),
+                service: service.id.clone(),
+                team: service.team.clone(),
+                state: IncidentState::Triggered,
+                priority,
+                priority_manual: false,
+                impact: service.impact,
+                severity,
+                group_key,
+                assignee: None,
+                alert_count: 0,
+                firing_count: 0,
+                created_at: at,
+                updated_at: at,
+                acknowledged_at: None,
+                resolved_at: None,
+                closed_at: None,
+                last_alert_at: at,
+            },
+        );
+        (id, priority)
     }
 
     /// A firing alert of this incident was seen: raise its severity and matrix priority if

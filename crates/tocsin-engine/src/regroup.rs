@@ -22,7 +22,7 @@ use tocsin_core::correlation::text;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::IncidentState;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::state::{self, AlertPlace, BatchWriter, IncidentRecord};
+use tocsin_store::sqlite::state::{self, AlertPlace, BatchWriter};
 
 type Outcome = rusqlite::Result<Result<(), CommandError>>;
 
@@ -238,40 +238,14 @@ impl Index {
         let service = config.service_for(Some(&lead_place.service));
         let severity = of_incident[&lead].1;
         let id = self.next_incident_id;
-        self.next_incident_id += 1;
-        let priority = config.priority.for_alert(service.impact, severity);
         // Its own group: new alerts of the old group still join the old incident.
         let group_key = format!("{} (split #{id})", source.group_key);
         let title = if lead_place.summary.is_empty() {
-            lead_place.name.clone()
+            &lead_place.name
         } else {
-            lead_place.summary.clone()
+            &lead_place.summary
         };
-        self.open_groups.insert(group_key.clone(), id);
-        self.incidents.insert(
-            id,
-            IncidentRecord {
-                id,
-                title,
-                service: service.id.clone(),
-                team: service.team.clone(),
-                state: IncidentState::Triggered,
-                priority,
-                priority_manual: false,
-                impact: service.impact,
-                severity,
-                group_key,
-                assignee: None,
-                alert_count: 0,
-                firing_count: 0,
-                created_at: at,
-                updated_at: at,
-                acknowledged_at: None,
-                resolved_at: None,
-                closed_at: None,
-                last_alert_at: at,
-            },
-        );
+        let (id, priority) = self.open_incident(config, service, title, severity, group_key, at);
         let keys: Vec<u64> = ids.iter().map(|i| of_incident[i].0).collect();
         let moved = self.move_alerts(config, &keys, id, "split", at, tx, p)?;
         if let Some((out, stayed)) = self.lesson(config, &moved.ids, from, tx)? {
