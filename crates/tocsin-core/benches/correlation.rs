@@ -24,6 +24,7 @@
 //! `CORRELATION_BENCH=speed` runs only the timing, `CORRELATION_BENCH=runs` only the
 //! per-alert runs (no breakdown: for a profiler).
 
+use rustc_hash::FxHashMap;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -725,8 +726,8 @@ struct State {
     footprints: Footprints,
     /// Stands for `index.incidents` (the `open` filter on candidates).
     incidents: HashMap<i64, bool>,
-    recent: HashMap<u64, (i64, Millis)>,
-    signatures: HashMap<u64, u64>,
+    recent: FxHashMap<u64, (i64, Millis)>,
+    signatures: FxHashMap<u64, u64>,
     next_id: i64,
     alerts: usize,
 }

@@ -9,6 +9,7 @@
 
 use crate::index::Index;
 use crate::pending::{PagingCue, Pending, TimelineEntry};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use tocsin_core::config::{Config, Service};
 use tocsin_core::correlation::cofire::{Cofire, Firing};
@@ -30,9 +31,9 @@ pub struct Correlator {
     /// An alert's signature (source, host, name) -> the incident it last fired into, when.
     /// By signature rather than identity because some tools give every new problem a new
     /// id (Zabbix's event id) although it is the same check failing again.
-    recent: HashMap<u64, (i64, Millis)>,
+    recent: FxHashMap<u64, (i64, Millis)>,
     /// An alert's identity -> its signature, to note when it resolves.
-    signatures: HashMap<u64, u64>,
+    signatures: FxHashMap<u64, u64>,
     /// Which kinds of alert fire together.
     pub learned: Cofire,
     pruned_at: Millis,

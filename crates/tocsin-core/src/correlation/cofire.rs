@@ -84,6 +84,8 @@ pub struct Cofire {
     /// Each kind's companions: the other kind of every pair it is in (kept with `pairs`),
     /// so the kinds an alert may co-fire with are found without walking every pair.
     neighbours: HashMap<u64, Vec<u64>>,
+    /// `observe`'s list of the linked firings (kind, number), kept for its allocation.
+    linked: Vec<(u64, u64)>,
 }
 
 fn pair(a: u64, b: u64) -> (u64, u64) {
@@ -123,7 +125,9 @@ impl Cofire {
     /// `window` before counts once as fired together with it.
     pub fn observe(&mut self, f: &Firing<'_>, window: Millis) {
         let host = f.host.map(id).unwrap_or(0);
-        let mut linked: Vec<(u64, u64)> = Vec::new();
+        let service = id(f.service);
+        let mut linked = std::mem::take(&mut self.linked);
+        linked.clear();
         let mut look = |seen: Option<&Vec<Seen>>| {
             for s in seen.into_iter().flatten() {
                 let same_check = s.kind == f.kind && s.host == host;
@@ -132,7 +136,7 @@ impl Cofire {
                 }
             }
         };
-        look(self.by_service.get(&id(f.service)));
+        look(self.by_service.get(&service));
         if f.host.is_some() {
             look(self.by_host.get(&host));
         }
@@ -152,14 +156,15 @@ impl Cofire {
             }
         }
         let has_company = !linked.is_empty();
-        let mut kinds: Vec<u64> = linked.into_iter().map(|(k, _)| k).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        for a in kinds {
+        // Each kind seen counts once, in the order of the kinds.
+        linked.sort_unstable_by_key(|l| l.0);
+        linked.dedup_by_key(|l| l.0);
+        for &(a, _) in &linked {
             let k = pair(a, f.kind);
             pair_entry(&mut self.pairs, &mut self.neighbours, k).together += 1.0;
             self.dirty_pairs.insert(k);
         }
+        self.linked = linked;
         let stats = self.kinds.entry(f.kind).or_insert_with(|| KindStats {
             name: f.name.to_owned(),
             ..KindStats::default()
@@ -178,7 +183,7 @@ impl Cofire {
             at: f.at,
             n: self.firings,
         };
-        remember(self.by_service.entry(id(f.service)).or_default(), seen);
+        remember(self.by_service.entry(service).or_default(), seen);
         if f.host.is_some() {
             remember(self.by_host.entry(host).or_default(), seen);
         }

@@ -19,34 +19,37 @@ pub const MAX_TOKENS: usize = 48;
 /// so `Interface Gi0/3: Link down` on one switch and `Interface Gi0/7: Link down` on another
 /// are one kind. Returns the kind's id and the normalised name it was made from.
 pub fn kind(source: &str, name: &str, host: Option<&str>) -> (u64, String) {
-    let mut norm = String::with_capacity(name.len());
-    // CJK runs whole here: a kind's name is read by people (`co-fires with 数据库连接池耗尽`).
-    for word in words(name, host, false) {
-        if !norm.is_empty() {
-            norm.push(' ');
-        }
-        norm.push_str(&word);
-    }
-    if norm.is_empty() {
-        // A name made only of values (`10.0.0.1`) is still one kind per source.
-        norm.push('#');
-    }
-    let mut key = String::with_capacity(source.len() + norm.len() + 1);
+    let host = host.map(str::to_lowercase);
+    let mut key = String::with_capacity(source.len() + name.len() + 1);
     key.push_str(source);
     key.push('\u{1f}');
-    key.push_str(&norm);
-    (xxh3_64(key.as_bytes()), norm)
+    let from = key.len();
+    // CJK runs whole here: a kind's name is read by people (`co-fires with 数据库连接池耗尽`).
+    each_word(name, host.as_deref(), false, &mut |word| {
+        if key.len() > from {
+            key.push(' ');
+        }
+        key.push_str(word);
+        true
+    });
+    if key.len() == from {
+        // A name made only of values (`10.0.0.1`) is still one kind per source.
+        key.push('#');
+    }
+    (xxh3_64(key.as_bytes()), key[from..].to_owned())
 }
 
 /// The distinct word tokens (hashed) of an alert's texts, sorted, at most [`MAX_TOKENS`].
 pub fn tokens(texts: &[&str], host: Option<&str>) -> Vec<u32> {
-    let mut out: Vec<u32> = Vec::with_capacity(16);
-    'all: for t in texts {
-        for w in words(t, host, true) {
+    let host = host.map(str::to_lowercase);
+    let mut out: Vec<u32> = Vec::with_capacity(MAX_TOKENS * 2);
+    for t in texts {
+        let more = each_word(t, host.as_deref(), true, &mut |w| {
             out.push(xxh3_64(w.as_bytes()) as u32);
-            if out.len() >= MAX_TOKENS * 2 {
-                break 'all;
-            }
+            out.len() < MAX_TOKENS * 2
+        });
+        if !more {
+            break;
         }
     }
     out.sort_unstable();
@@ -85,55 +88,119 @@ fn is_cjk(c: char) -> bool {
 /// The words of a text, lower-cased, without values and without `host`: Latin-script
 /// words whole, CJK runs as character pairs (a lone character as itself) when `pairs`, else
 /// whole.
+#[cfg(test)]
 fn words(text: &str, host: Option<&str>, pairs: bool) -> Vec<String> {
     let host = host.map(str::to_lowercase);
-    let lower = text.to_lowercase();
     let mut out = Vec::new();
+    each_word(text, host.as_deref(), pairs, &mut |w| {
+        out.push(w.to_owned());
+        true
+    });
+    out
+}
+
+/// Calls `f` with each of [`words`]'s words of `text` (`host` already lower-cased), as
+/// slices of the lower-cased text, without allocating per word; stops when `f` returns
+/// false (and returns false then).
+fn each_word(
+    text: &str,
+    host: Option<&str>,
+    pairs: bool,
+    f: &mut impl FnMut(&str) -> bool,
+) -> bool {
+    let lowered;
+    let lower: &str = if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
+        lowered = text.to_lowercase();
+        &lowered
+    } else {
+        text
+    };
     // Split on whitespace first so a host name or address (`web-07`, `10.0.3.7`) is seen
     // whole before its punctuation splits it.
     for chunk in lower.split_whitespace() {
         let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric());
-        if host.as_deref() == Some(trimmed) {
+        if host == Some(trimmed) {
             continue;
         }
-        let mut word = String::new();
-        let mut cjk: Vec<char> = Vec::new();
-        for c in chunk.chars() {
+        // Every word and CJK run is a contiguous slice of the chunk: (start, end) in bytes.
+        let mut word: Option<usize> = None;
+        let mut cjk: Option<usize> = None;
+        for (i, c) in chunk.char_indices() {
             if is_cjk(c) {
-                flush_word(&mut word, &mut out);
-                cjk.push(c);
+                if !flush_word(chunk, &mut word, i, f) {
+                    return false;
+                }
+                cjk.get_or_insert(i);
             } else {
-                flush_cjk(&mut cjk, &mut out, pairs);
+                if !flush_cjk(chunk, &mut cjk, i, pairs, f) {
+                    return false;
+                }
                 if c.is_alphanumeric() {
-                    word.push(c);
-                } else {
-                    flush_word(&mut word, &mut out);
+                    word.get_or_insert(i);
+                } else if !flush_word(chunk, &mut word, i, f) {
+                    return false;
                 }
             }
         }
-        flush_word(&mut word, &mut out);
-        flush_cjk(&mut cjk, &mut out, pairs);
+        let end = chunk.len();
+        if !flush_word(chunk, &mut word, end, f) || !flush_cjk(chunk, &mut cjk, end, pairs, f) {
+            return false;
+        }
     }
-    out
+    true
 }
 
-fn flush_word(word: &mut String, out: &mut Vec<String>) {
+fn flush_word(
+    chunk: &str,
+    start: &mut Option<usize>,
+    end: usize,
+    f: &mut impl FnMut(&str) -> bool,
+) -> bool {
+    let Some(from) = start.take() else {
+        return true;
+    };
+    let word = &chunk[from..end];
     // Single letters (`s`, `a`) say nothing; a word with a digit is a value or a name
     // with a number in it (`93`, `gi0`, `5xx`, `07` of `web-07`).
-    if word.chars().count() > 1 && !word.chars().any(|c| c.is_ascii_digit()) {
-        out.push(std::mem::take(word));
+    if word.chars().nth(1).is_some() && !word.bytes().any(|b| b.is_ascii_digit()) {
+        return f(word);
     }
-    word.clear();
+    true
 }
 
-fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>, pairs: bool) {
-    match run.len() {
-        0 => {}
-        1 => out.push(run[0].to_string()),
-        _ if !pairs => out.push(run.iter().collect()),
-        _ => out.extend(run.windows(2).map(|p| p.iter().collect())),
+fn flush_cjk(
+    chunk: &str,
+    start: &mut Option<usize>,
+    end: usize,
+    pairs: bool,
+    f: &mut impl FnMut(&str) -> bool,
+) -> bool {
+    let Some(from) = start.take() else {
+        return true;
+    };
+    let run = &chunk[from..end];
+    if !pairs {
+        return f(run);
     }
-    run.clear();
+    // Overlapping pairs of characters (a lone character as itself): each pair is the
+    // slice from one character's start to the end of the next one.
+    let mut starts = run.char_indices().map(|(i, _)| i).chain([run.len()]);
+    let (Some(mut a), Some(mut b)) = (starts.next(), starts.next()) else {
+        return true;
+    };
+    match starts.next() {
+        None => f(&run[a..b]),
+        Some(mut c) => loop {
+            if !f(&run[a..c]) {
+                return false;
+            }
+            (a, b) = (b, c);
+            match starts.next() {
+                Some(n) => c = n,
+                None => return true,
+            }
+        },
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +256,67 @@ mod tests {
         assert!(similarity(&zh1, &zh2) > 0.5);
     }
 
+    /// The words as they were read before [`each_word`] (a `String` per word), to check
+    /// the slices give the same words, so the same kinds and token hashes.
+    fn words_as_strings(text: &str, host: Option<&str>, pairs: bool) -> Vec<String> {
+        let host = host.map(str::to_lowercase);
+        let lower = text.to_lowercase();
+        let mut out = Vec::new();
+        let flush_word = |word: &mut String, out: &mut Vec<String>| {
+            if word.chars().count() > 1 && !word.chars().any(|c| c.is_ascii_digit()) {
+                out.push(std::mem::take(word));
+            }
+            word.clear();
+        };
+        let flush_cjk = |run: &mut Vec<char>, out: &mut Vec<String>| {
+            match run.len() {
+                0 => {}
+                1 => out.push(run[0].to_string()),
+                _ if !pairs => out.push(run.iter().collect()),
+                _ => out.extend(run.windows(2).map(|p| p.iter().collect())),
+            }
+            run.clear();
+        };
+        for chunk in lower.split_whitespace() {
+            let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric());
+            if host.as_deref() == Some(trimmed) {
+                continue;
+            }
+            let mut word = String::new();
+            let mut cjk: Vec<char> = Vec::new();
+            for c in chunk.chars() {
+                if is_cjk(c) {
+                    flush_word(&mut word, &mut out);
+                    cjk.push(c);
+                } else {
+                    flush_cjk(&mut cjk, &mut out);
+                    if c.is_alphanumeric() {
+                        word.push(c);
+                    } else {
+                        flush_word(&mut word, &mut out);
+                    }
+                }
+            }
+            flush_word(&mut word, &mut out);
+            flush_cjk(&mut cjk, &mut out);
+        }
+        out
+    }
+
     proptest! {
+        #[test]
+        fn slices_give_the_words_strings_gave(
+            s in "([a-zA-Z0-9 ./:%-]|[\\u{4e00}-\\u{4e20}]|[\\u{3040}-\\u{3050}]|\\PC){0,120}",
+            h in "[a-zA-Z0-9-]{0,8}",
+        ) {
+            for pairs in [false, true] {
+                prop_assert_eq!(words(&s, Some(&h), pairs), words_as_strings(&s, Some(&h), pairs));
+                prop_assert_eq!(words(&s, None, pairs), words_as_strings(&s, None, pairs));
+            }
+            let hosted = format!("{s} {h} 主机{s}宕机 {h}");
+            prop_assert_eq!(words(&hosted, Some(&h), true), words_as_strings(&hosted, Some(&h), true));
+        }
+
         #[test]
         fn any_text_tokenises_sorted_distinct_and_bounded(s in "\\PC{0,400}", h in "[a-z0-9-]{0,12}") {
             let t = tokens(&[&s, &s], Some(&h));
