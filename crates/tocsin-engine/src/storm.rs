@@ -116,22 +116,7 @@ impl Storms {
                     count,
                     baseline,
                 } => {
-                    let row = StormRow {
-                        id: 0,
-                        scope: scope.kind().into(),
-                        service: scope.service().map(str::to_string),
-                        started_at: at,
-                        ended_at: None,
-                        start_rate: policy.per_minute(f64::from(count)),
-                        baseline_rate: policy.per_minute(baseline),
-                        peak_rate: policy.per_minute(f64::from(count)),
-                        alerts: 0,
-                        incidents: 0,
-                        lead_incident: None,
-                        summaries: 0,
-                        next_summary_at: Some(at),
-                        alerts_at_summary: 0,
-                    };
+                    let row = unstored(policy, &scope, at, (count, baseline, count), at);
                     self.active.insert(scope, row);
                 }
                 Change::Ended { scope, at, peak } => {
@@ -234,22 +219,13 @@ impl Index {
         let row = match self.storms.active.entry(scope.clone()) {
             Entry::Occupied(row) => row.into_mut(),
             // Started before a restart, with no alert of its own yet (so not stored).
-            Entry::Vacant(slot) => slot.insert(StormRow {
-                id: 0,
-                scope: scope.kind().into(),
-                service: scope.service().map(str::to_string),
-                started_at: active.started_at,
-                ended_at: None,
-                start_rate: policy.per_minute(f64::from(count)),
-                baseline_rate: policy.per_minute(active.baseline),
-                peak_rate: policy.per_minute(f64::from(peak)),
-                alerts: 0,
-                incidents: 0,
-                lead_incident: None,
-                summaries: 0,
-                next_summary_at: Some(at),
-                alerts_at_summary: 0,
-            }),
+            Entry::Vacant(slot) => slot.insert(unstored(
+                policy,
+                scope,
+                active.started_at,
+                (count, active.baseline, peak),
+                at,
+            )),
         };
         if row.id == 0 {
             // Its first alert: from now on it is a storm people see.
@@ -441,5 +417,32 @@ impl Index {
             ),
         });
         Ok(added)
+    }
+}
+
+/// A storm not stored yet (it gets its id with its first alert): started at `started`, with
+/// `(count, baseline, peak)` alerts a window, its first summary due at `at`.
+fn unstored(
+    policy: &StormPolicy,
+    scope: &Scope,
+    started: Millis,
+    (count, baseline, peak): (u32, f64, u32),
+    at: Millis,
+) -> StormRow {
+    StormRow {
+        id: 0,
+        scope: scope.kind().into(),
+        service: scope.service().map(str::to_string),
+        started_at: started,
+        ended_at: None,
+        start_rate: policy.per_minute(f64::from(count)),
+        baseline_rate: policy.per_minute(baseline),
+        peak_rate: policy.per_minute(f64::from(peak)),
+        alerts: 0,
+        incidents: 0,
+        lead_incident: None,
+        summaries: 0,
+        next_summary_at: Some(at),
+        alerts_at_summary: 0,
     }
 }
