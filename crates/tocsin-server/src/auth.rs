@@ -94,17 +94,25 @@ pub fn bearer_or_none(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 }
 
 /// Checks the caller's token against the role an endpoint needs.
+///
+/// A console session (its cookie) counts as the signed-in person's token; the CSRF guard
+/// ([`csrf_guard`]) has already refused changes that lack the session's CSRF token.
 pub fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     required: Role,
 ) -> Result<Principal, ApiError> {
-    let token = bearer_or_none(headers)?
-        .ok_or_else(|| unauthorized("an API token is required: Authorization: Bearer <token>"))?;
-    let tokens = state.tokens.load();
-    let principal = tokens
-        .lookup(token)
-        .ok_or_else(|| unauthorized("the API token is not valid"))?;
+    let principal = match bearer_or_none(headers)? {
+        Some(token) => state
+            .tokens
+            .load()
+            .lookup(token)
+            .cloned()
+            .ok_or_else(|| unauthorized("the API token is not valid"))?,
+        None => session_principal(state, headers).ok_or_else(|| {
+            unauthorized("an API token is required: Authorization: Bearer <token>")
+        })?,
+    };
     if !principal.role.allows(required) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -117,7 +125,57 @@ pub fn authorize(
             ),
         ));
     }
-    Ok(principal.clone())
+    Ok(principal)
+}
+
+/// The person signed in to the console with the request's session cookie, if any.
+fn session_principal(state: &AppState, headers: &HeaderMap) -> Option<Principal> {
+    let cookie = crate::console::accounts::session_cookie(headers)?;
+    let viewer = state
+        .console
+        .resolve(&state.config.load(), cookie, state.clock.now())?;
+    Some(Principal {
+        name: viewer.id,
+        role: viewer.role,
+    })
+}
+
+/// Refuses a change (any method but GET and HEAD) made with a console session cookie and no
+/// API token unless it carries the session's CSRF token in `X-CSRF-Token`: another site can
+/// make a browser send the cookie, but cannot read the token from tocsin's pages.
+pub async fn csrf_guard(
+    axum::extract::State(state): axum::extract::State<crate::state::SharedState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let safe = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let headers = request.headers();
+    let exempt =
+        safe || request.uri().path() == "/ui/login" || headers.contains_key(header::AUTHORIZATION);
+    if !exempt {
+        if let Some(cookie) = crate::console::accounts::session_cookie(headers) {
+            let expected = state
+                .console
+                .resolve(&state.config.load(), cookie, state.clock.now())
+                .map(|v| v.csrf);
+            let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            if let Some(expected) = expected {
+                if given != Some(expected.as_str()) {
+                    return ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "csrf",
+                        "a change from the console needs the page's X-CSRF-Token header; reload the page",
+                    )
+                    .into_response();
+                }
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// Intake needs a responder token, except from loopback when the config allows it (the
@@ -141,7 +199,8 @@ pub fn authorize_local(
     required: Role,
 ) -> Result<Principal, ApiError> {
     let loopback_ok = state.config.load().intake.loopback_without_token && peer.ip().is_loopback();
-    if loopback_ok && bearer_or_none(headers)?.is_none() {
+    let signed_in = crate::console::accounts::session_cookie(headers).is_some();
+    if loopback_ok && !signed_in && bearer_or_none(headers)?.is_none() {
         return Ok(Principal {
             name: "loopback".into(),
             role: Role::Responder,

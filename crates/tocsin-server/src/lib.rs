@@ -7,6 +7,7 @@
 
 mod am_view;
 mod auth;
+pub mod console;
 mod dispatch;
 mod error;
 pub(crate) mod links;

@@ -139,12 +139,13 @@ pub fn incident_query(
                 f.priority = Some(p.number());
             }
             "service" => f.service = Some(non_empty(key, value)?),
+            "team" => f.team = Some(non_empty(key, value)?),
             "since" => f.since = Some(time(key, value)?),
             "until" => f.until = Some(time(key, value)?),
             "q" => f.text = Some(non_empty(key, value)?),
             other => {
                 return Err(bad(format!(
-                    "unknown parameter {other:?}; use state, priority, service, since, until, q, limit, cursor"
+                    "unknown parameter {other:?}; use state, priority, service, team, since, until, q, limit, cursor"
                 )))
             }
         }

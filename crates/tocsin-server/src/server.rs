@@ -169,6 +169,7 @@ impl Server {
             .and_then(|c| tokens::list(&c))
             .map_err(|e| format!("reading API tokens: {e}"))?;
         let tokens = TokenTable::build(&admin_sha256, &config.load(), &stored);
+        let console = crate::console::accounts::Accounts::load(&db_path, opts.clock.now())?;
         let state = Arc::new(AppState {
             config,
             config_source: opts.config,
@@ -181,6 +182,7 @@ impl Server {
             stats,
             metrics,
             shutting_down: AtomicBool::new(false),
+            console,
             rate_buckets: Default::default(),
             public_url,
             link_secret,

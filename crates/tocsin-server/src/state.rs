@@ -26,6 +26,8 @@ pub struct AppState {
     pub stats: Arc<EngineStats>,
     pub metrics: Metrics,
     pub shutting_down: AtomicBool,
+    /// Console accounts and sessions.
+    pub console: crate::console::accounts::Accounts,
     /// Each integration's rate-limit bucket, by name.
     /// The base of links in notifications (`https://tocsin.example.com`).
     pub public_url: String,

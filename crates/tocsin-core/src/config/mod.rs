@@ -107,6 +107,16 @@ pub struct User {
     pub contacts: Vec<Contact>,
     pub notification_rules: Vec<crate::paging::NotificationRule>,
     pub quiet_hours: Option<crate::paging::QuietHours>,
+    /// How they sign in to the web console, when they may.
+    pub console: Option<ConsoleLogin>,
+}
+
+/// A console sign-in declared in config: the role and an argon2 hash of the password
+/// (`tocsin user hash-password` prints one), never the password itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsoleLogin {
+    pub role: Role,
+    pub password_hash: String,
 }
 
 /// A machine in the catalog, with every name and address tools know it by.

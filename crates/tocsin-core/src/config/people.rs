@@ -3,7 +3,8 @@
 
 use super::load::ConfigError;
 use super::validate::check_id;
-use super::{Contact, Language, User};
+use super::{ConsoleLogin, Contact, Language, User};
+use crate::auth::Role;
 use crate::schedule::{Layer, Override, Period, Restriction, Rotation, Schedule};
 use crate::time::Millis;
 use jiff::civil;
@@ -23,6 +24,14 @@ pub struct RawUser {
     #[serde(default)]
     pub notification_rules: Vec<super::paging::RawRule>,
     pub quiet_hours: Option<super::paging::RawQuiet>,
+    pub console: Option<RawConsoleLogin>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsoleLogin {
+    pub role: Option<String>,
+    pub password_hash: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +147,7 @@ pub(super) fn users(errors: &mut Vec<ConfigError>, raw: Vec<(usize, RawUser)>) -
         let notification_rules =
             super::paging::rules(errors, &path, &contacts, u.notification_rules);
         let quiet_hours = super::paging::quiet_hours(errors, &path, u.quiet_hours);
+        let console = u.console.map(|c| console_login(errors, &path, c));
         out.push(User {
             name: u.name.unwrap_or_else(|| u.id.clone()),
             id: u.id,
@@ -147,9 +157,35 @@ pub(super) fn users(errors: &mut Vec<ConfigError>, raw: Vec<(usize, RawUser)>) -
             contacts,
             notification_rules,
             quiet_hours,
+            console,
         });
     }
     out
+}
+
+/// A console sign-in: a known role (responder when unsaid) and an argon2 PHC hash, so a
+/// password pasted in the clear is refused instead of silently never matching.
+fn console_login(errors: &mut Vec<ConfigError>, path: &str, c: RawConsoleLogin) -> ConsoleLogin {
+    let role = match c.role.as_deref() {
+        None => Role::Responder,
+        Some(text) => Role::parse(text).unwrap_or_else(|| {
+            errors.push(ConfigError::new(
+                format!("{path}.console.role"),
+                format!("{text:?} is not a role; use admin, responder or viewer"),
+            ));
+            Role::Viewer
+        }),
+    };
+    if !c.password_hash.starts_with("$argon2") || c.password_hash.split('$').count() < 5 {
+        errors.push(ConfigError::new(
+            format!("{path}.console.password_hash"),
+            "must be an argon2 hash such as `tocsin user hash-password` prints ($argon2id$...), not a password",
+        ));
+    }
+    ConsoleLogin {
+        role,
+        password_hash: c.password_hash,
+    }
 }
 
 pub(super) fn schedules(

@@ -25,7 +25,7 @@ use tocsin_store::sqlite::queries;
 use tocsin_store::sqlite::rows::{IncidentDetail, IncidentRow, Page};
 
 /// Urgency is shown from the stored worst severity with the current matrix.
-fn urgency_of(config: &Config) -> impl Fn(&str) -> String {
+pub(crate) fn urgency_of(config: &Config) -> impl Fn(&str) -> String {
     let matrix = config.priority.clone();
     move |severity: &str| {
         Severity::parse(severity)

@@ -6,8 +6,9 @@ mod alertmanager_silences;
 mod alerts;
 mod calendar;
 mod catalog;
-mod incidents;
+pub(crate) mod incidents;
 mod intake;
+mod logins;
 mod ops;
 mod overrides;
 mod regroup;
@@ -53,6 +54,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{name}", delete(tokens::remove))
+        .route("/api/v1/logins", get(logins::list).post(logins::create))
+        .route("/api/v1/logins/{id}", delete(logins::remove))
         .route("/api/v1/services", get(catalog::services))
         .route("/api/v1/teams", get(catalog::teams))
         .route("/api/v1/schedules", get(schedules::list))
@@ -106,8 +109,13 @@ pub fn router(state: SharedState) -> Router {
         .layer(DefaultBodyLimit::max(SMALL_BODY));
     intake
         .merge(api)
+        .merge(crate::console::router().layer(DefaultBodyLimit::max(SMALL_BODY)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::csrf_guard,
+        ))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@
 //! beside the writer.
 
 pub mod cofire;
+pub mod console;
 pub mod group_timers;
 pub mod maintenance;
 mod migrate;

@@ -38,6 +38,7 @@ pub struct AlertFilter {
 pub struct IncidentFilter {
     pub state: Vec<String>,
     pub service: Option<String>,
+    pub team: Option<String>,
     pub priority: Option<u8>,
     pub since: Option<Millis>,
     pub until: Option<Millis>,
@@ -193,12 +194,8 @@ pub fn get_alert(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertDet
     Ok(Some(AlertDetail { alert, history }))
 }
 
-pub fn list_incidents(
-    conn: &Connection,
-    f: &IncidentFilter,
-    p: PageRequest,
-    urgency_of: &dyn Fn(&str) -> String,
-) -> rusqlite::Result<Page<IncidentRow>> {
+/// The `WHERE` of an incident filter.
+fn incident_where(f: &IncidentFilter) -> Where {
     let mut w = Where::default();
     if !f.state.is_empty() {
         let marks = vec!["?"; f.state.len()].join(", ");
@@ -222,6 +219,46 @@ pub fn list_incidents(
     if let Some(t) = &f.text {
         w.add("title LIKE ? ESCAPE '\\'", [like_pattern(t)]);
     }
+    if let Some(v) = &f.team {
+        w.add("team = ?", [Value::Text(v.clone())]);
+    }
+    w
+}
+
+/// The incidents board: those matching `f`, most urgent first (priority, then the oldest),
+/// at most `limit` of them, and how many match in all.
+pub fn board_incidents(
+    conn: &Connection,
+    f: &IncidentFilter,
+    limit: usize,
+    urgency_of: &dyn Fn(&str) -> String,
+) -> rusqlite::Result<(Vec<IncidentRow>, i64)> {
+    let w = incident_where(f);
+    let sql = format!(
+        "SELECT {INCIDENT_COLUMNS} FROM incidents {} ORDER BY priority, created_at, id LIMIT {limit}",
+        w.sql()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let items = stmt
+        .query_map(rusqlite::params_from_iter(w.params.iter()), |r| {
+            IncidentRow::from_row(r, urgency_of)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total = conn.query_row(
+        &format!("SELECT count(*) FROM incidents {}", w.sql()),
+        rusqlite::params_from_iter(w.params.iter()),
+        |r| r.get(0),
+    )?;
+    Ok((items, total))
+}
+
+pub fn list_incidents(
+    conn: &Connection,
+    f: &IncidentFilter,
+    p: PageRequest,
+    urgency_of: &dyn Fn(&str) -> String,
+) -> rusqlite::Result<Page<IncidentRow>> {
+    let mut w = incident_where(f);
     if let Some(id) = p.after_id {
         w.add("id < ?", [Value::Integer(id)]);
     }
