@@ -7,6 +7,7 @@
 
 mod am_view;
 mod auth;
+mod csv;
 mod dispatch;
 mod error;
 pub(crate) mod links;
