@@ -21,6 +21,7 @@ pub mod links;
 pub mod paging;
 pub mod placement;
 pub mod priority;
+pub mod reports;
 pub mod routing;
 pub mod schedule;
 pub mod silence;

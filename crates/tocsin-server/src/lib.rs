@@ -8,6 +8,7 @@
 mod am_view;
 mod auth;
 pub mod console;
+mod csv;
 mod dispatch;
 mod error;
 pub(crate) mod links;

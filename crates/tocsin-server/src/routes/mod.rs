@@ -12,6 +12,7 @@ mod logins;
 mod ops;
 mod overrides;
 mod regroup;
+pub(crate) mod reports;
 pub(crate) mod schedules;
 mod silence_input;
 mod silence_view;
@@ -49,6 +50,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/incidents", get(incidents::list))
         .route("/api/v1/incidents/{id}", get(incidents::one))
         .route("/api/v1/storms", get(storms::list))
+        .route("/api/v1/reports", get(reports::json))
+        .route("/api/v1/reports/{file}", get(reports::csv_file))
         .route("/api/v1/incidents/{id}/merge", post(regroup::merge))
         .route("/api/v1/incidents/{id}/split", post(regroup::split))
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))

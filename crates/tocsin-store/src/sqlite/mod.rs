@@ -12,6 +12,7 @@ mod migrate;
 pub mod paging;
 mod pool;
 pub mod queries;
+pub mod reports;
 pub mod rows;
 pub mod schedules;
 pub mod silence_audit;
