@@ -17,6 +17,8 @@ command -v amtool >/dev/null || need_apt+=(prometheus-alertmanager)
 command -v zabbix_js >/dev/null || need_apt+=(zabbix-server-pgsql)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+# A Chinese font, so that Chinese text in the browser tests' screenshots is not boxes.
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need_apt+=(fonts-wqy-zenhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
