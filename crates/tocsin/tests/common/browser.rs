@@ -52,31 +52,43 @@ impl Browser {
             .prefix("tocsin-browser-")
             .tempdir()
             .expect("temp dir");
-        let log = std::fs::File::create(dir.path().join("chromedriver.log")).expect("log");
-        // The port is free now; chromedriver takes it a moment later.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn chromedriver");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("tokio runtime");
+        // A port found free may be taken again before chromedriver binds it; then
+        // chromedriver exits and another port is tried.
+        let log_path = dir.path().join("chromedriver.log");
+        let log_text = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        let mut tries = 0;
+        let (driver, url) = loop {
+            tries += 1;
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let log = std::fs::File::create(&log_path).expect("log");
+            let mut driver = Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log"))
+                .stderr(log)
+                .spawn()
+                .expect("spawn chromedriver");
+            let url = format!("http://127.0.0.1:{port}");
+            if wait_driver(&mut driver, &url) {
+                break (driver, url);
+            }
+            if tries == 3 {
+                panic!("chromedriver did not start\n{}", log_text());
+            }
+        };
         let mut b = Browser {
             rt,
             client: None,
             driver,
             dir,
         };
-        let url = format!("http://127.0.0.1:{port}");
-        b.wait_driver(&url);
         let profile = b.dir.path().join("profile");
         let mut args: Vec<String> = ARGS.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
@@ -93,34 +105,9 @@ impl Browser {
         );
         match session {
             Ok(c) => b.client = Some(c),
-            Err(e) => panic!("no Chromium session: {e}\n{}", b.driver_log()),
+            Err(e) => panic!("no Chromium session: {e}\n{}", log_text()),
         }
         Some(b)
-    }
-
-    /// Polls chromedriver's status until it says it is ready.
-    fn wait_driver(&mut self, url: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let ready = ureq::get(&format!("{url}/status"))
-                .timeout(Duration::from_secs(2))
-                .call()
-                .ok()
-                .and_then(|r| r.into_json::<Value>().ok())
-                .is_some_and(|v| v["value"]["ready"] == json!(true));
-            if ready {
-                return;
-            }
-            let exited = self.driver.try_wait().expect("try_wait").is_some();
-            if exited || Instant::now() >= deadline {
-                panic!("chromedriver did not start\n{}", self.driver_log());
-            }
-            std::thread::sleep(POLL);
-        }
-    }
-
-    fn driver_log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("chromedriver.log")).unwrap_or_default()
     }
 
     /// The WebDriver session, for what the helpers below do not cover (with [`Self::run`]).
@@ -266,6 +253,31 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// Polls chromedriver's status until it says it is ready (true) or has exited (false).
+fn wait_driver(driver: &mut Child, url: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let ready = ureq::get(&format!("{url}/status"))
+            .timeout(Duration::from_secs(2))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json::<Value>().ok())
+            .is_some_and(|v| v["value"]["ready"] == json!(true));
+        if ready {
+            return true;
+        }
+        if driver.try_wait().expect("try_wait").is_some() {
+            return false;
+        }
+        if Instant::now() >= deadline {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            panic!("chromedriver not ready at {url} after 15 s");
+        }
+        std::thread::sleep(POLL);
     }
 }
 
