@@ -6,14 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The real tools the end-to-end tests drive, from Debian's packages: Prometheus and
-# Alertmanager (with amtool), Nagios 4, and Zabbix's script engine (zabbix_js, shipped in
-# zabbix-server-pgsql; no Zabbix server is started).
+# Alertmanager (with amtool), Nagios 4, Zabbix's script engine (zabbix_js, shipped in
+# zabbix-server-pgsql; no Zabbix server is started), and headless Chromium with its
+# WebDriver for the web console's tests.
 need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v amtool >/dev/null || need_apt+=(prometheus-alertmanager)
 [ -x /usr/sbin/nagios4 ] || need_apt+=(nagios4)
 command -v zabbix_js >/dev/null || need_apt+=(zabbix-server-pgsql)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+# A Chinese font, so that Chinese text in the browser tests' screenshots is not boxes.
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need_apt+=(fonts-wqy-zenhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod scenarios;
 
 use serde_json::{json, Value};
