@@ -12,6 +12,7 @@ mod replay;
 mod send;
 mod serve;
 mod silence;
+mod user;
 
 use clap::{Parser, Subcommand};
 
@@ -55,6 +56,9 @@ enum Command {
     /// Add, list and expire silences, one-off or recurring.
     #[command(subcommand)]
     Silence(silence::SilenceCommand),
+    /// Web console sign-ins: hash a password for the config, add, list and remove accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Incident(cmd) => incident::run(cmd),
         Command::Oncall(cmd) => oncall::run(cmd),
         Command::Silence(cmd) => silence::run(cmd),
+        Command::User(cmd) => user::run(cmd),
     }
 }
 

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod console;
 pub mod scenarios;
 
 use serde_json::{json, Value};
