@@ -25,3 +25,60 @@ fn chromium_shows_a_page_of_the_server_on_a_desktop_and_a_phone() {
     assert_eq!(viewport, serde_json::json!([390, 844]));
     b.screenshot("healthy-phone");
 }
+
+/// Signs `id` (made through the API) in through the sign-in form.
+fn sign_in_page(b: &Browser, s: &TestServer, id: &str, role: &str) {
+    let password = format!("{id}-password-1");
+    s.post_as(
+        "/api/v1/logins",
+        Some(ADMIN),
+        &serde_json::json!({"id": id, "role": role, "password": password}),
+    )
+    .expect(201);
+    b.goto(&s.url("/ui/incidents"));
+    b.wait_for("#username", Duration::from_secs(5));
+    b.screenshot("login");
+    b.fill("#username", id);
+    b.fill("#password", &password);
+    b.click("button[type=submit]");
+    b.wait_for("table.board", Duration::from_secs(5));
+}
+
+#[test]
+fn an_incident_appears_live_is_acknowledged_and_resolved_and_the_language_switches() {
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    let s = spawn_server(None);
+    sign_in_page(&b, &s, "alice", "responder");
+    b.wait_text("table.board", "All quiet", Duration::from_secs(5));
+    // A mark on the page that a reload would wipe: the incident must arrive without one.
+    b.script("window.notReloaded = true; return null;");
+    s.send_events(&serde_json::json!([{
+        "source": "zabbix", "dedup_key": "db-1", "severity": "critical",
+        "summary": "db-1 primary is down", "labels": {"alertname": "DbDown"}
+    }]));
+    b.wait_text("table.board", "db-1 primary is down", Duration::from_secs(10));
+    assert_eq!(b.script("return window.notReloaded === true;"), serde_json::json!(true));
+    b.screenshot("board-live-incident");
+
+    b.click("[data-select]");
+    b.click("[data-bulk-action=acknowledge]");
+    b.wait_text("table.board", "Acknowledged", Duration::from_secs(10));
+    b.screenshot("board-acknowledged");
+    // The selection survives the live refresh; resolve it too.
+    if b.script("return document.querySelector('[data-select]').checked;") != serde_json::json!(true) {
+        b.click("[data-select]");
+    }
+    b.click("[data-bulk-action=resolve]");
+    b.wait_text("table.board", "All quiet", Duration::from_secs(10));
+    let id = incident_of(&s.wait_alert("zabbix", "db-1"));
+    s.wait_incident(id, "resolved by alice", |i| i["state"] == "resolved");
+
+    b.click("#lang-switch option[value=zh]");
+    b.wait_text("header nav", "事件", Duration::from_secs(5));
+    b.wait_text("table.board", "一切正常", Duration::from_secs(5));
+    b.screenshot("board-zh");
+    b.set_window_size(390, 844);
+    b.screenshot("board-zh-phone");
+}
