@@ -25,6 +25,9 @@ cd "$(dirname "$0")/.."
 # What is measured. Paths under /ui/ are console pages and are requested with a session
 # cookie (see console_cookie); the others are the JSON API, requested with the admin token.
 URLS=(
+  "/ui/incidents"
+  "/ui/incidents?service=svc-7"
+  "/ui/incidents?q=DiskFull195&fragment=1"
   "/api/v1/incidents?state=triggered&limit=50"
   "/api/v1/incidents?limit=50"
   "/api/v1/alerts?service=svc-7&limit=50"
@@ -110,12 +113,12 @@ t2=$(date +%s%N)
 echo "seeded $(metric tocsin_alerts) alerts, $(metric 'tocsin_incidents{state="triggered"}')" \
   "incidents triggered: intake $(((t1 - t0) / 1000000)) ms, applied $(((t2 - t1) / 1000000)) ms after"
 
-# CONSOLE: the console's pages need a session. Once /ui/login exists, name a user that can
-# log in (in config.yaml above) and check the form's fields here; a /ui/ URL in URLS then
-# logs in once through this.
+# The console's pages need a session: make an account through the API and sign in once.
 console_cookie() {
-  curl -sS -o /dev/null -c "$work/cookies" --data-urlencode "username=${CONSOLE_USER:-admin}" \
-    --data-urlencode "password=${CONSOLE_PASSWORD:-$TOKEN}" "$base/ui/login"
+  curl -sS -o /dev/null "${auth[@]}" -H 'Content-Type: application/json' \
+    -d '{"id": "bench", "role": "viewer", "password": "bench-password-1"}' "$base/api/v1/logins"
+  curl -sS -o /dev/null -c "$work/cookies" --data-urlencode "username=bench" \
+    --data-urlencode "password=bench-password-1" "$base/ui/login"
   # A cookie line has seven tab-separated fields (an HttpOnly one starts with #HttpOnly_).
   awk -F'\t' 'NF == 7 { n++ } END { exit !n }' "$work/cookies" \
     || { echo "bench: /ui/login set no cookie" >&2; exit 1; }
