@@ -160,9 +160,15 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
     assert!(html.contains(">Triggered<"), "{html}");
     assert!(html.contains("Database"), "service by name");
     assert!(html.contains("Operations"), "team by name");
-    assert!(html.contains("from impact × urgency"), "the matrix priority");
+    assert!(
+        html.contains("from impact × urgency"),
+        "the matrix priority"
+    );
     // The alert, linked to its page and back to the tool.
-    assert!(html.contains(&format!(r#"href="/ui/alerts/{alert_id}""#)), "{html}");
+    assert!(
+        html.contains(&format!(r#"href="/ui/alerts/{alert_id}""#)),
+        "{html}"
+    );
     // (minijinja writes `/` in attribute values as `&#x2f;`, which browsers read as `/`.)
     assert!(
         html.contains(r#"href="http:&#x2f;&#x2f;grafana.example&#x2f;d&#x2f;db" rel="noopener"#),
@@ -170,7 +176,10 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
     );
     assert!(!html.contains("javascript:"), "only web links are links");
     assert!(html.contains("Grafana board"));
-    assert!(html.contains(&format!(r#"data-select="{alert_id}""#)), "split boxes");
+    assert!(
+        html.contains(&format!(r#"data-select="{alert_id}""#)),
+        "split boxes"
+    );
     // The timeline: the incident was triggered and the schedule paged.
     assert!(html.contains("Timeline"));
     assert!(html.contains("paged level 1 of policy ops"), "{html}");
@@ -201,9 +210,9 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
     let after = me.get(&format!("/ui/incidents/{id}"));
     after.expect(200);
     assert!(after.body.contains(">Acknowledged<"), "{}", after.body);
-    assert!(!after
-        .body
-        .contains(&format!(r#"data-post="/api/v1/incidents/{id}/acknowledge""#)));
+    assert!(!after.body.contains(&format!(
+        r#"data-post="/api/v1/incidents/{id}/acknowledge""#
+    )));
     assert!(after.body.contains("stopped by acknowledgement"));
     assert!(after.body.contains("acknowledged by alice") || after.body.contains("alice"));
 
@@ -226,8 +235,12 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
     assert!(after.body.contains(">P4<"));
 
     // Without the CSRF token a change is refused, and nothing changes.
-    me.post(&format!("/api/v1/incidents/{id}/resolve"), &json!({}), false)
-        .expect(403);
+    me.post(
+        &format!("/api/v1/incidents/{id}/resolve"),
+        &json!({}),
+        false,
+    )
+    .expect(403);
     assert_eq!(s.incident(id)["state"], "acknowledged");
 }
 
@@ -273,7 +286,11 @@ fn unknown_and_malformed_ids_get_error_pages() {
     let me = Session::sign_in(&s, "alice", "viewer");
     let r = me.get("/ui/incidents/424242");
     assert_eq!(r.status, 404);
-    assert!(r.body.contains("There is no incident #424242"), "{}", r.body);
+    assert!(
+        r.body.contains("There is no incident #424242"),
+        "{}",
+        r.body
+    );
     let r = me.get("/ui/incidents/abc");
     assert_eq!(r.status, 400);
     assert!(r.body.contains("is not an incident number"), "{}", r.body);
@@ -295,7 +312,10 @@ fn unknown_and_malformed_ids_get_error_pages() {
     assert_eq!(r.status(), 303);
     let to = r.header("location").unwrap_or_default().to_string();
     assert!(to.starts_with("/ui/login?next="), "{to}");
-    assert!(to.contains("incidents") && to.ends_with(&id.to_string()), "{to}");
+    assert!(
+        to.contains("incidents") && to.ends_with(&id.to_string()),
+        "{to}"
+    );
 }
 
 fn id_of(v: &serde_json::Value) -> i64 {

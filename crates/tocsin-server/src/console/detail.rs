@@ -185,7 +185,9 @@ fn paging(
     let mut out = Paging {
         policy: policy.map(|p| p.name.clone()),
         policy_id: policy.map(|p| p.id.clone()),
-        state: row.as_ref().map_or_else(|| "none".into(), |r| r.state.clone()),
+        state: row
+            .as_ref()
+            .map_or_else(|| "none".into(), |r| r.state.clone()),
         level: row
             .as_ref()
             .filter(|r| r.state != "waiting")

@@ -20,7 +20,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("board.html", include_str!("templates/board.html")),
     ("board_rows.html", include_str!("templates/board_rows.html")),
     ("detail.html", include_str!("templates/detail.html")),
-    ("detail_live.html", include_str!("templates/detail_live.html")),
+    (
+        "detail_live.html",
+        include_str!("templates/detail_live.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
