@@ -91,3 +91,47 @@ fn a_responder_acknowledges_an_incident_from_its_page() {
     b.script("document.querySelector('table.alerts').scrollIntoView(); return 0;");
     b.screenshot("detail-phone-alerts");
 }
+
+#[test]
+fn ticked_alerts_split_out_into_a_new_incident() {
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    let s = spawn_server(Some(CONFIG));
+    s.post(
+        "/api/v1/logins",
+        &json!({"id": "bob", "role": "responder", "password": "bob-password-1"}),
+    )
+    .expect(201);
+    let fire = |key: &str, summary: &str| {
+        s.send_events(
+            &json!({"source": "nagios", "dedup_key": key, "severity": "high",
+            "summary": summary, "service": "db"}),
+        );
+        incident_of(&s.wait_alert("nagios", key))
+    };
+    let id = fire("db-a", "db replication lag");
+    let other = fire("db-b", "db slow queries");
+    s.post(
+        &format!("/api/v1/incidents/{other}/merge"),
+        &json!({"into": id}),
+    )
+    .expect(200);
+    let moved = s.wait_alert("nagios", "db-b")["id"].as_i64().unwrap();
+
+    b.goto(&s.url(&format!("/ui/login?next=/ui/incidents/{id}")));
+    b.fill("#username", "bob");
+    b.fill("#password", "bob-password-1");
+    b.click("form.signin button[type=submit]");
+    b.wait_text("table.alerts", "db slow queries", Duration::from_secs(10));
+    b.click("details.more summary");
+    b.click(&format!("[data-select='{moved}']"));
+    b.wait_text("[data-bulk-count]", "1", Duration::from_secs(5));
+    b.fill("#split-reason", "a different cause");
+    b.click("form[data-selected] button[type=submit]");
+    // The answer is the new incident, which the page goes to.
+    let h1 = b.wait_text("h1", "db slow queries", Duration::from_secs(10));
+    assert!(!h1.text().contains(&format!("#{id} ")), "{}", h1.text());
+    let left = s.incident(id);
+    assert_eq!(left["alerts"].as_array().map(Vec::len), Some(1), "{left}");
+}
