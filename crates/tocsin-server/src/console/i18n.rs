@@ -10,6 +10,7 @@ use tocsin_core::config::Language;
 const FILES: &[(&str, &str)] = &[
     ("common", include_str!("text/common.yaml")),
     ("board", include_str!("text/board.yaml")),
+    ("detail", include_str!("text/detail.yaml")),
 ];
 
 #[derive(serde::Deserialize)]

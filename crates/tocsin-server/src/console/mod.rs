@@ -6,6 +6,7 @@
 pub mod accounts;
 mod assets;
 mod board;
+mod detail;
 pub(crate) mod i18n;
 mod live;
 mod login;
@@ -32,6 +33,7 @@ pub fn router() -> Router<SharedState> {
         .route("/ui/static/{file}", get(assets::serve))
         .route("/ui/live", get(live::stream))
         .route("/ui/incidents", get(board::page))
+        .route("/ui/incidents/{id}", get(detail::page))
 }
 
 impl FromRequestParts<SharedState> for Viewer {

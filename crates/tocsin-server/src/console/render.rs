@@ -19,6 +19,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("templates/error.html")),
     ("board.html", include_str!("templates/board.html")),
     ("board_rows.html", include_str!("templates/board_rows.html")),
+    ("detail.html", include_str!("templates/detail.html")),
+    (
+        "detail_live.html",
+        include_str!("templates/detail_live.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -37,6 +37,28 @@ pub fn load_escalations(conn: &Connection) -> rusqlite::Result<Vec<EscalationRow
     rows.collect()
 }
 
+/// One incident's escalation in whatever state it is, for the console to say where it
+/// stands and what is due next.
+pub fn escalation(conn: &Connection, incident_id: i64) -> rusqlite::Result<Option<EscalationRow>> {
+    conn.query_row(
+        "SELECT incident_id, policy, level, round, next_at, state, started_at FROM escalations
+         WHERE incident_id = ?1",
+        [incident_id],
+        |r| {
+            Ok(EscalationRow {
+                incident_id: r.get(0)?,
+                policy: r.get(1)?,
+                level: r.get::<_, i64>(2)? as usize,
+                round: r.get(3)?,
+                next_at: r.get(4)?,
+                state: r.get(5)?,
+                started_at: r.get(6)?,
+            })
+        },
+    )
+    .optional()
+}
+
 pub fn save_escalation(conn: &Connection, e: &EscalationRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO escalations (incident_id, policy, level, round, next_at, state,
@@ -70,6 +92,18 @@ pub fn take_team_turn(conn: &Connection, team: &str) -> rusqlite::Result<i64> {
     )?
     .execute(params![team, next + 1])?;
     Ok(next)
+}
+
+/// The member index a round-robin team pages next, without taking the turn.
+pub fn peek_team_turn(conn: &Connection, team: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT next FROM team_rotation WHERE team = ?1",
+            [team],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
 }
 
 /// A notification the engine decided to send.

@@ -68,6 +68,11 @@
       try { body = form.dataset.body ? JSON.parse(form.dataset.body) : formJson(form); }
       catch (err) { throw new Error("invalid field: " + err.message); }
       if (form.dataset.wrap) body = { [form.dataset.wrap]: body };
+      // data-selected="name": the ticked [data-select] boxes' values, as a list (numbers
+      // when they are numbers).
+      if (form.dataset.selected) {
+        body[form.dataset.selected] = selected().map((v) => (/^\d+$/.test(v) ? Number(v) : v));
+      }
       const data = await send(form.dataset.method || "POST", form.dataset.api, body);
       toast(form.dataset.done || "OK");
       const then = form.dataset.then || "reload";
