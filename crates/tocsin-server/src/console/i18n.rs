@@ -10,6 +10,8 @@ use tocsin_core::config::Language;
 const FILES: &[(&str, &str)] = &[
     ("common", include_str!("text/common.yaml")),
     ("board", include_str!("text/board.yaml")),
+    ("alerts", include_str!("text/alerts.yaml")),
+    ("silences", include_str!("text/silences.yaml")),
 ];
 
 #[derive(serde::Deserialize)]

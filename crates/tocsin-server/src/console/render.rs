@@ -19,6 +19,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("templates/error.html")),
     ("board.html", include_str!("templates/board.html")),
     ("board_rows.html", include_str!("templates/board_rows.html")),
+    ("alerts.html", include_str!("templates/alerts.html")),
+    ("alert.html", include_str!("templates/alert.html")),
+    ("silences.html", include_str!("templates/silences.html")),
+    ("silence_new.html", include_str!("templates/silence_new.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
