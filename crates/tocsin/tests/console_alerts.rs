@@ -171,8 +171,10 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
 
     // Paging: 50 a page, then "Older" with a cursor.
     let many: Vec<Value> = (0..55)
-        .map(|i| json!({"source": "bulk", "dedup_key": format!("b{i}"), "service": "web",
-                        "severity": "info", "summary": format!("bulk {i}")}))
+        .map(|i| {
+            json!({"source": "bulk", "dedup_key": format!("b{i}"), "service": "web",
+                        "severity": "info", "summary": format!("bulk {i}")})
+        })
         .collect();
     s.send_events(&json!(many));
     s.wait_alert("bulk", "b54");
@@ -187,7 +189,10 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
         .expect("an Older link")
         .replace("&amp;", "&")
         .replace("&#x2f;", "/");
-    assert!(older.starts_with("/ui/alerts?source=bulk&cursor="), "{older}");
+    assert!(
+        older.starts_with("/ui/alerts?source=bulk&cursor="),
+        "{older}"
+    );
     let second_rows = rows(&alice.get(&s, &older).body);
     assert_eq!(second_rows.len(), 5);
     assert!(second_rows.iter().all(|r| r < first_rows.last().unwrap()));
@@ -196,7 +201,9 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
     let resolve = json!({"source": "zabbix", "dedup_key": "db-disk", "status": "resolved",
                          "service": "db", "severity": "critical", "summary": "数据库磁盘已满"});
     s.send_events(&resolve);
-    s.wait_alert_where("resolved", "zabbix", "db-disk", |a| a["status"] == "resolved");
+    s.wait_alert_where("resolved", "zabbix", "db-disk", |a| {
+        a["status"] == "resolved"
+    });
     s.send_events(&json!({"source": "zabbix", "dedup_key": "db-disk", "service": "db",
         "severity": "critical", "summary": "数据库磁盘已满", "labels": {"alertname": "DiskFull", "host": "db-01"},
         "links": [{"href": "https://zabbix.example/tr_events.php?eventid=7", "text": "Zabbix event"},
@@ -268,10 +275,7 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
     s.wait_alert_where("silenced", "zabbix", "db-disk", |a| {
         a["silenced_by"] == json!([silence.clone()])
     });
-    assert_eq!(
-        s.wait_alert("zabbix", "web-slow")["silenced_by"],
-        json!([])
-    );
+    assert_eq!(s.wait_alert("zabbix", "web-slow")["silenced_by"], json!([]));
     let list = alice.get(&s, "/ui/silences");
     list.expect(200);
     let row = list
@@ -283,8 +287,14 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
         .next()
         .unwrap()
         .to_string();
-    assert!(row.contains("disk being replaced") && row.contains("active"), "{row}");
-    assert!(row.contains(r#"<td class="num">1</td>"#), "mutes one alert: {row}");
+    assert!(
+        row.contains("disk being replaced") && row.contains("active"),
+        "{row}"
+    );
+    assert!(
+        row.contains(r#"<td class="num">1</td>"#),
+        "mutes one alert: {row}"
+    );
     assert!(row.contains(&format!(r#"data-delete="/api/v1/silences/{silence}""#)));
     // The config's window, read only.
     assert!(list.body.contains("db-patching") && list.body.contains("weekly patching"));

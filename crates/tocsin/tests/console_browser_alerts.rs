@@ -76,7 +76,11 @@ fn silence_this_alert_from_its_page() {
     b.click("form[data-api] button[type=submit]");
     b.wait_text("table.silences", "replacing the disk", WAIT);
     let row = b.wait_text("tr[data-silence]", "replacing the disk", WAIT);
-    assert!(row.text().contains("alertname=\"DiskFull\""), "{}", row.text());
+    assert!(
+        row.text().contains("alertname=\"DiskFull\""),
+        "{}",
+        row.text()
+    );
     b.screenshot("silences-desktop");
     eventually("the alert silenced", || {
         let a = s.wait_alert("zabbix", "db-disk");
@@ -92,7 +96,10 @@ fn silence_this_alert_from_its_page() {
         ("/ui/silences".to_string(), "silences-phone"),
         ("/ui/alerts".to_string(), "alerts-phone"),
         (format!("/ui/alerts/{disk}"), "alert-phone"),
-        (format!("/ui/silences/new?from_alert={disk}"), "silence-form-phone"),
+        (
+            format!("/ui/silences/new?from_alert={disk}"),
+            "silence-form-phone",
+        ),
     ] {
         b.goto(&s.url(&path));
         b.wait_for("main h1", WAIT);

@@ -112,11 +112,7 @@ pub async fn explorer(
     let config = s.config.load_full();
     let (alerts, next, error) = match alert_query(&q.pairs()) {
         Ok((filter, page)) => {
-            match super::read(&s, &viewer, move |c| {
-                queries::list_alerts(c, &filter, page)
-            })
-            .await
-            {
+            match super::read(&s, &viewer, move |c| queries::list_alerts(c, &filter, page)).await {
                 Ok(found) => (found.items, found.next_cursor, None),
                 Err(page) => return page,
             }
@@ -214,7 +210,14 @@ mod tests {
             q.url(Some("7")),
             "/ui/alerts?service=db&q=%E7%A3%81%E7%9B%98&label=env%3Dprod&silenced=no&cursor=7"
         );
-        assert!(alert_query(&ExplorerQuery { label: "x".into(), ..Default::default() }.pairs()).is_err());
+        assert!(alert_query(
+            &ExplorerQuery {
+                label: "x".into(),
+                ..Default::default()
+            }
+            .pairs()
+        )
+        .is_err());
     }
 
     #[test]

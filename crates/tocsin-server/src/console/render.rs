@@ -22,7 +22,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("alerts.html", include_str!("templates/alerts.html")),
     ("alert.html", include_str!("templates/alert.html")),
     ("silences.html", include_str!("templates/silences.html")),
-    ("silence_new.html", include_str!("templates/silence_new.html")),
+    (
+        "silence_new.html",
+        include_str!("templates/silence_new.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

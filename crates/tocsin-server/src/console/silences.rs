@@ -101,10 +101,7 @@ fn muted_counts(c: &rusqlite::Connection) -> rusqlite::Result<HashMap<String, us
     let mut counts = HashMap::new();
     let mut cursor = None;
     let mut seen = 0;
-    loop {
-        let Ok((filter, page)) = alert_query(&pairs(cursor)) else {
-            break;
-        };
+    while let Ok((filter, page)) = alert_query(&pairs(cursor)) {
         let found = queries::list_alerts(c, &filter, page)?;
         seen += found.items.len();
         for a in &found.items {
@@ -255,7 +252,11 @@ mod tests {
     fn alertmanager_alerts_are_silenced_by_their_label_set() {
         let a = alert(
             "prometheus",
-            &[("alertname", "Down"), ("instance", "web-1:9100"), ("job", "node")],
+            &[
+                ("alertname", "Down"),
+                ("instance", "web-1:9100"),
+                ("job", "node"),
+            ],
         );
         let m = identity_matchers(&a);
         assert_eq!(
@@ -267,7 +268,14 @@ mod tests {
             ]
         );
         assert!(mutes(&m, &a));
-        let other = alert("prometheus", &[("alertname", "Down"), ("instance", "web-2:9100"), ("job", "node")]);
+        let other = alert(
+            "prometheus",
+            &[
+                ("alertname", "Down"),
+                ("instance", "web-2:9100"),
+                ("job", "node"),
+            ],
+        );
         assert!(!mutes(&m, &other));
     }
 
@@ -277,7 +285,11 @@ mod tests {
         let m = identity_matchers(&a);
         assert_eq!(
             m,
-            vec!["alertname=\"DiskFull\"", "service=\"磁盘\"", "host=\"db-1\""]
+            vec![
+                "alertname=\"DiskFull\"",
+                "service=\"磁盘\"",
+                "host=\"db-1\""
+            ]
         );
         assert!(mutes(&m, &a));
         let mut elsewhere = a.clone();
