@@ -11,6 +11,8 @@ const FILES: &[(&str, &str)] = &[
     ("common", include_str!("text/common.yaml")),
     ("board", include_str!("text/board.yaml")),
     ("detail", include_str!("text/detail.yaml")),
+    ("alerts", include_str!("text/alerts.yaml")),
+    ("silences", include_str!("text/silences.yaml")),
 ];
 
 #[derive(serde::Deserialize)]

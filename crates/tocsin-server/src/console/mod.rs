@@ -4,6 +4,7 @@
 //! can do nothing the API would refuse.
 
 pub mod accounts;
+mod alerts;
 mod assets;
 mod board;
 mod detail;
@@ -12,6 +13,7 @@ mod live;
 mod login;
 pub mod password;
 pub(crate) mod render;
+mod silences;
 
 use crate::state::SharedState;
 use accounts::Viewer;
@@ -34,6 +36,10 @@ pub fn router() -> Router<SharedState> {
         .route("/ui/live", get(live::stream))
         .route("/ui/incidents", get(board::page))
         .route("/ui/incidents/{id}", get(detail::page))
+        .route("/ui/alerts", get(alerts::explorer))
+        .route("/ui/alerts/{id}", get(alerts::detail))
+        .route("/ui/silences", get(silences::page))
+        .route("/ui/silences/new", get(silences::new))
 }
 
 impl FromRequestParts<SharedState> for Viewer {

@@ -24,6 +24,13 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "detail_live.html",
         include_str!("templates/detail_live.html"),
     ),
+    ("alerts.html", include_str!("templates/alerts.html")),
+    ("alert.html", include_str!("templates/alert.html")),
+    ("silences.html", include_str!("templates/silences.html")),
+    (
+        "silence_new.html",
+        include_str!("templates/silence_new.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -16,7 +16,7 @@ pub(crate) mod reports;
 pub(crate) mod schedules;
 mod silence_input;
 mod silence_view;
-mod silences;
+pub(crate) mod silences;
 mod storms;
 mod tokens;
 

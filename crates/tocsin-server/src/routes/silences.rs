@@ -65,9 +65,16 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     authorize(&s, &headers, Role::Viewer)?;
     let all = flag(params, "all")?;
+    let items = listing(&s, all).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// The silences `GET /api/v1/silences` lists, in its order (the console's silences page
+/// shows the same).
+pub(crate) async fn listing(s: &SharedState, all: bool) -> ApiResult<Vec<Value>> {
     let now = s.clock.now();
     let since = if all { now - LISTED_AFTER_END } else { now };
-    let (mut rows, window_rows) = read(&s, move |c| {
+    let (mut rows, window_rows) = read(s, move |c| {
         Ok((silences::list(c, since)?, windows::list(c, all)?))
     })
     .await?;
@@ -85,7 +92,7 @@ pub async fn list(
     });
     rows.sort_by_key(|r| list_key(r.spec.starts_at, r.spec.ends_at, now));
     items.extend(rows.iter().map(|r| one_off(r, now)));
-    Ok(Json(json!({ "items": items })))
+    Ok(items)
 }
 
 /// `GET /api/v1/silences/{id}`: one silence or recurring silence, with its audit trail.

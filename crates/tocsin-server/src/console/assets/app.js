@@ -35,11 +35,12 @@
   window.tocsin = { send, toast };
 
   // Turns a form's fields into a JSON object: empty fields are left out, `data-type` on a
-  // field says "number", "list" (comma separated), "json" or "bool".
+  // field says "number", "list" (comma separated), "json", "bool" or "datetime"; a name
+  // `a.b` nests and `name[]` makes a list; disabled fields (and fieldsets) are left out.
   function formJson(form) {
     const out = {};
     for (const el of form.elements) {
-      if (!el.name || el.disabled) continue;
+      if (!el.name || el.matches(":disabled")) continue;
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked && el.dataset.type !== "bool") continue;
       let v = el.type === "checkbox" && el.dataset.type === "bool" ? el.checked : el.value;
       if (typeof v === "string") { v = v.trim(); if (v === "") continue; }
@@ -47,11 +48,18 @@
         case "number": v = Number(v); break;
         case "list": v = v.split(",").map((s) => s.trim()).filter(Boolean); break;
         case "json": v = JSON.parse(v); break;
+        // A datetime-local field (the browser's zone) as an RFC 3339 UTC time.
+        case "datetime": v = new Date(v).toISOString(); break;
       }
-      if (el.name.endsWith("[]")) {
-        const k = el.name.slice(0, -2);
-        (out[k] = out[k] || []).push(v);
-      } else out[el.name] = v;
+      // `a.b` nests: {"a": {"b": v}}.
+      const path = el.name.split(".");
+      let into = out;
+      for (const k of path.slice(0, -1)) into = into[k] = into[k] || {};
+      const last = path[path.length - 1];
+      if (last.endsWith("[]")) {
+        const k = last.slice(0, -2);
+        (into[k] = into[k] || []).push(v);
+      } else into[last] = v;
     }
     return out;
   }
@@ -100,6 +108,16 @@
       toast(err.message, true);
       b.disabled = false;
     }
+  });
+
+  // <input type="checkbox" data-switch="x"> enables the [data-switch-on="x"] fieldsets and
+  // disables the [data-switch-off="x"] ones while checked (disabled fields are not sent).
+  document.addEventListener("change", (e) => {
+    const box = e.target.closest("[data-switch]");
+    if (!box) return;
+    const name = box.dataset.switch;
+    document.querySelectorAll(`[data-switch-on="${name}"]`).forEach((f) => { f.disabled = !box.checked; });
+    document.querySelectorAll(`[data-switch-off="${name}"]`).forEach((f) => { f.disabled = box.checked; });
   });
 
   // Sign out, and the language switch.
