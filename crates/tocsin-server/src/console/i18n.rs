@@ -10,6 +10,8 @@ use tocsin_core::config::Language;
 const FILES: &[(&str, &str)] = &[
     ("common", include_str!("text/common.yaml")),
     ("board", include_str!("text/board.yaml")),
+    ("oncall", include_str!("text/oncall.yaml")),
+    ("catalog", include_str!("text/catalog.yaml")),
 ];
 
 #[derive(serde::Deserialize)]

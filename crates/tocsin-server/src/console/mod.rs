@@ -6,9 +6,11 @@
 pub mod accounts;
 mod assets;
 mod board;
+mod catalog;
 pub(crate) mod i18n;
 mod live;
 mod login;
+mod oncall;
 pub mod password;
 pub(crate) mod render;
 
@@ -32,6 +34,11 @@ pub fn router() -> Router<SharedState> {
         .route("/ui/static/{file}", get(assets::serve))
         .route("/ui/live", get(live::stream))
         .route("/ui/incidents", get(board::page))
+        .route("/ui/oncall", get(oncall::index))
+        .route("/ui/oncall/{schedule}", get(oncall::calendar))
+        .route("/ui/policies", get(catalog::policies))
+        .route("/ui/services", get(catalog::services))
+        .route("/ui/teams", get(catalog::teams))
 }
 
 impl FromRequestParts<SharedState> for Viewer {

@@ -19,6 +19,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("templates/error.html")),
     ("board.html", include_str!("templates/board.html")),
     ("board_rows.html", include_str!("templates/board_rows.html")),
+    ("oncall.html", include_str!("templates/oncall.html")),
+    (
+        "oncall_calendar.html",
+        include_str!("templates/oncall_calendar.html"),
+    ),
+    ("policies.html", include_str!("templates/policies.html")),
+    ("services.html", include_str!("templates/services.html")),
+    ("teams.html", include_str!("templates/teams.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
