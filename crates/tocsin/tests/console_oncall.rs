@@ -348,7 +348,8 @@ fn override_times_may_be_wall_clock_in_a_given_zone() {
         )
         .expect(201)
         .json();
-    let want = jiff::civil::DateTime::from(day.at(22, 0, 0, 0))
+    let want = day
+        .at(22, 0, 0, 0)
         .to_zoned(TimeZone::get("Asia/Shanghai").unwrap())
         .unwrap()
         .timestamp();
