@@ -58,8 +58,15 @@ fn an_incident_appears_live_is_acknowledged_and_resolved_and_the_language_switch
         "source": "zabbix", "dedup_key": "db-1", "severity": "critical",
         "summary": "db-1 primary is down", "labels": {"alertname": "DbDown"}
     }]));
-    b.wait_text("table.board", "db-1 primary is down", Duration::from_secs(10));
-    assert_eq!(b.script("return window.notReloaded === true;"), serde_json::json!(true));
+    b.wait_text(
+        "table.board",
+        "db-1 primary is down",
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        b.script("return window.notReloaded === true;"),
+        serde_json::json!(true)
+    );
     b.screenshot("board-live-incident");
 
     b.click("[data-select]");
@@ -67,7 +74,9 @@ fn an_incident_appears_live_is_acknowledged_and_resolved_and_the_language_switch
     b.wait_text("table.board", "Acknowledged", Duration::from_secs(10));
     b.screenshot("board-acknowledged");
     // The selection survives the live refresh; resolve it too.
-    if b.script("return document.querySelector('[data-select]').checked;") != serde_json::json!(true) {
+    if b.script("return document.querySelector('[data-select]').checked;")
+        != serde_json::json!(true)
+    {
         b.click("[data-select]");
     }
     b.click("[data-bulk-action=resolve]");

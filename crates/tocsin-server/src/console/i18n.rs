@@ -13,6 +13,8 @@ const FILES: &[(&str, &str)] = &[
     ("detail", include_str!("text/detail.yaml")),
     ("alerts", include_str!("text/alerts.yaml")),
     ("silences", include_str!("text/silences.yaml")),
+    ("oncall", include_str!("text/oncall.yaml")),
+    ("catalog", include_str!("text/catalog.yaml")),
 ];
 
 #[derive(serde::Deserialize)]

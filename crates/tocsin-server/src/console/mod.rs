@@ -7,10 +7,12 @@ pub mod accounts;
 mod alerts;
 mod assets;
 mod board;
+mod catalog;
 mod detail;
 pub(crate) mod i18n;
 mod live;
 mod login;
+mod oncall;
 pub mod password;
 pub(crate) mod render;
 mod silences;
@@ -40,6 +42,11 @@ pub fn router() -> Router<SharedState> {
         .route("/ui/alerts/{id}", get(alerts::detail))
         .route("/ui/silences", get(silences::page))
         .route("/ui/silences/new", get(silences::new))
+        .route("/ui/oncall", get(oncall::index))
+        .route("/ui/oncall/{schedule}", get(oncall::calendar))
+        .route("/ui/policies", get(catalog::policies))
+        .route("/ui/services", get(catalog::services))
+        .route("/ui/teams", get(catalog::teams))
 }
 
 impl FromRequestParts<SharedState> for Viewer {

@@ -31,6 +31,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "silence_new.html",
         include_str!("templates/silence_new.html"),
     ),
+    ("oncall.html", include_str!("templates/oncall.html")),
+    (
+        "oncall_calendar.html",
+        include_str!("templates/oncall_calendar.html"),
+    ),
+    ("policies.html", include_str!("templates/policies.html")),
+    ("services.html", include_str!("templates/services.html")),
+    ("teams.html", include_str!("templates/teams.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -12,6 +12,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use jiff::civil;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tocsin_core::auth::Role;
@@ -34,6 +36,11 @@ struct NewOverride {
     to: String,
     #[serde(default)]
     reason: String,
+    /// The IANA zone that wall-clock `from` and `to` are read in (the console sends the
+    /// viewer's); without it they are on the schedule's clock. Times with an offset are
+    /// instants either way.
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 /// `POST /api/v1/schedules/{id}/overrides`
@@ -56,9 +63,26 @@ pub async fn create(
         )));
     }
     let now = s.clock.now();
+    let zone =
+        match new.time_zone.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(z) => Some(TimeZone::get(z).map_err(|_| {
+                ApiError::bad_request(format!("time_zone: {z:?} is not an IANA zone"))
+            })?),
+        };
     let time = |field: &str, text: &str| {
-        sc.parse_time(text, now)
-            .map_err(|e| ApiError::bad_request(format!("{field}: {e}")))
+        let text = text.trim();
+        match (&zone, text.parse::<civil::DateTime>()) {
+            // A wall-clock time in the zone given: a time in a DST gap moves past it, one
+            // that exists twice takes the first, as on the schedule's clock.
+            (Some(tz), Ok(dt)) => tz
+                .to_ambiguous_zoned(dt)
+                .compatible()
+                .map(|z| z.timestamp().as_millisecond())
+                .map_err(|e| e.to_string()),
+            _ => sc.parse_time(text, now),
+        }
+        .map_err(|e| ApiError::bad_request(format!("{field}: {e}")))
     };
     let (start, end) = (time("from", &new.from)?, time("to", &new.to)?);
     if end <= start {

@@ -172,7 +172,7 @@ pub async fn users(State(s): State<SharedState>, headers: HeaderMap) -> ApiResul
 /// Who is on call now, the whole shift going on (when it began and when it ends) and the
 /// whole shift after it. `extra` must hold the runtime overrides that end after
 /// `now - SHIFT_LOOK_LIMIT`, since one that is over may have begun the current shift.
-fn summary(sc: &Schedule, extra: &[Override], now: Millis) -> Value {
+pub(crate) fn summary(sc: &Schedule, extra: &[Override], now: Millis) -> Value {
     let around = schedule::shift_at(sc, extra, now);
     json!({
         "id": sc.id,
