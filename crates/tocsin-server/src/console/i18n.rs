@@ -10,6 +10,7 @@ use tocsin_core::config::Language;
 const FILES: &[(&str, &str)] = &[
     ("common", include_str!("text/common.yaml")),
     ("board", include_str!("text/board.yaml")),
+    ("reports", include_str!("text/reports.yaml")),
 ];
 
 #[derive(serde::Deserialize)]

@@ -6,11 +6,13 @@
 pub mod accounts;
 mod assets;
 mod board;
+mod charts;
 pub(crate) mod i18n;
 mod live;
 mod login;
 pub mod password;
 pub(crate) mod render;
+mod reports;
 
 use crate::state::SharedState;
 use accounts::Viewer;
@@ -32,6 +34,7 @@ pub fn router() -> Router<SharedState> {
         .route("/ui/static/{file}", get(assets::serve))
         .route("/ui/live", get(live::stream))
         .route("/ui/incidents", get(board::page))
+        .route("/ui/reports", get(reports::page))
 }
 
 impl FromRequestParts<SharedState> for Viewer {

@@ -19,6 +19,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("templates/error.html")),
     ("board.html", include_str!("templates/board.html")),
     ("board_rows.html", include_str!("templates/board_rows.html")),
+    ("reports.html", include_str!("templates/reports.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
