@@ -104,20 +104,41 @@ fn the_reports_page_shows_the_numbers_in_english_and_chinese_with_csv_links() {
     ] {
         assert!(page.contains(text), "no {text:?} in {page}");
     }
-    assert!(page.contains(r#"<dd data-stat="incidents">2</dd>"#), "{page}");
+    assert!(
+        page.contains(r#"<dd data-stat="incidents">2</dd>"#),
+        "{page}"
+    );
     assert!(page.contains(r#"<dd data-stat="alerts">3</dd>"#), "{page}");
-    assert!(page.contains(r#"<dd data-stat="per-incident">1.5</dd>"#), "{page}");
-    assert!(page.contains(r#"<dd data-stat="reduction">33.3%</dd>"#), "{page}");
-    assert!(page.matches("<svg class=\"chart-svg\"").count() >= 3, "{page}");
+    assert!(
+        page.contains(r#"<dd data-stat="per-incident">1.5</dd>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<dd data-stat="reduction">33.3%</dd>"#),
+        "{page}"
+    );
+    assert!(
+        page.matches("<svg class=\"chart-svg\"").count() >= 3,
+        "{page}"
+    );
     assert!(page.contains("<circle class=\"dot s0\""), "{page}");
 
     // Each section links to its CSV with the same parameters, and the cookie is enough.
     for section in ["summary", "response", "volume", "noisy", "load"] {
         let needle = format!("href=\"/api/v1/reports/{section}.csv?");
-        let at = page.find(&needle).unwrap_or_else(|| panic!("no {section} link"));
-        let href = page[at + 6..].split('"').next().unwrap().replace("&amp;", "&")
+        let at = page
+            .find(&needle)
+            .unwrap_or_else(|| panic!("no {section} link"));
+        let href = page[at + 6..]
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&")
             .replace("&#x2f;", "/");
-        assert!(href.contains("bucket=day") && href.contains("from="), "{href}");
+        assert!(
+            href.contains("bucket=day") && href.contains("from="),
+            "{href}"
+        );
         // The viewer's zone (alice's in the config) is the default.
         assert!(href.contains("zone=Asia/Shanghai"), "{href}");
         let (status, kind, body) = get(&s, &cookie, &href);
@@ -127,7 +148,10 @@ fn the_reports_page_shows_the_numbers_in_english_and_chinese_with_csv_links() {
             assert!(body.contains("SlowQueries,mysql,2,2,1"), "{body}");
         }
         if section == "summary" {
-            assert!(body.lines().nth(1).unwrap().starts_with(",all,2,2,"), "{body}");
+            assert!(
+                body.lines().nth(1).unwrap().starts_with(",all,2,2,"),
+                "{body}"
+            );
         }
     }
     // Without the cookie the CSV is refused.
@@ -146,8 +170,18 @@ fn the_reports_page_shows_the_numbers_in_english_and_chinese_with_csv_links() {
         .send_string(r#"{"language":"zh"}"#);
     assert!(r.is_ok(), "prefs: {r:?}");
     let (_, _, page) = get(&s, &cookie, "/ui/reports?range=30&bucket=week&by=service");
-    for text in ["报表", "响应时间", "最嘈杂的告警", "值班负担", "降噪率", "MySQL"] {
+    for text in [
+        "报表",
+        "响应时间",
+        "最嘈杂的告警",
+        "值班负担",
+        "降噪率",
+        "MySQL",
+    ] {
         assert!(page.contains(text), "no {text:?} in {page}");
     }
-    assert!(page.contains(r#"<dd data-stat="incidents">2</dd>"#), "{page}");
+    assert!(
+        page.contains(r#"<dd data-stat="incidents">2</dd>"#),
+        "{page}"
+    );
 }

@@ -313,10 +313,19 @@ mod tests {
         assert_eq!(scale(1.0, Unit::Count).ticks, vec![0.0, 1.0]);
         assert_eq!(scale(3.0, Unit::Count).ticks, vec![0.0, 1.0, 2.0, 3.0]);
         let big = scale(123_456_789.0, Unit::Count);
-        assert!(big.top >= 123_456_789.0 && big.top < 2.0 * 123_456_789.0, "{big:?}");
+        assert!(
+            big.top >= 123_456_789.0 && big.top < 2.0 * 123_456_789.0,
+            "{big:?}"
+        );
         assert!(big.ticks.len() <= 6);
-        let svg = draw(&chart(Kind::Line, vec![vec![Some(123_456_789.0), Some(5.0)]]));
-        assert!(svg.contains(">200000000<") || svg.contains(">150000000<"), "{svg}");
+        let svg = draw(&chart(
+            Kind::Line,
+            vec![vec![Some(123_456_789.0), Some(5.0)]],
+        ));
+        assert!(
+            svg.contains(">200000000<") || svg.contains(">150000000<"),
+            "{svg}"
+        );
     }
 
     #[test]
@@ -331,7 +340,10 @@ mod tests {
     fn bars_draw_one_rect_per_value_with_a_tooltip() {
         let svg = draw(&chart(
             Kind::Bars,
-            vec![vec![Some(1.0), None, Some(3.0)], vec![Some(2.0), Some(2.0), Some(0.0)]],
+            vec![
+                vec![Some(1.0), None, Some(3.0)],
+                vec![Some(2.0), Some(2.0), Some(0.0)],
+            ],
         ));
         assert_eq!(svg.matches("<rect").count(), 6);
         assert_eq!(svg.matches("<title>").count(), 6);
@@ -353,7 +365,15 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 7);
         // The gap lifts the pen.
         let first = svg.split("<path").nth(1).unwrap();
-        assert_eq!(first.split("\"><title>").next().unwrap().matches('M').count(), 2);
+        assert_eq!(
+            first
+                .split("\"><title>")
+                .next()
+                .unwrap()
+                .matches('M')
+                .count(),
+            2
+        );
     }
 
     #[test]

@@ -402,7 +402,10 @@ mod tests {
         let pairs = q.api_pairs(now.as_millisecond()).unwrap();
         assert_eq!(pairs[0], ("from".into(), "2026-03-03T16:00:00Z".into()));
         assert_eq!(pairs[1], ("to".into(), "2026-03-10T16:00:00Z".into()));
-        assert_eq!((q.from.as_str(), q.to.as_str()), ("2026-03-04", "2026-03-10"));
+        assert_eq!(
+            (q.from.as_str(), q.to.as_str()),
+            ("2026-03-04", "2026-03-10")
+        );
 
         let mut q = ReportQuery {
             range: "custom".into(),
@@ -413,8 +416,14 @@ mod tests {
         };
         assert!(q.api_pairs(now.as_millisecond()).is_err());
         q.from = "yesterday".into();
-        assert!(q.api_pairs(now.as_millisecond()).unwrap_err().contains("from"));
+        assert!(q
+            .api_pairs(now.as_millisecond())
+            .unwrap_err()
+            .contains("from"));
         q.zone = "Mars/Base".into();
-        assert!(q.api_pairs(now.as_millisecond()).unwrap_err().contains("zone"));
+        assert!(q
+            .api_pairs(now.as_millisecond())
+            .unwrap_err()
+            .contains("zone"));
     }
 }
