@@ -15,6 +15,7 @@ const FILES: &[(&str, &str)] = &[
     ("silences", include_str!("text/silences.yaml")),
     ("oncall", include_str!("text/oncall.yaml")),
     ("catalog", include_str!("text/catalog.yaml")),
+    ("reports", include_str!("text/reports.yaml")),
 ];
 
 #[derive(serde::Deserialize)]

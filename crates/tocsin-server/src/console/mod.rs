@@ -8,6 +8,7 @@ mod alerts;
 mod assets;
 mod board;
 mod catalog;
+mod charts;
 mod detail;
 pub(crate) mod i18n;
 mod live;
@@ -15,6 +16,7 @@ mod login;
 mod oncall;
 pub mod password;
 pub(crate) mod render;
+mod reports;
 mod silences;
 
 use crate::state::SharedState;
@@ -47,6 +49,7 @@ pub fn router() -> Router<SharedState> {
         .route("/ui/policies", get(catalog::policies))
         .route("/ui/services", get(catalog::services))
         .route("/ui/teams", get(catalog::teams))
+        .route("/ui/reports", get(reports::page))
 }
 
 impl FromRequestParts<SharedState> for Viewer {

@@ -39,6 +39,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("policies.html", include_str!("templates/policies.html")),
     ("services.html", include_str!("templates/services.html")),
     ("teams.html", include_str!("templates/teams.html")),
+    ("reports.html", include_str!("templates/reports.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

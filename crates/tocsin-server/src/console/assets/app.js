@@ -203,3 +203,12 @@
     events.onerror = () => status && status.classList.add("off");
   }
 })();
+
+// <input data-set-field="range" data-set-value="custom">: changing the field sets another
+// field of its form (a custom date range chooses "custom" in the range menu).
+document.addEventListener("change", (e) => {
+  const el = e.target.closest && e.target.closest("[data-set-field]");
+  if (!el || !el.form) return;
+  const other = el.form.elements[el.dataset.setField];
+  if (other) other.value = el.dataset.setValue || "";
+});

@@ -1,0 +1,73 @@
+//! The Reports page in a real headless Chromium: sign in, open the page, change the range
+//! to the last 7 days by week, and see the report redrawn; screenshots on a desktop and on a
+//! 390-pixel phone.
+
+mod common;
+
+use common::browser::Browser;
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+
+const CONFIG: &str = r#"
+users:
+  - {id: alice, name: Alice Wang, time_zone: Asia/Shanghai}
+teams:
+  - {id: dba, name: Database team}
+services:
+  - {id: mysql, name: MySQL, team: dba}
+"#;
+
+#[test]
+fn the_reports_page_changes_its_range_on_a_desktop_and_a_phone() {
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    let s = spawn_server(Some(CONFIG));
+    s.post(
+        "/api/v1/logins",
+        &json!({"id": "alice", "role": "responder", "password": "alice-password-1"}),
+    )
+    .expect(201);
+    s.send_events(&json!([
+        {"summary": "slow", "service": "mysql", "dedup_key": "q1", "labels": {"alertname": "SlowQueries"}},
+        {"summary": "lag", "service": "mysql", "dedup_key": "r1", "labels": {"alertname": "ReplicationLag"}},
+    ]));
+    let a = incident_of(&s.wait_alert("api", "q1"));
+    s.act(a, "acknowledge", &json!({})).expect(200);
+    s.act(a, "resolve", &json!({})).expect(200);
+    s.settle();
+
+    b.goto(&s.url("/ui/reports"));
+    b.fill("input[name=username]", "alice");
+    b.fill("input[name=password]", "alice-password-1");
+    b.click("form button[type=submit]");
+    b.wait_text("h1", "Reports", Duration::from_secs(10));
+    b.wait_text("#noisy", "SlowQueries", Duration::from_secs(5));
+
+    b.script(
+        "document.querySelector('select[name=range]').value = '7';
+         document.querySelector('select[name=bucket]').value = 'week';
+         return null;",
+    );
+    b.click("form.filters button[type=submit]");
+    b.wait_for("svg.chart-svg", Duration::from_secs(10));
+    let url = b.script("return location.search;");
+    let url = url.as_str().unwrap_or_default().to_string();
+    assert!(
+        url.contains("range=7") && url.contains("bucket=week"),
+        "{url}"
+    );
+    b.wait_text("[data-stat=incidents]", "2", Duration::from_secs(5));
+    b.screenshot("reports-desktop");
+
+    b.set_window_size(390, 844);
+    let overflow = b.script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    );
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 1,
+        "the page scrolls sideways: {overflow}"
+    );
+    b.screenshot("reports-phone");
+}
