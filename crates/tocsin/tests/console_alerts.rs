@@ -24,88 +24,6 @@ maintenance_windows:
     comment: weekly patching
 "#;
 
-/// A signed-in console session (the lead folds this into `common` later).
-struct Session {
-    cookie: String,
-    csrf: String,
-    agent: ureq::Agent,
-}
-
-fn answer(r: Result<ureq::Response, ureq::Error>) -> (Resp, Option<String>) {
-    let r = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("request failed: {e}"),
-    };
-    let cookie = r.header("set-cookie").map(str::to_string);
-    let status = r.status();
-    let body = r.into_string().unwrap_or_default();
-    (Resp { status, body }, cookie)
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = html
-        .find(r#"<meta name="csrf" content=""#)
-        .expect("csrf meta")
-        + 27;
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-impl Session {
-    /// Makes an account through the API (as admin) and signs in with the form.
-    fn sign_in(s: &TestServer, id: &str, role: &str) -> Session {
-        let password = format!("{id}-password-1");
-        s.post(
-            "/api/v1/logins",
-            &json!({"id": id, "role": role, "password": password}),
-        )
-        .expect(201);
-        let agent = ureq::AgentBuilder::new().redirects(0).build();
-        let (r, cookie) = answer(
-            agent
-                .post(&s.url("/ui/login"))
-                .set("Content-Type", "application/x-www-form-urlencoded")
-                .send_string(&format!("username={id}&password={password}")),
-        );
-        assert_eq!(r.status, 303, "{}", r.body);
-        let cookie = cookie.expect("a session cookie");
-        let mut session = Session {
-            cookie: cookie.split(';').next().unwrap().to_string(),
-            csrf: String::new(),
-            agent,
-        };
-        let page = session.get(s, "/ui/alerts");
-        page.expect(200);
-        session.csrf = csrf_of(&page.body);
-        session
-    }
-
-    fn get(&self, s: &TestServer, path: &str) -> Resp {
-        answer(
-            self.agent
-                .get(&s.url(path))
-                .set("Cookie", &self.cookie)
-                .call(),
-        )
-        .0
-    }
-
-    fn send(&self, s: &TestServer, method: &str, path: &str, body: Option<&Value>) -> Resp {
-        let req = self
-            .agent
-            .request(method, &s.url(path))
-            .set("Cookie", &self.cookie)
-            .set("X-CSRF-Token", &self.csrf);
-        answer(match body {
-            Some(b) => req
-                .set("Content-Type", "application/json")
-                .send_string(&b.to_string()),
-            None => req.call(),
-        })
-        .0
-    }
-}
-
 /// The rows of the explorer's table: the alert ids, in page order.
 fn rows(html: &str) -> Vec<i64> {
     html.split(r#"data-alert=""#)
@@ -138,7 +56,7 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
     let disk = s.wait_alert("zabbix", "db-disk");
     let web = s.wait_alert("zabbix", "web-slow");
     let (disk_id, web_id) = (id(&disk), id(&web));
-    let alice = Session::sign_in(&s, "alice", "responder");
+    let alice = console::sign_in(&s, "alice", "responder");
 
     // Everything, newest first, each row linking to the alert and its incident.
     let all = alice.get(&s, "/ui/alerts");
@@ -237,14 +155,14 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
 
     // In Chinese.
     alice
-        .send(&s, "POST", "/ui/prefs", Some(&json!({"language": "zh"})))
+        .post(&s, "/ui/prefs", &json!({"language": "zh"}))
         .expect(204);
     let zh = alice.get(&s, &format!("/ui/alerts/{disk_id}"));
     assert!(zh.body.contains("再次触发") && zh.body.contains("静默此告警"));
     let zh_list = alice.get(&s, &format!("/ui/alerts?q={}", enc("磁盘")));
     assert!(zh_list.body.contains("告警中") && zh_list.body.contains("数据库磁盘已满"));
     alice
-        .send(&s, "POST", "/ui/prefs", Some(&json!({"language": "en"})))
+        .post(&s, "/ui/prefs", &json!({"language": "en"}))
         .expect(204);
 
     // The prefilled form: this alert's name, service and host, for two hours.
@@ -263,11 +181,10 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
     );
     assert!(form.body.contains(r#"name="duration" value="2h""#));
     // What the page would send, sent with the cookie and the CSRF token.
-    let made = alice.send(
+    let made = alice.post(
         &s,
-        "POST",
         "/api/v1/silences",
-        Some(&json!({"matchers": matchers, "duration": "2h", "comment": "disk being replaced"})),
+        &json!({"matchers": matchers, "duration": "2h", "comment": "disk being replaced"}),
     );
     made.expect(201);
     let silence = made.json()["id"].as_str().unwrap().to_string();
@@ -305,7 +222,7 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
 
     // Expire it: gone from the list, shown behind the toggle.
     alice
-        .send(&s, "DELETE", &format!("/api/v1/silences/{silence}"), None)
+        .delete(&s, &format!("/api/v1/silences/{silence}"))
         .expect(200);
     let after = alice.get(&s, "/ui/silences");
     assert!(!after.body.contains(&format!(r#"data-silence="{silence}""#)));
@@ -331,7 +248,7 @@ fn alertmanager_alerts_are_silenced_by_their_label_set_and_viewers_cannot_act() 
         .iter()
         .find(|a| a["labels"]["instance"] == "db-01:9100")
         .expect("the db alert");
-    let bob = Session::sign_in(&s, "bob", "responder");
+    let bob = console::sign_in(&s, "bob", "responder");
     let form = bob.get(&s, &format!("/ui/silences/new?from_alert={}", id(db)));
     let matchers = matcher_values(&form.body);
     assert_eq!(
@@ -343,11 +260,10 @@ fn alertmanager_alerts_are_silenced_by_their_label_set_and_viewers_cannot_act() 
             r#"service="db""#
         ]
     );
-    let made = bob.send(
+    let made = bob.post(
         &s,
-        "POST",
         "/api/v1/silences",
-        Some(&json!({"matchers": matchers, "duration": "2h", "comment": "reboot"})),
+        &json!({"matchers": matchers, "duration": "2h", "comment": "reboot"}),
     );
     made.expect(201);
     let silence = made.json()["id"].as_str().unwrap().to_string();
@@ -363,7 +279,7 @@ fn alertmanager_alerts_are_silenced_by_their_label_set_and_viewers_cannot_act() 
     });
 
     // A viewer sees the silence but no button to expire it or make one.
-    let carol = Session::sign_in(&s, "carol", "viewer");
+    let carol = console::sign_in(&s, "carol", "viewer");
     let list = carol.get(&s, "/ui/silences");
     assert!(list.body.contains(&format!(r#"data-silence="{silence}""#)));
     assert!(!list.body.contains("data-delete="));

@@ -28,19 +28,11 @@ fn chromium_shows_a_page_of_the_server_on_a_desktop_and_a_phone() {
 
 /// Signs `id` (made through the API) in through the sign-in form.
 fn sign_in_page(b: &Browser, s: &TestServer, id: &str, role: &str) {
-    let password = format!("{id}-password-1");
-    s.post_as(
-        "/api/v1/logins",
-        Some(ADMIN),
-        &serde_json::json!({"id": id, "role": role, "password": password}),
-    )
-    .expect(201);
+    let password = console::make_login(s, id, role);
     b.goto(&s.url("/ui/incidents"));
     b.wait_for("#username", Duration::from_secs(5));
     b.screenshot("login");
-    b.fill("#username", id);
-    b.fill("#password", &password);
-    b.click("button[type=submit]");
+    console::fill_sign_in(b, id, &password);
     b.wait_for("table.board", Duration::from_secs(5));
 }
 

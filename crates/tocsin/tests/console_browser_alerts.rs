@@ -44,17 +44,10 @@ fn silence_this_alert_from_its_page() {
     ]));
     let disk = id(&s.wait_alert("zabbix", "db-disk"));
     s.wait_alert("zabbix", "web-slow");
-    s.post(
-        "/api/v1/logins",
-        &json!({"id": "alice", "role": "responder", "password": "alice-password-1"}),
-    )
-    .expect(201);
+    let password = console::make_login(&s, "alice", "responder");
 
     b.goto(&s.url("/ui/alerts"));
-    b.wait_for("#username", WAIT);
-    b.fill("#username", "alice");
-    b.fill("#password", "alice-password-1");
-    b.click("form button[type=submit]");
+    console::fill_sign_in(&b, "alice", &password);
     b.wait_text("main", "数据库磁盘已满", WAIT);
     b.screenshot("alerts-desktop");
 

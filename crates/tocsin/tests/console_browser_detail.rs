@@ -37,11 +37,7 @@ fn a_responder_acknowledges_an_incident_from_its_page() {
         return;
     };
     let s = spawn_server(Some(CONFIG));
-    s.post(
-        "/api/v1/logins",
-        &json!({"id": "alice", "role": "responder", "password": "alice-password-1"}),
-    )
-    .expect(201);
+    let password = console::make_login(&s, "alice", "responder");
     s.send_events(&json!({
         "source": "nagios",
         "dedup_key": "db-disk",
@@ -55,10 +51,7 @@ fn a_responder_acknowledges_an_incident_from_its_page() {
 
     b.goto(&s.url(&format!("/ui/incidents/{id}")));
     // Not signed in: the sign-in page, then back to the incident.
-    b.wait_for("#username", Duration::from_secs(5));
-    b.fill("#username", "alice");
-    b.fill("#password", "alice-password-1");
-    b.click("form.signin button[type=submit]");
+    console::fill_sign_in(&b, "alice", &password);
     b.wait_text("h1", "Disk almost full", Duration::from_secs(10));
     b.wait_text("[data-state]", "Triggered", Duration::from_secs(5));
     b.wait_text("[data-next-page]", "Bob Li", Duration::from_secs(5));
@@ -98,11 +91,7 @@ fn ticked_alerts_split_out_into_a_new_incident() {
         return;
     };
     let s = spawn_server(Some(CONFIG));
-    s.post(
-        "/api/v1/logins",
-        &json!({"id": "bob", "role": "responder", "password": "bob-password-1"}),
-    )
-    .expect(201);
+    let password = console::make_login(&s, "bob", "responder");
     let fire = |key: &str, summary: &str| {
         s.send_events(
             &json!({"source": "nagios", "dedup_key": key, "severity": "high",
@@ -120,9 +109,7 @@ fn ticked_alerts_split_out_into_a_new_incident() {
     let moved = s.wait_alert("nagios", "db-b")["id"].as_i64().unwrap();
 
     b.goto(&s.url(&format!("/ui/login?next=/ui/incidents/{id}")));
-    b.fill("#username", "bob");
-    b.fill("#password", "bob-password-1");
-    b.click("form.signin button[type=submit]");
+    console::fill_sign_in(&b, "bob", &password);
     b.wait_text("table.alerts", "db slow queries", Duration::from_secs(10));
     b.click("details.more summary");
     b.click(&format!("[data-select='{moved}']"));

@@ -52,17 +52,9 @@ fn an_override_made_with_the_calendar_form_shows_in_the_calendar() {
         return;
     };
     let s = spawn_server(Some(CONFIG));
-    s.post(
-        "/api/v1/logins",
-        &json!({"id": "alice", "role": "responder", "password": "alice-password-1"}),
-    )
-    .expect(201);
 
     b.set_window_size(1366, 768);
-    b.goto(&s.url("/ui/login"));
-    b.fill("#username", "alice");
-    b.fill("#password", "alice-password-1");
-    b.click("form.signin button[type=submit]");
+    console::sign_in_browser(&b, &s, "alice", "responder");
     b.wait_for("header.top nav", WAIT);
 
     b.goto(&s.url("/ui/oncall"));

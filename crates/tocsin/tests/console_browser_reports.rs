@@ -24,11 +24,7 @@ fn the_reports_page_changes_its_range_on_a_desktop_and_a_phone() {
         return;
     };
     let s = spawn_server(Some(CONFIG));
-    s.post(
-        "/api/v1/logins",
-        &json!({"id": "alice", "role": "responder", "password": "alice-password-1"}),
-    )
-    .expect(201);
+    let password = console::make_login(&s, "alice", "responder");
     s.send_events(&json!([
         {"summary": "slow", "service": "mysql", "dedup_key": "q1", "labels": {"alertname": "SlowQueries"}},
         {"summary": "lag", "service": "mysql", "dedup_key": "r1", "labels": {"alertname": "ReplicationLag"}},
@@ -39,9 +35,7 @@ fn the_reports_page_changes_its_range_on_a_desktop_and_a_phone() {
     s.settle();
 
     b.goto(&s.url("/ui/reports"));
-    b.fill("input[name=username]", "alice");
-    b.fill("input[name=password]", "alice-password-1");
-    b.click("form button[type=submit]");
+    console::fill_sign_in(&b, "alice", &password);
     b.wait_text("h1", "Reports", Duration::from_secs(10));
     b.wait_text("#noisy", "SlowQueries", Duration::from_secs(5));
 

@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::time::Duration;
 
 pub const CONFIG: &str = r#"
 users:
@@ -30,90 +29,6 @@ escalation_policies:
 channels:
   - {id: hook, type: webhook, url: "http://127.0.0.1:9/page"}
 "#;
-
-/// A signed-in console session: its cookie and the CSRF token its pages carry.
-pub struct Session<'a> {
-    s: &'a TestServer,
-    agent: ureq::Agent,
-    cookie: String,
-    pub csrf: String,
-}
-
-impl<'a> Session<'a> {
-    /// Makes a console login `user` (a config user) with `role`, signs in, and reads the
-    /// CSRF token off the board.
-    pub fn sign_in(s: &'a TestServer, user: &str, role: &str) -> Session<'a> {
-        let password = format!("{user}-password-1");
-        s.post(
-            "/api/v1/logins",
-            &json!({"id": user, "role": role, "password": password}),
-        )
-        .expect(201);
-        let agent = ureq::AgentBuilder::new()
-            .redirects(0)
-            .timeout(Duration::from_secs(20))
-            .max_idle_connections(0)
-            .build();
-        let r = agent
-            .post(&s.url("/ui/login"))
-            .send_form(&[("username", user), ("password", &password)])
-            .expect("sign-in answers");
-        assert_eq!(r.status(), 303, "sign-in redirects");
-        let cookie = r
-            .all("set-cookie")
-            .into_iter()
-            .find_map(|c| c.strip_prefix("tocsin_session="))
-            .and_then(|c| c.split(';').next())
-            .map(|c| format!("tocsin_session={c}"))
-            .expect("a session cookie");
-        let mut me = Session {
-            s,
-            agent,
-            cookie,
-            csrf: String::new(),
-        };
-        let board = me.get("/ui/incidents");
-        board.expect(200);
-        me.csrf = between(&board.body, r#"<meta name="csrf" content=""#, "\"")
-            .expect("the page carries a CSRF token")
-            .to_string();
-        me
-    }
-
-    pub fn get(&self, path: &str) -> Resp {
-        into(
-            self.agent
-                .get(&self.s.url(path))
-                .set("Cookie", &self.cookie)
-                .call(),
-        )
-    }
-
-    /// A JSON POST with the cookie, and the CSRF token when `csrf` is true.
-    pub fn post(&self, path: &str, body: &serde_json::Value, csrf: bool) -> Resp {
-        let mut req = self
-            .agent
-            .post(&self.s.url(path))
-            .set("Cookie", &self.cookie)
-            .set("Content-Type", "application/json");
-        if csrf {
-            req = req.set("X-CSRF-Token", &self.csrf);
-        }
-        into(req.send_string(&body.to_string()))
-    }
-}
-
-fn into(r: Result<ureq::Response, ureq::Error>) -> Resp {
-    let r = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("request failed: {e}"),
-    };
-    Resp {
-        status: r.status(),
-        body: r.into_string().unwrap_or_default(),
-    }
-}
 
 fn between<'t>(text: &'t str, start: &str, end: &str) -> Option<&'t str> {
     let from = text.find(start)? + start.len();
@@ -141,13 +56,13 @@ fn fire(s: &TestServer, key: &str, summary: &str) -> i64 {
 #[test]
 fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
     let s = spawn_server(Some(CONFIG));
-    let me = Session::sign_in(&s, "alice", "responder");
+    let me = console::sign_in(&s, "alice", "responder");
     let id = fire(&s, "db-disk", "Disk <full> on db-01");
     let alert = s.wait_alert("nagios", "db-disk");
     let alert_id = id_of(&alert);
 
     let page = eventually("the page shows level 1 paged", || {
-        let r = me.get(&format!("/ui/incidents/{id}"));
+        let r = me.get(&s, &format!("/ui/incidents/{id}"));
         (r.status == 200 && r.body.contains("level 1 of 2 paged"))
             .then_some(r.clone())
             .ok_or(r.body)
@@ -195,19 +110,21 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
     assert!(html.contains(&format!(
         r#"data-live="&#x2f;ui&#x2f;incidents&#x2f;{id}?fragment=1""#
     )));
-    let part = me.get(&format!("/ui/incidents/{id}?fragment=1"));
+    let part = me.get(&s, &format!("/ui/incidents/{id}?fragment=1"));
     part.expect(200);
     assert!(!part.body.contains("<html"), "a fragment is no page");
     assert!(part.body.contains("Disk &lt;full&gt; on db-01"));
 
     // Acknowledge as the page does: cookie and CSRF token.
-    me.post(
+    me.send(
+        &s,
+        "POST",
         &format!("/api/v1/incidents/{id}/acknowledge"),
         &json!({}),
         true,
     )
     .expect(200);
-    let after = me.get(&format!("/ui/incidents/{id}"));
+    let after = me.get(&s, &format!("/ui/incidents/{id}"));
     after.expect(200);
     assert!(after.body.contains(">Acknowledged<"), "{}", after.body);
     assert!(!after.body.contains(&format!(
@@ -217,25 +134,31 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
     assert!(after.body.contains("acknowledged by alice") || after.body.contains("alice"));
 
     // Comment and priority through the API show in the page.
-    me.post(
+    me.send(
+        &s,
+        "POST",
         &format!("/api/v1/incidents/{id}/comment"),
         &json!({"text": "looking at the disk"}),
         true,
     )
     .expect(200);
-    me.post(
+    me.send(
+        &s,
+        "POST",
         &format!("/api/v1/incidents/{id}/priority"),
         &json!({"priority": "P4", "reason": "only a replica"}),
         true,
     )
     .expect(200);
-    let after = me.get(&format!("/ui/incidents/{id}?fragment=1"));
+    let after = me.get(&s, &format!("/ui/incidents/{id}?fragment=1"));
     assert!(after.body.contains("looking at the disk"), "{}", after.body);
     assert!(after.body.contains("set by hand"));
     assert!(after.body.contains(">P4<"));
 
     // Without the CSRF token a change is refused, and nothing changes.
-    me.post(
+    me.send(
+        &s,
+        "POST",
         &format!("/api/v1/incidents/{id}/resolve"),
         &json!({}),
         false,
@@ -247,35 +170,39 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
 #[test]
 fn split_selected_alerts_and_chinese_text() {
     let s = spawn_server(Some(CONFIG));
-    let me = Session::sign_in(&s, "bob", "responder");
+    let me = console::sign_in(&s, "bob", "responder");
     let id = fire(&s, "db-a", "db replication lag");
     let second = fire(&s, "db-b", "db slow queries");
     assert_ne!(id, second);
     // Merge the second into the first as the page's merge form does.
-    me.post(
+    me.send(
+        &s,
+        "POST",
         &format!("/api/v1/incidents/{second}/merge"),
         &json!({"into": id, "reason": "same database"}),
         true,
     )
     .expect(200);
-    let page = me.get(&format!("/ui/incidents/{id}"));
+    let page = me.get(&s, &format!("/ui/incidents/{id}"));
     assert!(page.body.contains("db replication lag") && page.body.contains("db slow queries"));
     let b = id_of(&s.wait_alert("nagios", "db-b"));
     // The split body the page sends: the ticked alert ids as numbers.
-    let r = me.post(
+    let r = me.send(
+        &s,
+        "POST",
         &format!("/api/v1/incidents/{id}/split"),
         &json!({"alerts": [b], "reason": "different cause"}),
         true,
     );
     r.expect(201);
     let new = id_of(&r.json());
-    let page = me.get(&format!("/ui/incidents/{new}"));
+    let page = me.get(&s, &format!("/ui/incidents/{new}"));
     assert!(page.body.contains("db slow queries"));
     assert!(!page.body.contains("db replication lag"));
 
-    me.post("/ui/prefs", &json!({"language": "zh"}), true)
+    me.send(&s, "POST", "/ui/prefs", &json!({"language": "zh"}), true)
         .expect(204);
-    let page = me.get(&format!("/ui/incidents/{id}"));
+    let page = me.get(&s, &format!("/ui/incidents/{id}"));
     assert!(page.body.contains("时间线"), "{}", page.body);
     assert!(page.body.contains("已触发"));
 }
@@ -283,21 +210,21 @@ fn split_selected_alerts_and_chinese_text() {
 #[test]
 fn unknown_and_malformed_ids_get_error_pages() {
     let s = spawn_server(Some(CONFIG));
-    let me = Session::sign_in(&s, "alice", "viewer");
-    let r = me.get("/ui/incidents/424242");
+    let me = console::sign_in(&s, "alice", "viewer");
+    let r = me.get(&s, "/ui/incidents/424242");
     assert_eq!(r.status, 404);
     assert!(
         r.body.contains("There is no incident #424242"),
         "{}",
         r.body
     );
-    let r = me.get("/ui/incidents/abc");
+    let r = me.get(&s, "/ui/incidents/abc");
     assert_eq!(r.status, 400);
     assert!(r.body.contains("is not an incident number"), "{}", r.body);
 
     // A viewer sees the incident but no action buttons.
     let id = fire(&s, "db-v", "db down");
-    let r = me.get(&format!("/ui/incidents/{id}"));
+    let r = me.get(&s, &format!("/ui/incidents/{id}"));
     r.expect(200);
     assert!(r.body.contains("db down"));
     assert!(!r.body.contains("data-post="), "{}", r.body);

@@ -54,12 +54,6 @@ services:
     correlation: {threshold: 0.7}
 "#;
 
-/// A signed-in console session: the cookie and the page's CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
 fn agent() -> ureq::Agent {
     ureq::AgentBuilder::new()
         .redirects(0)
@@ -68,62 +62,22 @@ fn agent() -> ureq::Agent {
 }
 
 /// Makes a responder login `alice` (a config user, so her zone is New York) and signs in.
-fn sign_in(s: &TestServer) -> Session {
-    s.post(
-        "/api/v1/logins",
-        &json!({"id": "alice", "role": "responder", "password": "alice-password-1"}),
+fn sign_in(s: &TestServer) -> console::Session {
+    console::sign_in(s, "alice", "responder")
+}
+
+fn page(s: &TestServer, me: &console::Session, path: &str) -> String {
+    let r = me.get(s, path);
+    assert_eq!(r.status, 200, "GET {path}");
+    r.body
+}
+
+fn api_post(s: &TestServer, me: &console::Session, path: &str, body: &Value) -> (u16, Value) {
+    let r = me.post(s, path, body);
+    (
+        r.status,
+        serde_json::from_str(&r.body).unwrap_or(Value::Null),
     )
-    .expect(201);
-    let r = agent()
-        .post(&s.url("/ui/login"))
-        .send_form(&[("username", "alice"), ("password", "alice-password-1")]);
-    let r = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("sign in: {e}"),
-    };
-    assert_eq!(r.status(), 303, "sign in answers a redirect");
-    let set = r
-        .all("set-cookie")
-        .into_iter()
-        .find(|c| c.starts_with("tocsin_session="))
-        .expect("a session cookie")
-        .to_string();
-    let cookie = set.split(';').next().unwrap().to_string();
-    let mut me = Session {
-        cookie,
-        csrf: String::new(),
-    };
-    let page = page(s, &me, "/ui/oncall");
-    let meta = r#"<meta name="csrf" content=""#;
-    let at = page.find(meta).expect("csrf meta") + meta.len();
-    me.csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
-    me
-}
-
-fn page(s: &TestServer, me: &Session, path: &str) -> String {
-    let r = agent()
-        .get(&s.url(path))
-        .set("Cookie", &me.cookie)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-    assert_eq!(r.status(), 200, "GET {path}");
-    r.into_string().unwrap()
-}
-
-fn api_post(s: &TestServer, me: &Session, path: &str, body: &Value) -> (u16, Value) {
-    let r = agent()
-        .post(&s.url(path))
-        .set("Cookie", &me.cookie)
-        .set("X-CSRF-Token", &me.csrf)
-        .send_json(body.clone());
-    let r = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("POST {path}: {e}"),
-    };
-    let status = r.status();
-    (status, r.into_json().unwrap_or(Value::Null))
 }
 
 /// The part of a page from `from` up to the next `to`.

@@ -17,31 +17,6 @@ services:
   - {id: mysql, name: MySQL, team: dba}
 "#;
 
-/// Makes a responder login and signs it in; answers the session cookie.
-fn sign_in(s: &TestServer) -> String {
-    s.post(
-        "/api/v1/logins",
-        &json!({"id": "alice", "role": "responder", "password": "alice-password-1"}),
-    )
-    .expect(201);
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let r = agent
-        .post(&s.url("/ui/login"))
-        .send_form(&[("username", "alice"), ("password", "alice-password-1")]);
-    let r = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("sign-in: {e}"),
-    };
-    assert_eq!(r.status(), 303, "sign-in answers a redirect");
-    let cookie = r
-        .all("set-cookie")
-        .into_iter()
-        .find(|c| c.starts_with("tocsin_session="))
-        .expect("session cookie");
-    cookie.split(';').next().unwrap().to_string()
-}
-
 /// A GET with the cookie: status, body and content type.
 fn get(s: &TestServer, cookie: &str, path: &str) -> (u16, String, String) {
     let r = ureq::AgentBuilder::new()
@@ -59,16 +34,10 @@ fn get(s: &TestServer, cookie: &str, path: &str) -> (u16, String, String) {
     (r.status(), kind, r.into_string().unwrap())
 }
 
-fn csrf(page: &str) -> String {
-    let needle = r#"<meta name="csrf" content=""#;
-    let at = page.find(needle).expect("csrf meta") + needle.len();
-    page[at..].split('"').next().unwrap().to_string()
-}
-
 #[test]
 fn the_reports_page_shows_the_numbers_in_english_and_chinese_with_csv_links() {
     let s = spawn_server(Some(CONFIG));
-    let cookie = sign_in(&s);
+    let cookie = console::sign_in(&s, "alice", "responder").cookie;
 
     // Nothing yet: the page draws its empty states.
     let (status, _, page) = get(&s, &cookie, "/ui/reports");
@@ -165,7 +134,7 @@ fn the_reports_page_shows_the_numbers_in_english_and_chinese_with_csv_links() {
     // In Chinese.
     let r = ureq::post(&s.url("/ui/prefs"))
         .set("Cookie", &cookie)
-        .set("X-CSRF-Token", &csrf(&page))
+        .set("X-CSRF-Token", &console::csrf_of(&page))
         .set("Content-Type", "application/json")
         .send_string(r#"{"language":"zh"}"#);
     assert!(r.is_ok(), "prefs: {r:?}");

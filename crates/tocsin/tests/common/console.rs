@@ -30,6 +30,12 @@ fn resp(r: Result<ureq::Response, ureq::Error>) -> (Resp, Option<String>, Option
 
 /// Makes an account through the API (as admin) and signs in with it.
 pub fn sign_in(s: &TestServer, id: &str, role: &str) -> Session {
+    let password = make_login(s, id, role);
+    sign_in_with(s, id, &password).expect("sign-in works")
+}
+
+/// Makes a console login through the API (as admin); answers its password, `{id}-password-1`.
+pub fn make_login(s: &TestServer, id: &str, role: &str) -> String {
     let password = format!("{id}-password-1");
     s.post_as(
         "/api/v1/logins",
@@ -37,7 +43,7 @@ pub fn sign_in(s: &TestServer, id: &str, role: &str) -> Session {
         &json!({"id": id, "role": role, "password": password}),
     )
     .expect(201);
-    sign_in_with(s, id, &password).expect("sign-in works")
+    password
 }
 
 /// The sign-in form: the session, or the page's answer when refused.
@@ -74,6 +80,23 @@ pub fn sign_in_with(s: &TestServer, id: &str, password: &str) -> Result<Session,
     Ok(session)
 }
 
+/// Makes an account through the API (as `sign_in` does) and signs in with the form in the
+/// browser: opens `/ui/login`, fills it in, submits it and waits for the page's `main`.
+pub fn sign_in_browser(b: &super::browser::Browser, s: &TestServer, id: &str, role: &str) {
+    let password = make_login(s, id, role);
+    b.goto(&s.url("/ui/login"));
+    fill_sign_in(b, id, &password);
+    b.wait_for("main", std::time::Duration::from_secs(10));
+}
+
+/// Fills in the sign-in form already open in the browser and submits it.
+pub fn fill_sign_in(b: &super::browser::Browser, id: &str, password: &str) {
+    b.wait_for("#username", std::time::Duration::from_secs(10));
+    b.fill("#username", id);
+    b.fill("#password", password);
+    b.click("button[type=submit]");
+}
+
 /// The CSRF token a page carries in `<meta name="csrf">`.
 pub fn csrf_of(html: &str) -> String {
     let start = html
@@ -102,6 +125,18 @@ impl Session {
     /// A change with the cookie and the CSRF token, as the console's script sends it.
     pub fn post(&self, s: &TestServer, path: &str, body: &Value) -> Resp {
         self.send(s, "POST", path, body, true)
+    }
+
+    /// A DELETE with the cookie and the CSRF token, and no body.
+    pub fn delete(&self, s: &TestServer, path: &str) -> Resp {
+        resp(
+            self.agent
+                .delete(&s.url(path))
+                .set("Cookie", &self.cookie)
+                .set("X-CSRF-Token", &self.csrf)
+                .call(),
+        )
+        .0
     }
 
     /// Any method, with or without the CSRF token.
