@@ -18,12 +18,10 @@ pub struct EscalationRow {
     pub started_at: Millis,
 }
 
-pub fn load_escalations(conn: &Connection) -> rusqlite::Result<Vec<EscalationRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT incident_id, policy, level, round, next_at, state, started_at FROM escalations
-         WHERE state IN ('running', 'acknowledged')",
-    )?;
-    let rows = stmt.query_map([], |r| {
+const ESCALATION_COLUMNS: &str = "incident_id, policy, level, round, next_at, state, started_at";
+
+impl EscalationRow {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(EscalationRow {
             incident_id: r.get(0)?,
             policy: r.get(1)?,
@@ -33,7 +31,14 @@ pub fn load_escalations(conn: &Connection) -> rusqlite::Result<Vec<EscalationRow
             state: r.get(5)?,
             started_at: r.get(6)?,
         })
-    })?;
+    }
+}
+
+pub fn load_escalations(conn: &Connection) -> rusqlite::Result<Vec<EscalationRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE state IN ('running', 'acknowledged')"
+    ))?;
+    let rows = stmt.query_map([], EscalationRow::from_row)?;
     rows.collect()
 }
 
@@ -41,20 +46,9 @@ pub fn load_escalations(conn: &Connection) -> rusqlite::Result<Vec<EscalationRow
 /// stands and what is due next.
 pub fn escalation(conn: &Connection, incident_id: i64) -> rusqlite::Result<Option<EscalationRow>> {
     conn.query_row(
-        "SELECT incident_id, policy, level, round, next_at, state, started_at FROM escalations
-         WHERE incident_id = ?1",
+        &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident_id = ?1"),
         [incident_id],
-        |r| {
-            Ok(EscalationRow {
-                incident_id: r.get(0)?,
-                policy: r.get(1)?,
-                level: r.get::<_, i64>(2)? as usize,
-                round: r.get(3)?,
-                next_at: r.get(4)?,
-                state: r.get(5)?,
-                started_at: r.get(6)?,
-            })
-        },
+        EscalationRow::from_row,
     )
     .optional()
 }
