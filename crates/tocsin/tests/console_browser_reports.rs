@@ -45,13 +45,21 @@ fn the_reports_page_changes_its_range_on_a_desktop_and_a_phone() {
          return null;",
     );
     b.click("form.filters button[type=submit]");
-    b.wait_for("svg.chart-svg", Duration::from_secs(10));
-    let url = b.script("return location.search;");
-    let url = url.as_str().unwrap_or_default().to_string();
+    // The old page has charts too: wait for the new address before looking at the page.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let url = loop {
+        let search = b.script("return location.search;");
+        let search = search.as_str().unwrap_or_default().to_string();
+        if search.contains("range=7") || std::time::Instant::now() > deadline {
+            break search;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(
         url.contains("range=7") && url.contains("bucket=week"),
         "{url}"
     );
+    b.wait_for("svg.chart-svg", Duration::from_secs(10));
     b.wait_text("[data-stat=incidents]", "2", Duration::from_secs(5));
     b.screenshot("reports-desktop");
 
