@@ -103,10 +103,6 @@ impl Accounts {
         Ok(())
     }
 
-    pub fn reload_from(&self, db: &Path) -> Result<(), String> {
-        self.reload(&admin(db)?)
-    }
-
     /// How `id` signs in: the config's login first (config is the source of truth where it
     /// speaks), else an account an admin made.
     pub fn credentials(&self, config: &Config, id: &str) -> Option<Credentials> {

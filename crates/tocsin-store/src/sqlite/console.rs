@@ -39,10 +39,6 @@ pub fn logins(conn: &Connection) -> rusqlite::Result<Vec<LoginRow>> {
     rows
 }
 
-pub fn login(conn: &Connection, id: &str) -> rusqlite::Result<Option<LoginRow>> {
-    Ok(logins(conn)?.into_iter().find(|l| l.id == id))
-}
-
 /// A new account, or a new password and role for an existing one (`replace`); false when it
 /// exists and `replace` is off.
 pub fn put_login(
