@@ -7,23 +7,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-pub const CONFIG: &str = r#"
-services:
-  - id: db
-    name: 数据库
-    hosts: [{name: db-01}]
-  - id: web
-    hosts: [{name: web-01}]
-maintenance_windows:
-  - name: db-patching
-    matchers: ["service=db", "severity=~warning|info"]
-    time_zone: Asia/Shanghai
-    days: [sun]
-    from: "01:00"
-    to: "03:00"
-    comment: weekly patching
-"#;
-
 /// The rows of the explorer's table: the alert ids, in page order.
 fn rows(html: &str) -> Vec<i64> {
     html.split(r#"data-alert=""#)
@@ -44,7 +27,7 @@ fn matcher_values(html: &str) -> Vec<String> {
 
 #[test]
 fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::ALERTS));
     s.send_events(&json!([
         {"source": "zabbix", "dedup_key": "db-disk", "service": "db", "severity": "critical",
          "summary": "数据库磁盘已满", "labels": {"alertname": "DiskFull", "host": "db-01"},
@@ -235,7 +218,7 @@ fn explorer_filters_history_and_silencing_an_alert_from_its_page() {
 
 #[test]
 fn alertmanager_alerts_are_silenced_by_their_label_set_and_viewers_cannot_act() {
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::ALERTS));
     s.send_am(&json!([
         {"labels": {"alertname": "InstanceDown", "instance": "db-01:9100", "job": "node", "service": "db"},
          "annotations": {"summary": "db-01 down"}},

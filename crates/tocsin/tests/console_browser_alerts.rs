@@ -12,29 +12,12 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-const CONFIG: &str = r#"
-services:
-  - id: db
-    name: 数据库
-    hosts: [{name: db-01}]
-  - id: web
-    hosts: [{name: web-01}]
-maintenance_windows:
-  - name: db-patching
-    matchers: ["service=db", "severity=~warning|info"]
-    time_zone: Asia/Shanghai
-    days: [sun]
-    from: "01:00"
-    to: "03:00"
-    comment: weekly patching
-"#;
-
 #[test]
 fn silence_this_alert_from_its_page() {
     let Some(b) = Browser::start() else {
         return;
     };
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::ALERTS));
     s.send_events(&json!([
         {"source": "zabbix", "dedup_key": "db-disk", "service": "db", "severity": "critical",
          "summary": "数据库磁盘已满 /var/lib/mysql 98%", "labels": {"alertname": "DiskFull", "host": "db-01", "mount": "/var/lib/mysql"},

@@ -9,34 +9,12 @@ use common::*;
 use serde_json::json;
 use std::time::Duration;
 
-const CONFIG: &str = r#"
-users:
-  - {id: alice, name: Alice Wang, contacts: [{type: webhook, to: alice}]}
-  - {id: bob, name: Bob Li, contacts: [{type: webhook, to: bob}]}
-teams: [{id: ops, name: Operations, members: [alice, bob], escalation_policy: ops}]
-services:
-  - {id: db, name: Database, team: ops}
-schedules:
-  - id: primary
-    name: Primary
-    time_zone: UTC
-    layers: [{rotation: {every: 1w, start: "2026-01-05T00:00"}, users: [alice]}]
-escalation_policies:
-  - id: ops
-    name: Ops escalation
-    levels:
-      - {delay: 30m, targets: [{schedule: primary}]}
-      - {delay: 30m, targets: [{user: bob}]}
-channels:
-  - {id: hook, type: webhook, url: "http://127.0.0.1:9/page"}
-"#;
-
 #[test]
 fn a_responder_acknowledges_an_incident_from_its_page() {
     let Some(b) = Browser::start() else {
         return;
     };
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::DETAIL));
     let password = console::make_login(&s, "alice", "responder");
     s.send_events(&json!({
         "source": "nagios",
@@ -90,7 +68,7 @@ fn ticked_alerts_split_out_into_a_new_incident() {
     let Some(b) = Browser::start() else {
         return;
     };
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::DETAIL));
     let password = console::make_login(&s, "bob", "responder");
     let fire = |key: &str, summary: &str| {
         s.send_events(

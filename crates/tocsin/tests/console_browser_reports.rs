@@ -9,21 +9,12 @@ use common::*;
 use serde_json::json;
 use std::time::Duration;
 
-const CONFIG: &str = r#"
-users:
-  - {id: alice, name: Alice Wang, time_zone: Asia/Shanghai}
-teams:
-  - {id: dba, name: Database team}
-services:
-  - {id: mysql, name: MySQL, team: dba}
-"#;
-
 #[test]
 fn the_reports_page_changes_its_range_on_a_desktop_and_a_phone() {
     let Some(b) = Browser::start() else {
         return;
     };
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::REPORTS));
     let password = console::make_login(&s, "alice", "responder");
     s.send_events(&json!([
         {"summary": "slow", "service": "mysql", "dedup_key": "q1", "labels": {"alertname": "SlowQueries"}},

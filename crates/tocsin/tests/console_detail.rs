@@ -8,29 +8,7 @@ mod common;
 use common::*;
 use serde_json::json;
 
-pub const CONFIG: &str = r#"
-users:
-  - {id: alice, name: Alice Wang, contacts: [{type: webhook, to: alice}]}
-  - {id: bob, name: Bob Li, contacts: [{type: webhook, to: bob}]}
-teams: [{id: ops, name: Operations, members: [alice, bob], escalation_policy: ops}]
-services:
-  - {id: db, name: Database, team: ops}
-schedules:
-  - id: primary
-    name: Primary
-    time_zone: UTC
-    layers: [{rotation: {every: 1w, start: "2026-01-05T00:00"}, users: [alice]}]
-escalation_policies:
-  - id: ops
-    name: Ops escalation
-    levels:
-      - {delay: 30m, targets: [{schedule: primary}]}
-      - {delay: 30m, targets: [{user: bob}]}
-channels:
-  - {id: hook, type: webhook, url: "http://127.0.0.1:9/page"}
-"#;
-
-fn between<'t>(text: &'t str, start: &str, end: &str) -> Option<&'t str> {
+pub fn between<'t>(text: &'t str, start: &str, end: &str) -> Option<&'t str> {
     let from = text.find(start)? + start.len();
     let len = text[from..].find(end)?;
     Some(&text[from..from + len])
@@ -55,7 +33,7 @@ fn fire(s: &TestServer, key: &str, summary: &str) -> i64 {
 
 #[test]
 fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::DETAIL));
     let me = console::sign_in(&s, "alice", "responder");
     let id = fire(&s, "db-disk", "Disk <full> on db-01");
     let alert = s.wait_alert("nagios", "db-disk");
@@ -169,7 +147,7 @@ fn the_incident_page_shows_facts_alerts_timeline_and_who_is_paged_next() {
 
 #[test]
 fn split_selected_alerts_and_chinese_text() {
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::DETAIL));
     let me = console::sign_in(&s, "bob", "responder");
     let id = fire(&s, "db-a", "db replication lag");
     let second = fire(&s, "db-b", "db slow queries");
@@ -209,7 +187,7 @@ fn split_selected_alerts_and_chinese_text() {
 
 #[test]
 fn unknown_and_malformed_ids_get_error_pages() {
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::DETAIL));
     let me = console::sign_in(&s, "alice", "viewer");
     let r = me.get(&s, "/ui/incidents/424242");
     assert_eq!(r.status, 404);

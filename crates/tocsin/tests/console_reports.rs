@@ -8,15 +8,6 @@ use common::*;
 use serde_json::json;
 use std::time::Duration;
 
-const CONFIG: &str = r#"
-users:
-  - {id: alice, name: Alice Wang, time_zone: Asia/Shanghai}
-teams:
-  - {id: dba, name: Database team}
-services:
-  - {id: mysql, name: MySQL, team: dba}
-"#;
-
 /// A GET with the cookie: status, body and content type.
 fn get(s: &TestServer, cookie: &str, path: &str) -> (u16, String, String) {
     let r = ureq::AgentBuilder::new()
@@ -36,7 +27,7 @@ fn get(s: &TestServer, cookie: &str, path: &str) -> (u16, String, String) {
 
 #[test]
 fn the_reports_page_shows_the_numbers_in_english_and_chinese_with_csv_links() {
-    let s = spawn_server(Some(CONFIG));
+    let s = spawn_server(Some(console_configs::REPORTS));
     let cookie = console::sign_in(&s, "alice", "responder").cookie;
 
     // Nothing yet: the page draws its empty states.

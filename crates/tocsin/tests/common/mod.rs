@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod console;
+pub mod console_configs;
 pub mod scenarios;
 
 use serde_json::{json, Value};
