@@ -73,19 +73,47 @@ pub struct Firing<'a> {
 #[derive(Debug, Default)]
 pub struct Cofire {
     kinds: HashMap<u64, KindStats>,
-    pairs: HashMap<(u64, u64), PairStats>,
+    /// Each pair's place in `slots`.
+    pairs: HashMap<(u64, u64), u32>,
+    /// The pairs' counts, by place: a kind's neighbour list points here, so its companions
+    /// are read without a hash look-up per pair.
+    slots: Vec<Slot>,
     by_service: HashMap<u64, Vec<Seen>>,
     by_host: HashMap<u64, Vec<Seen>>,
     dirty_kinds: HashSet<u64>,
+    /// Pairs changed since `take_changes` (their slot's `dirty` is set, so a pair counted
+    /// again is not hashed into this set again).
     dirty_pairs: HashSet<(u64, u64)>,
     /// Recent firings that have had no companion yet: number -> kind, when.
     alone: HashMap<u64, (u64, Millis)>,
     firings: u64,
-    /// Each kind's companions: the other kind of every pair it is in (kept with `pairs`),
-    /// so the kinds an alert may co-fire with are found without walking every pair.
-    neighbours: HashMap<u64, Vec<u64>>,
+    /// Each kind's pairs (their slots, kept with `pairs`), so the kinds an alert may
+    /// co-fire with are found without walking every pair.
+    neighbours: HashMap<u64, Vec<u32>>,
     /// `observe`'s list of the linked firings (kind, number), kept for its allocation.
     linked: Vec<(u64, u64)>,
+    /// `observe`'s set of the kinds it counted, kept for its allocation.
+    counted: HashSet<u64>,
+}
+
+/// One pair's counts where `Cofire::pairs` and the neighbour lists find them.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: (u64, u64),
+    stats: PairStats,
+    /// In `dirty_pairs`.
+    dirty: bool,
+}
+
+impl Slot {
+    /// The kind paired with `kind` here.
+    fn other(&self, kind: u64) -> u64 {
+        if self.key.0 == kind {
+            self.key.1
+        } else {
+            self.key.0
+        }
+    }
 }
 
 fn pair(a: u64, b: u64) -> (u64, u64) {
@@ -101,19 +129,12 @@ fn rate_of(fired: f32, p: PairStats) -> Option<f32> {
     Some(if seen > 0.0 { p.together / seen } else { 0.0 })
 }
 
-/// The pair's counts, noting a new pair in both kinds' neighbour lists.
-fn pair_entry<'p>(
-    pairs: &'p mut HashMap<(u64, u64), PairStats>,
-    neighbours: &mut HashMap<u64, Vec<u64>>,
-    k: (u64, u64),
-) -> &'p mut PairStats {
-    pairs.entry(k).or_insert_with(|| {
-        neighbours.entry(k.0).or_default().push(k.1);
-        if k.0 != k.1 {
-            neighbours.entry(k.1).or_default().push(k.0);
-        }
-        PairStats::default()
-    })
+/// Notes slot `i` (of pair `k`) in both kinds' neighbour lists.
+fn link_neighbours(neighbours: &mut HashMap<u64, Vec<u32>>, k: (u64, u64), i: u32) {
+    neighbours.entry(k.0).or_default().push(i);
+    if k.0 != k.1 {
+        neighbours.entry(k.1).or_default().push(i);
+    }
 }
 
 fn id(name: &str) -> u64 {
@@ -156,15 +177,17 @@ impl Cofire {
             }
         }
         let has_company = !linked.is_empty();
-        // Each kind seen counts once, in the order of the kinds.
-        linked.sort_unstable_by_key(|l| l.0);
-        linked.dedup_by_key(|l| l.0);
+        // Each kind seen counts once (a set rather than sorting the list: most of it is
+        // the same few kinds again, and the order the pairs are counted in changes nothing).
+        let mut counted = std::mem::take(&mut self.counted);
+        counted.clear();
         for &(a, _) in &linked {
-            let k = pair(a, f.kind);
-            pair_entry(&mut self.pairs, &mut self.neighbours, k).together += 1.0;
-            self.dirty_pairs.insert(k);
+            if counted.insert(a) {
+                self.pair_mut(pair(a, f.kind)).together += 1.0;
+            }
         }
         self.linked = linked;
+        self.counted = counted;
         let stats = self.kinds.entry(f.kind).or_insert_with(|| KindStats {
             name: f.name.to_owned(),
             ..KindStats::default()
@@ -201,12 +224,45 @@ impl Cofire {
     /// `other` close by, lowered by people's splits; `None` while `kind` has fired too
     /// rarely to tell and no person said anything about the pair.
     pub fn rate(&self, kind: u64, other: u64) -> Option<f32> {
-        let p = self
-            .pairs
-            .get(&pair(kind, other))
-            .copied()
-            .unwrap_or_default();
-        rate_of(self.kinds.get(&kind).map_or(0.0, |k| k.fired), p)
+        rate_of(
+            self.kinds.get(&kind).map_or(0.0, |k| k.fired),
+            self.stats(pair(kind, other)),
+        )
+    }
+
+    /// A pair's counts (zero when it is not known).
+    fn stats(&self, k: (u64, u64)) -> PairStats {
+        self.pairs
+            .get(&k)
+            .map_or_else(PairStats::default, |&i| self.slots[i as usize].stats)
+    }
+
+    /// A pair's counts to change, marked changed; a new pair starts at zero in both kinds'
+    /// neighbour lists.
+    fn pair_mut(&mut self, k: (u64, u64)) -> &mut PairStats {
+        let i = match self.pairs.get(&k) {
+            Some(&i) => i as usize,
+            None => self.add_pair(k, PairStats::default(), false),
+        };
+        let slot = &mut self.slots[i];
+        if !slot.dirty {
+            slot.dirty = true;
+            self.dirty_pairs.insert(k);
+        }
+        &mut slot.stats
+    }
+
+    /// Adds pair `k`, not known yet, with `stats`; returns its slot.
+    fn add_pair(&mut self, k: (u64, u64), stats: PairStats, dirty: bool) -> usize {
+        let i = self.slots.len();
+        self.slots.push(Slot {
+            key: k,
+            stats,
+            dirty,
+        });
+        self.pairs.insert(k, i as u32);
+        link_neighbours(&mut self.neighbours, k, i as u32);
+        i
     }
 
     /// The kinds `kind` fires together with at a rate above `above` ([`Cofire::rate`]),
@@ -219,9 +275,10 @@ impl Cofire {
             .get(&kind)
             .into_iter()
             .flatten()
-            .filter_map(|&k| {
-                let p = self.pairs.get(&pair(kind, k)).copied().unwrap_or_default();
-                rate_of(fired, p).filter(|r| *r > above).map(|r| (k, r))
+            .filter_map(|&i| {
+                let slot = &self.slots[i as usize];
+                let r = rate_of(fired, slot.stats).filter(|r| *r > above)?;
+                Some((slot.other(kind), r))
             })
             .collect();
         out.sort_unstable_by_key(|c| c.0);
@@ -255,9 +312,7 @@ impl Cofire {
     }
 
     fn adjust(&mut self, a: u64, b: u64, f: impl FnOnce(&mut PairStats)) {
-        let k = pair(a, b);
-        f(pair_entry(&mut self.pairs, &mut self.neighbours, k));
-        self.dirty_pairs.insert(k);
+        f(self.pair_mut(pair(a, b)));
         self.bound();
     }
 
@@ -273,7 +328,14 @@ impl Cofire {
         let pairs = self
             .dirty_pairs
             .drain()
-            .map(|k| (k, self.pairs.get(&k).copied().unwrap_or_default()))
+            .map(|k| match self.pairs.get(&k) {
+                Some(&i) => {
+                    let slot = &mut self.slots[i as usize];
+                    slot.dirty = false;
+                    (k, slot.stats)
+                }
+                None => (k, PairStats::default()),
+            })
             .collect();
         (kinds, pairs)
     }
@@ -282,7 +344,12 @@ impl Cofire {
     pub fn load(&mut self, kinds: Vec<(u64, KindStats)>, pairs: Vec<((u64, u64), PairStats)>) {
         self.kinds.extend(kinds);
         for (k, p) in pairs {
-            *pair_entry(&mut self.pairs, &mut self.neighbours, k) = p;
+            match self.pairs.get(&k) {
+                Some(&i) => self.slots[i as usize].stats = p,
+                None => {
+                    self.add_pair(k, p, false);
+                }
+            }
         }
     }
 
@@ -328,19 +395,19 @@ impl Cofire {
             s.linked /= 2.0;
             self.dirty_kinds.insert(*k);
         }
-        for (k, p) in self.pairs.iter_mut() {
-            p.together /= 2.0;
-            p.apart /= 2.0;
-            self.dirty_pairs.insert(*k);
-        }
-        self.pairs
-            .retain(|_, p| p.together + p.apart >= FORGET_BELOW);
         self.kinds.retain(|_, s| s.fired >= FORGET_BELOW);
+        // Every pair is halved and changed; the slots of those kept are laid out again.
+        let slots = std::mem::take(&mut self.slots);
+        self.pairs.clear();
         self.neighbours.clear();
-        for &(a, b) in self.pairs.keys() {
-            self.neighbours.entry(a).or_default().push(b);
-            if a != b {
-                self.neighbours.entry(b).or_default().push(a);
+        for mut slot in slots {
+            slot.stats.together /= 2.0;
+            slot.stats.apart /= 2.0;
+            if !slot.dirty {
+                self.dirty_pairs.insert(slot.key);
+            }
+            if slot.stats.together + slot.stats.apart >= FORGET_BELOW {
+                self.add_pair(slot.key, slot.stats, true);
             }
         }
     }
