@@ -16,10 +16,10 @@
 use super::cofire::Cofire;
 use super::{
     alone, alone_points, link, score_lite, strongest, through, weight, CorrelationSettings,
-    Footprint, Placed, Scored,
+    Footprint, Lite, Placed, Scored,
 };
 use crate::time::Millis;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Bounds are compared with this much to spare, so rounding in the sums of `f32` points
 /// can never rule out an incident that reaches the threshold.
@@ -79,21 +79,44 @@ struct Prepared {
     companions: Option<Companions>,
     alone_rate: Option<f32>,
     alone_pts: f32,
-    /// The co-fire points an incident without a topology link needs to reach the
-    /// threshold.
-    need: f32,
+    /// The most time part any incident has.
+    time_max: f32,
+}
+
+impl Prepared {
+    /// The co-fire points an incident without a topology link needs to score `bar`.
+    fn need(&self, bar: f32) -> f32 {
+        bar - self.alone_pts - weight::TEXT - self.time_max
+    }
 }
 
 /// The kinds an alert's kind fires together with above `COFIRE_PRIOR` (what can give
 /// co-fire points), sorted by kind, looked up once per alert.
-struct Companions(Vec<(u64, f32)>);
+struct Companions {
+    list: Vec<(u64, f32)>,
+    /// Which low bytes the companions' kinds have: most kinds an incident holds are not
+    /// companions, and a bit test rules them out without a search (kinds are hashes, so
+    /// the low bytes spread).
+    bits: [u64; 4],
+}
 
 impl Companions {
+    fn new(list: Vec<(u64, f32)>) -> Companions {
+        let mut bits = [0u64; 4];
+        for &(k, _) in &list {
+            bits[(k as u8 >> 6) as usize] |= 1 << (k & 63);
+        }
+        Companions { list, bits }
+    }
+
     fn get(&self, kind: u64) -> Option<f32> {
-        self.0
+        if self.bits[(kind as u8 >> 6) as usize] & (1 << (kind & 63)) == 0 {
+            return None;
+        }
+        self.list
             .binary_search_by_key(&kind, |c| c.0)
             .ok()
-            .map(|i| self.0[i].1)
+            .map(|i| self.list[i].1)
     }
 
     /// The strongest companion among `through`, else among the footprint's kinds: the
@@ -104,8 +127,8 @@ impl Companions {
                 .iter()
                 .filter_map(|&k| self.get(k).map(|r| (r, k)))
                 .max_by(strongest),
-            None if self.0.len() <= f.kinds.len() => self
-                .0
+            None if self.list.len() <= f.kinds.len() => self
+                .list
                 .iter()
                 .filter(|(k, _)| f.kinds.contains_key(k))
                 .map(|&(k, r)| (r, k))
@@ -178,7 +201,7 @@ impl Footprints {
     }
 
     /// What one alert needs to know before it scores incidents: its companion kinds, its
-    /// alone part and the co-fire points an incident without a topology link needs.
+    /// alone part and the most time part an incident has.
     fn prepare(
         &self,
         a: &Placed<'_>,
@@ -187,7 +210,8 @@ impl Footprints {
         learned: Option<&Cofire>,
     ) -> Prepared {
         let learned = learned.filter(|_| a.kind != 0);
-        let companions = learned.map(|c| Companions(c.companions(a.kind, weight::COFIRE_PRIOR)));
+        let companions =
+            learned.map(|c| Companions::new(c.companions(a.kind, weight::COFIRE_PRIOR)));
         let alone_rate = learned.and_then(|c| alone(c, a.kind));
         let alone_pts = alone_rate.map_or(0.0, alone_points);
         // No incident's time part is more than that of the one that gained an alert last.
@@ -196,22 +220,12 @@ impl Footprints {
             companions,
             alone_rate,
             alone_pts,
-            need: a.threshold - alone_pts - weight::TEXT - time_max,
+            time_max,
         }
     }
 
-    /// The incidents that can reach the alert's threshold (a superset: every other one
-    /// provably scores below it), sorted; `None` when the bound rules nothing out.
-    fn gather(
-        &self,
-        a: &Placed<'_>,
-        now: Millis,
-        s: &CorrelationSettings,
-        p: &Prepared,
-    ) -> Option<Vec<i64>> {
-        if p.need <= MARGIN {
-            return None;
-        }
+    /// The incidents an alert's uplinks, service or dependencies can link to, sorted.
+    fn linked(&self, a: &Placed<'_>, now: Millis, s: &CorrelationSettings) -> Vec<i64> {
         let mut ids: Vec<i64> = Vec::new();
         // A topology link needs the uplink, service or dependency to have alerted in the
         // incident recently (as `link` checks): older entries link nothing.
@@ -233,25 +247,41 @@ impl Footprints {
         }
         ids.sort_unstable();
         ids.dedup();
-        // Then those a companion kind can take there without a link: after the linked ones,
-        // which set a best score that most of these cannot beat (and are skipped).
-        if let Some(c) = &p.companions {
-            // The rate a kind must co-fire at to take an unlinked incident to the threshold.
-            let floor = weight::COFIRE_PRIOR + (p.need - MARGIN) / weight::COFIRE;
-            let mut rest: Vec<i64> = Vec::new();
-            for &(k, _) in c.0.iter().filter(|c| c.1 >= floor) {
-                let more = self.by_kind.get(&k).into_iter().flatten();
-                rest.extend(more.filter(|id| ids.binary_search(id).is_err()));
-            }
-            rest.sort_unstable();
-            rest.dedup();
-            ids.append(&mut rest);
-        }
-        Some(ids)
+        ids
     }
 
-    /// The incidents [`Footprints::choose`] scores for this alert (before the open filter
-    /// and the upper bounds), `None` for all of them: for measuring.
+    /// The incidents besides `linked` (sorted) that a companion kind can take to `need`
+    /// co-fire points without a topology link, sorted.
+    fn unlinked(&self, p: &Prepared, need: f32, linked: &[i64]) -> Vec<i64> {
+        let Some(c) = &p.companions else {
+            return Vec::new();
+        };
+        // The rate a kind must co-fire at to give that many points.
+        let floor = weight::COFIRE_PRIOR + (need - MARGIN) / weight::COFIRE;
+        let lists: Vec<&Vec<i64>> = (c.list.iter())
+            .filter(|c| c.1 >= floor)
+            .filter_map(|(k, _)| self.by_kind.get(k))
+            .collect();
+        if lists.is_empty() {
+            return Vec::new();
+        }
+        // The companions' incidents overlap a lot (an incident holding one of them mostly
+        // holds the others): a set drops the repeats and the linked ones in one look-up
+        // each, where sorting them all cost more.
+        let most = linked.len() + lists.iter().map(|l| l.len()).sum::<usize>();
+        let mut seen: HashSet<i64> = HashSet::with_capacity_and_hasher(most, Default::default());
+        seen.extend(linked.iter().copied());
+        let mut rest: Vec<i64> = Vec::new();
+        for list in lists {
+            rest.extend(list.iter().filter(|&&id| seen.insert(id)));
+        }
+        rest.sort_unstable();
+        rest
+    }
+
+    /// The incidents [`Footprints::choose`] may score for this alert (before the open
+    /// filter, the upper bounds and the best linked score raising the bar for the others),
+    /// `None` for all of them: for measuring.
     pub fn candidates(
         &self,
         a: &Placed<'_>,
@@ -259,12 +289,26 @@ impl Footprints {
         s: &CorrelationSettings,
         learned: Option<&Cofire>,
     ) -> Option<Vec<i64>> {
-        self.gather(a, now, s, &self.prepare(a, now, s, learned))
+        let p = self.prepare(a, now, s, learned);
+        let need = p.need(a.threshold);
+        if need <= MARGIN {
+            return None;
+        }
+        let mut ids = self.linked(a, now, s);
+        let mut rest = self.unlinked(&p, need, &ids);
+        ids.append(&mut rest);
+        Some(ids)
     }
 
     /// The incident a newly firing alert joins, and why: what [`super::choose`] decides
     /// over every footprint whose incident is `open`, scoring only the incidents that can
     /// reach the alert's threshold.
+    ///
+    /// The incidents a topology link can reach are scored first; the others can score
+    /// only their co-fire, alone, words and time parts, so only those holding a kind that
+    /// co-fires enough to reach the best score so far (or the threshold) are scored after
+    /// them (every other one provably scores below it). When the bound needs no co-fire
+    /// at all, every incident is scored.
     pub fn choose(
         &self,
         a: &Placed<'_>,
@@ -275,65 +319,104 @@ impl Footprints {
     ) -> Option<(i64, Scored)> {
         let learned = learned.filter(|_| a.kind != 0);
         let p = self.prepare(a, now, s, learned);
-        let ids = self.gather(a, now, s, &p);
-        let candidates: Box<dyn Iterator<Item = (i64, &Footprint)>> = match &ids {
-            None => Box::new(self.iter()),
-            Some(ids) => Box::new(
-                ids.iter()
-                    .filter_map(|id| self.map.get(id).map(|f| (*id, f))),
-            ),
+        let mut best = Best {
+            a,
+            now,
+            s,
+            p: &p,
+            top: None,
         };
-        let (companions, alone_rate, alone_pts) = (&p.companions, p.alone_rate, p.alone_pts);
-        let mut best: Option<((f32, Millis, i64), super::Lite<'_>)> = None;
-        for (id, f) in candidates {
-            if !f.is_open_to(now, s) || !open(id) {
-                continue;
+        let consider = |best: &mut Best<'_, '_>, id: i64, f: &Footprint, may_link: bool| {
+            if f.is_open_to(now, s) && open(id) {
+                best.consider(id, f, may_link);
             }
-            let linked = link(f, a, now, s);
-            let cofire = companions
-                .as_ref()
-                .map(|c| c.best(f, through(f, linked.as_ref())));
-            let cofire_pts = cofire
-                .flatten()
-                .map_or(0.0, |(r, _)| weight::COFIRE * (r - weight::COFIRE_PRIOR));
-            // The most it can score: its link, its co-fire and alone parts, texts as alike
-            // as their sizes allow, and the time part; the words are compared only when
-            // that can beat the best so far.
-            let (small, big) = if a.tokens.len() <= f.tokens.len() {
-                (a.tokens.len(), f.tokens.len())
-            } else {
-                (f.tokens.len(), a.tokens.len())
-            };
-            let alike = if big == 0 {
-                0.0
-            } else {
-                small as f32 / big as f32
-            };
-            let most = linked.as_ref().map_or(0.0, |l| l.points())
-                + cofire_pts
-                + alone_pts
-                + weight::TEXT * alike
-                + weight::TIME * fresh(now, f.last, s).max(0.0);
-            let floor = best
-                .as_ref()
-                .map_or(a.threshold, |b| b.0 .0.max(a.threshold));
-            if most < floor - MARGIN {
-                continue;
+        };
+        if p.need(a.threshold) <= MARGIN {
+            for (&id, f) in &self.map {
+                consider(&mut best, id, f, true);
             }
-            let learn = cofire.map(|best| (best, alone_rate));
-            let lite = score_lite(f, a, now, s, linked, learn);
-            if lite.score < a.threshold {
-                continue;
+        } else {
+            let linked = self.linked(a, now, s);
+            for &id in &linked {
+                if let Some(f) = self.map.get(&id) {
+                    consider(&mut best, id, f, true);
+                }
             }
-            let rank = (lite.score, f.last, -id);
-            let better = best.as_ref().is_none_or(|(b, _)| {
-                rank.0 > b.0 || (rank.0 == b.0 && (rank.1, rank.2) > (b.1, b.2))
-            });
-            if better {
-                best = Some((rank, lite));
+            // An unlinked incident must beat the best linked one (or reach the threshold).
+            // `linked` holds every incident a link reaches: the index keeps the latest time
+            // each name alerted in each incident, no earlier than the footprint's.
+            for id in self.unlinked(&p, p.need(best.floor()), &linked) {
+                if let Some(f) = self.map.get(&id) {
+                    consider(&mut best, id, f, false);
+                }
             }
         }
-        best.map(|((_, _, neg_id), lite)| (-neg_id, lite.scored(a, learned)))
+        best.top
+            .map(|((_, _, neg_id), lite)| (-neg_id, lite.scored(a, learned)))
+    }
+}
+
+/// The best incident so far while [`Footprints::choose`] scores the candidates.
+struct Best<'a, 'p> {
+    a: &'p Placed<'a>,
+    now: Millis,
+    s: &'p CorrelationSettings,
+    p: &'p Prepared,
+    /// Its rank (score, last alert, minus its id) and score.
+    top: Option<((f32, Millis, i64), Lite<'a>)>,
+}
+
+impl<'a> Best<'a, '_> {
+    /// The score an incident must reach to be chosen now (ties aside).
+    fn floor(&self) -> f32 {
+        self.top
+            .as_ref()
+            .map_or(self.a.threshold, |b| b.0 .0.max(self.a.threshold))
+    }
+
+    /// Scores incident `id` (its footprint `f`, open to correlation), if it can beat the
+    /// best so far; `may_link` is false when no topology link can reach it.
+    fn consider(&mut self, id: i64, f: &Footprint, may_link: bool) {
+        let (a, now, s) = (self.a, self.now, self.s);
+        let linked = if may_link { link(f, a, now, s) } else { None };
+        let cofire = (self.p.companions.as_ref()).map(|c| c.best(f, through(f, linked.as_ref())));
+        let cofire_pts = cofire
+            .flatten()
+            .map_or(0.0, |(r, _)| weight::COFIRE * (r - weight::COFIRE_PRIOR));
+        // The most it can score: its link, its co-fire and alone parts, texts as alike
+        // as their sizes allow, and the time part; the words are compared only when
+        // that can beat the best so far.
+        let (small, big) = if a.tokens.len() <= f.tokens.len() {
+            (a.tokens.len(), f.tokens.len())
+        } else {
+            (f.tokens.len(), a.tokens.len())
+        };
+        let alike = if big == 0 {
+            0.0
+        } else {
+            small as f32 / big as f32
+        };
+        let most = linked.as_ref().map_or(0.0, |l| l.points())
+            + cofire_pts
+            + self.p.alone_pts
+            + weight::TEXT * alike
+            + weight::TIME * fresh(now, f.last, s).max(0.0);
+        if most < self.floor() - MARGIN {
+            return;
+        }
+        let learn = cofire.map(|best| (best, self.p.alone_rate));
+        let lite = score_lite(f, a, now, s, linked, learn);
+        if lite.score < a.threshold {
+            return;
+        }
+        let rank = (lite.score, f.last, -id);
+        let better = self
+            .top
+            .as_ref()
+            .is_none_or(|(b, _)| rank.0 > b.0 || (rank.0 == b.0 && (rank.1, rank.2) > (b.1, b.2)));
+        if better {
+            self.top = Some((rank, lite));
+        }
     }
 }
 
