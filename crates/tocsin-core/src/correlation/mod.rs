@@ -266,6 +266,12 @@ impl Reason {
     /// before`.
     pub fn explain(&self, host: Option<&str>) -> String {
         let mut out = String::new();
+        self.write_to(&mut out, host);
+        out
+    }
+
+    /// [`Reason::explain`], onto the end of `out`.
+    fn write_to(&self, out: &mut String, host: Option<&str>) {
         let _ = match self {
             Reason::BehindUplink { uplink, ago } => write!(
                 out,
@@ -289,7 +295,6 @@ impl Reason {
                 seconds(*ago)
             ),
         };
-        out
     }
 }
 
@@ -329,11 +334,13 @@ impl Scored {
     /// The timeline line: `score 0.92 (needs 0.50): topology: ... (+0.50); co-fires with
     /// instancedown 92% of the time (+0.34); 40s after its last alert (+0.08)`.
     pub fn explain(&self, host: Option<&str>) -> String {
-        let mut out = format!("score {:.2} (needs {:.2})", self.score, self.threshold);
+        // Room for a typical line, so it is not grown part by part.
+        let mut out = String::with_capacity(192);
+        let _ = write!(out, "score {:.2} (needs {:.2})", self.score, self.threshold);
         for (i, (part, points)) in self.parts.iter().enumerate() {
             out.push_str(if i == 0 { ": " } else { "; " });
             match part {
-                Part::Topology(r) => out.push_str(&r.explain(host)),
+                Part::Topology(r) => r.write_to(&mut out, host),
                 Part::Cofire { with, rate } => {
                     let _ = write!(out, "co-fires with {with} {:.0}% of the time", rate * 100.0);
                 }
@@ -353,12 +360,21 @@ impl Scored {
     }
 }
 
-fn seconds(ms: Millis) -> String {
-    let s = ms / 1000;
-    if s < 120 {
-        format!("{s}s")
-    } else {
-        format!("{}m", s / 60)
+/// A time for an explanation: `40s`, `10m`.
+fn seconds(ms: Millis) -> Seconds {
+    Seconds(ms / 1000)
+}
+
+/// Written where it is used rather than into a `String` of its own.
+struct Seconds(Millis);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 < 120 {
+            write!(f, "{}s", self.0)
+        } else {
+            write!(f, "{}m", self.0 / 60)
+        }
     }
 }
 
