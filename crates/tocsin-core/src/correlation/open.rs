@@ -10,8 +10,10 @@
 //! a rate of at least `COFIRE_PRIOR + (threshold - alone - TEXT - TIME) / COFIRE`. The
 //! candidates are the incidents holding one of those uplinks, services or kinds (found in
 //! the indexes); every other incident provably scores below the threshold, so the choice is
-//! the full scan's. When the threshold is so low that no rate is needed, every incident is
-//! scored.
+//! the full scan's. The linked ones are scored first, and the bar for the unlinked ones is
+//! then the best score so far where that is above the threshold (usually out of any rate's
+//! reach, so none are gathered). When the threshold is so low that no rate is needed,
+//! every incident is scored.
 
 use super::cofire::Cofire;
 use super::{
