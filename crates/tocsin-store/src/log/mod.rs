@@ -7,6 +7,7 @@
 
 mod cursor;
 mod entry;
+mod priority;
 mod reader;
 mod segment;
 mod writer;

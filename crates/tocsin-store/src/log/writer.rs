@@ -140,6 +140,7 @@ struct WriterThread<T, S> {
 
 impl<T, S: Sink<T>> WriterThread<T, S> {
     fn run(mut self) {
+        super::priority::raise();
         let mut group = Vec::new();
         let mut closing = false;
         while let Ok(first) = self.rx.recv() {
