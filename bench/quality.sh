@@ -20,7 +20,7 @@ for p in $PROFILES; do
     d="$work/$p-$s"
     python3 "$SCEN/stormsim.py" generate --profile "$p" --seed "$s" --out "$d" \
       ${CATALOG:+--catalog "$CATALOG"} >/dev/null
-    target/release/tocsin replay --events "$d/events.jsonl" --topology "$d/topology.json" \
+    "${CARGO_TARGET_DIR:-target}"/release/tocsin replay --events "$d/events.jsonl" --topology "$d/topology.json" \
       ${CONFIG:+--config "$CONFIG"} --out "$d/assign.jsonl" >"$d/summary.txt"
     python3 "$SCEN/stormsim.py" score --truth "$d/truth.jsonl" --assign "$d/assign.jsonl" |
       awk -v name="$p-$s" '

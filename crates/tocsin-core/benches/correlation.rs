@@ -34,6 +34,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
+use tocsin_core::config::indirect_dependencies;
 use tocsin_core::correlation::cofire::{Cofire, Firing, MAX_KINDS, MAX_PAIRS};
 use tocsin_core::correlation::{
     choose, text, CorrelationSettings, Footprint, Footprints, Placed, Reason,
@@ -124,6 +125,8 @@ struct Service {
     id: String,
     tier: Tier,
     depends_on: Vec<String>,
+    /// Two or three hops away, as the config works them out.
+    indirect: Vec<String>,
     dependents: Vec<usize>,
     hosts: Vec<usize>,
 }
@@ -229,6 +232,7 @@ impl Catalog {
                     id: name.to_string(),
                     tier,
                     depends_on: Vec::new(),
+                    indirect: Vec::new(),
                     dependents: Vec::new(),
                     hosts: Vec::new(),
                 });
@@ -259,6 +263,22 @@ impl Catalog {
                 }
             }
         }
+        let index: HashMap<String, usize> = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        let indirect: Vec<Vec<String>> = services
+            .iter()
+            .map(|s| {
+                indirect_dependencies(&s.id, &s.depends_on, |id| {
+                    index.get(id).map(|&i| services[i].depends_on.as_slice())
+                })
+            })
+            .collect();
+        for (s, indirect) in services.iter_mut().zip(indirect) {
+            s.indirect = indirect;
+        }
         // Switches: one core per data centre, 4 aggregation switches under each, access
         // switches of 40 hosts under those.
         let network = services.len();
@@ -266,6 +286,7 @@ impl Catalog {
             id: "network".into(),
             tier: Tier::Network,
             depends_on: Vec::new(),
+            indirect: Vec::new(),
             dependents: Vec::new(),
             hosts: Vec::new(),
         });
@@ -819,6 +840,7 @@ fn handle(
         host,
         uplinks: &uplinks,
         depends_on: &svc.depends_on,
+        indirect: &svc.indirect,
         kind,
         tokens: &tokens,
         threshold: s.threshold,
@@ -1202,6 +1224,7 @@ fn placed_of<'a>(
             host: Some(&h.name),
             uplinks: &p.2,
             depends_on: &svc.depends_on,
+            indirect: &svc.indirect,
             kind: p.0,
             tokens: &p.1,
             threshold: s.threshold,

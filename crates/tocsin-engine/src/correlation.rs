@@ -210,6 +210,7 @@ impl Index {
             host,
             uplinks: &uplinks,
             depends_on: &service.depends_on,
+            indirect: &service.indirect_depends_on,
             kind: words.kind,
             tokens: &words.tokens,
             threshold: service.correlation_threshold.unwrap_or(s.threshold),

@@ -5,6 +5,8 @@
 
 mod catalog;
 mod correlation;
+mod dependencies;
+pub use dependencies::indirect_dependencies;
 mod flapping;
 mod inhibit;
 mod integrations;
@@ -58,6 +60,9 @@ pub struct Service {
     /// The services this one needs: when one of them is down, this one's alerts are likely
     /// a consequence.
     pub depends_on: Vec<String>,
+    /// The services it depends on through others (two or three hops away), nearest first:
+    /// worked out from `depends_on` when the config is built.
+    pub indirect_depends_on: Vec<String>,
     /// The score its alerts need to join a correlated incident, when not the global
     /// `correlation.threshold`; infinite when correlation is off for it.
     pub correlation_threshold: Option<f32>,

@@ -78,6 +78,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             labels: s.labels,
             escalation_policy: s.escalation_policy,
             depends_on: s.depends_on,
+            indirect_depends_on: Vec::new(),
             correlation_threshold: correlation::service_threshold(
                 errors,
                 &format!("services[{i}].correlation"),
@@ -101,6 +102,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             escalation_policy: None,
             support_hours: None,
             depends_on: Vec::new(),
+            indirect_depends_on: Vec::new(),
             correlation_threshold: None,
         });
     }
@@ -245,6 +247,10 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
                 ));
             }
         }
+    }
+    let indirect = super::dependencies::indirect(&services, &service_index);
+    for (s, indirect) in services.iter_mut().zip(indirect) {
+        s.indirect_depends_on = indirect;
     }
     let (hosts, host_index) = catalog::hosts(errors, declared_hosts);
     let known_service = |id: &str| service_index.contains_key(id);

@@ -78,6 +78,10 @@ mod weight {
     pub const UPLINK: f32 = 0.65;
     pub const SAME_SERVICE: f32 = 0.5;
     pub const DEPENDENCY: f32 = 0.45;
+    /// A dependency two or three hops away: with the time part alone it cannot reach the
+    /// default threshold; it takes known companions or similar words as well, because
+    /// most services are that close to many others.
+    pub const INDIRECT: f32 = 0.25;
     /// At most this for an incident that gained an alert just now, down to 0 at `quiet`.
     pub const TIME: f32 = 0.1;
     /// Times (rate - COFIRE_PRIOR), when above it: a known companion gains points.
@@ -86,7 +90,7 @@ mod weight {
     /// Times (alone rate - ALONE_PRIOR), when above it: a kind known to fire alone loses
     /// points, whatever incident it is scored with.
     pub const ALONE: f32 = 1.4;
-    pub const ALONE_PRIOR: f32 = 0.5;
+    pub const ALONE_PRIOR: f32 = 0.3;
     /// Times the Jaccard similarity of the texts.
     pub const TEXT: f32 = 0.25;
 }
@@ -220,6 +224,8 @@ pub struct Placed<'a> {
     pub uplinks: &'a [String],
     /// The services the alert's service depends on.
     pub depends_on: &'a [String],
+    /// The services it depends on through others (two or three hops away), nearest first.
+    pub indirect: &'a [String],
     /// Its kind ([`text::kind`]), 0 when unknown.
     pub kind: u64,
     /// Its word tokens ([`text::tokens`]: sorted, distinct).
@@ -237,6 +243,7 @@ impl<'a> Placed<'a> {
             host,
             uplinks: &[],
             depends_on: &[],
+            indirect: &[],
             kind: 0,
             tokens: &[],
             threshold: CorrelationSettings::default().threshold,
@@ -253,6 +260,13 @@ pub enum Reason {
     SameService { service: String, ago: Millis },
     /// Its service depends on `on`, which alerted in the incident `ago` ms before.
     Dependency {
+        service: String,
+        on: String,
+        ago: Millis,
+    },
+    /// Its service depends, through others, on `on`, which alerted in the incident `ago`
+    /// ms before.
+    IndirectDependency {
         service: String,
         on: String,
         ago: Millis,
@@ -287,6 +301,11 @@ impl Reason {
             Reason::Dependency { service, on, ago } => write!(
                 out,
                 "topology: {service} depends on {on}, which alerted here {} before",
+                seconds(*ago)
+            ),
+            Reason::IndirectDependency { service, on, ago } => write!(
+                out,
+                "topology: {service} depends on {on} through another service, which alerted here {} before",
                 seconds(*ago)
             ),
             Reason::Recurrence { ago } => write!(
@@ -570,6 +589,7 @@ enum Link<'a> {
     Uplink(&'a str, Millis),
     Same(&'a str, Millis),
     Dependency(&'a str, Millis),
+    Indirect(&'a str, Millis),
 }
 
 impl Link<'_> {
@@ -578,6 +598,7 @@ impl Link<'_> {
             Link::Uplink(..) => weight::UPLINK,
             Link::Same(..) => weight::SAME_SERVICE,
             Link::Dependency(..) => weight::DEPENDENCY,
+            Link::Indirect(..) => weight::INDIRECT,
         }
     }
 
@@ -592,6 +613,11 @@ impl Link<'_> {
                 ago,
             },
             Link::Dependency(on, ago) => Reason::Dependency {
+                service: a.service.to_owned(),
+                on: on.to_owned(),
+                ago,
+            },
+            Link::Indirect(on, ago) => Reason::IndirectDependency {
                 service: a.service.to_owned(),
                 on: on.to_owned(),
                 ago,
@@ -622,13 +648,19 @@ fn link<'a>(
             return Some(Link::Same(a.service, now.saturating_sub(at)));
         }
     }
-    let dependency = a
-        .depends_on
-        .iter()
-        .filter_map(|d| f.services.get(d).map(|&at| (at, d)))
-        .filter(|&(at, _)| recent(at, s.dependency))
-        .max_by_key(|&(at, _)| at);
-    dependency.map(|(at, d)| Link::Dependency(d, now.saturating_sub(at)))
+    // The dependency that alerted most recently, among the direct ones, else among those
+    // further away.
+    let latest = |deps: &'a [String]| {
+        deps.iter()
+            .filter_map(|d| f.services.get(d).map(|&at| (at, d.as_str())))
+            .filter(|&(at, _)| recent(at, s.dependency))
+            .max_by_key(|&(at, _)| at)
+            .map(|(at, d)| (d, now.saturating_sub(at)))
+    };
+    if let Some((d, ago)) = latest(a.depends_on) {
+        return Some(Link::Dependency(d, ago));
+    }
+    latest(a.indirect).map(|(d, ago)| Link::Indirect(d, ago))
 }
 
 #[cfg(test)]
@@ -662,6 +694,53 @@ mod tests {
     ) -> Option<i64> {
         let s = CorrelationSettings::default();
         choose(fs.iter().map(|(i, f)| (*i, *f)), a, now, &s, learned).map(|g| g.0)
+    }
+
+    #[test]
+    fn a_dependency_further_away_needs_more_than_the_link_and_time() {
+        let mut f = Footprint::new(0);
+        let words = [1u32, 2, 3];
+        f.record(
+            &Placed {
+                tokens: &words,
+                ..Placed::bare("db", Some("db-1"))
+            },
+            0,
+        );
+        let indirect = ["db".to_string()];
+        let web = Placed {
+            indirect: &indirect,
+            ..placed("web", &[], &[])
+        };
+        // The link and the time part alone stay below the threshold ...
+        assert_eq!(pick(&[(3, &f)], &web, 10 * S, None), None);
+        // ... the same words on top take it there, and the explanation says how it is linked.
+        let alike = Placed {
+            tokens: &words,
+            ..web
+        };
+        let s = CorrelationSettings::default();
+        let (id, scored) = choose([(3, &f)], &alike, 10 * S, &s, None).unwrap();
+        assert_eq!(id, 3);
+        assert_eq!(
+            scored.parts[0].0,
+            Part::Topology(Reason::IndirectDependency {
+                service: "web".into(),
+                on: "db".into(),
+                ago: 10 * S
+            })
+        );
+        // A direct dependency comes first when both alerted.
+        let direct = ["db".to_string()];
+        let both = Placed {
+            depends_on: &direct,
+            ..alike
+        };
+        let (_, scored) = choose([(3, &f)], &both, 10 * S, &s, None).unwrap();
+        assert!(matches!(
+            scored.parts[0].0,
+            Part::Topology(Reason::Dependency { .. })
+        ));
     }
 
     #[test]
@@ -804,8 +883,8 @@ mod tests {
         assert!(out.score < 0.5, "{out:?}");
         assert_eq!(
             out.explain(Some("api-3")),
-            "score -0.11 (needs 0.50): topology: service api alerted here 30s before (+0.50); \
-             fires alone 100% of the time (-0.70); 30s after its last alert (+0.09)"
+            "score -0.39 (needs 0.50): topology: service api alerted here 30s before (+0.50); \
+             fires alone 100% of the time (-0.98); 30s after its last alert (+0.09)"
         );
         let (id, scored) = choose([(1, &f)], &latency, 30 * S, &s, Some(&c)).unwrap();
         assert_eq!(id, 1);
@@ -855,6 +934,15 @@ mod tests {
         assert_eq!(
             r.explain(None),
             "topology: api depends on db, which alerted here 40s before"
+        );
+        let r = Reason::IndirectDependency {
+            service: "web".into(),
+            on: "db".into(),
+            ago: 65 * S,
+        };
+        assert_eq!(
+            r.explain(None),
+            "topology: web depends on db through another service, which alerted here 65s before"
         );
         let r = Reason::Recurrence { ago: 600 * S };
         assert_eq!(

@@ -244,7 +244,7 @@ impl Footprints {
         if a.service_known {
             linked(self.by_service.get(a.service), s.same_service);
         }
-        for d in a.depends_on {
+        for d in a.depends_on.iter().chain(a.indirect) {
             linked(self.by_service.get(d.as_str()), s.dependency);
         }
         ids.sort_unstable();
@@ -539,6 +539,9 @@ mod tests {
                 let deps: Vec<String> = (0..rng.below(3))
                     .map(|_| SERVICES[rng.below(6) as usize].to_string())
                     .collect();
+                let indirect: Vec<String> = (0..rng.below(3))
+                    .map(|_| SERVICES[rng.below(6) as usize].to_string())
+                    .collect();
                 let toks: Vec<u32> = {
                     let mut v: Vec<u32> = (0..rng.below(6)).map(|_| rng.below(20) as u32).collect();
                     v.sort_unstable();
@@ -553,6 +556,7 @@ mod tests {
                     host: Some(&hosts[rng.below(40) as usize]),
                     uplinks: &ups,
                     depends_on: &deps,
+                    indirect: &indirect,
                     kind: rng.below(31),
                     tokens: &toks,
                     threshold,
