@@ -3,7 +3,7 @@
 //! instead of walking the catalog.
 
 use super::Service;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// How many hops an indirect dependency may be away: a fault rarely spreads further within
 /// the few minutes correlation looks at.
@@ -26,15 +26,15 @@ pub fn indirect_dependencies<'a>(
     direct: &'a [String],
     depends_on: impl Fn(&str) -> Option<&'a [String]>,
 ) -> Vec<String> {
-    let mut seen: Vec<&str> = vec![id];
+    // A set, not a list: a large catalog reaches many services within three hops.
+    let mut seen: HashSet<&str> = HashSet::from([id]);
     seen.extend(direct.iter().map(String::as_str));
     let mut frontier: Vec<&str> = direct.iter().map(String::as_str).collect();
     let mut out = Vec::new();
     for _ in 2..=MAX_HOPS {
         let mut next = Vec::new();
         for d in frontier.iter().filter_map(|&id| depends_on(id)).flatten() {
-            if !seen.contains(&d.as_str()) && depends_on(d).is_some() {
-                seen.push(d);
+            if depends_on(d).is_some() && seen.insert(d.as_str()) {
                 next.push(d.as_str());
                 out.push(d.clone());
             }
