@@ -410,7 +410,7 @@ pub fn choose<'f>(
     s: &CorrelationSettings,
     learned: Option<&Cofire>,
 ) -> Option<(i64, Scored)> {
-    let mut best: Option<((f32, Millis, i64), Scored)> = None;
+    let mut best: Option<(Rank, Scored)> = None;
     for (id, f) in footprints {
         if !f.is_open_to(now, s) {
             continue;
@@ -420,14 +420,22 @@ pub fn choose<'f>(
             continue;
         }
         let rank = (scored.score, f.last, -id);
-        let better = best
-            .as_ref()
-            .is_none_or(|(b, _)| rank.0 > b.0 || (rank.0 == b.0 && (rank.1, rank.2) > (b.1, b.2)));
+        let better = best.as_ref().is_none_or(|(b, _)| outranks(&rank, b));
         if better {
             best = Some((rank, scored));
         }
     }
     best.map(|((_, _, neg_id), scored)| (-neg_id, scored))
+}
+
+/// An incident's rank while choosing: its score, when it last gained an alert, minus its id.
+type Rank = (f32, Millis, i64);
+
+/// Whether rank `x` beats `y`: the higher score, then the incident that gained an alert
+/// last, then the lower id. [`choose`] and [`Footprints::choose`] both decide by it, so
+/// the indexed choice stays the full scan's.
+fn outranks(x: &Rank, y: &Rank) -> bool {
+    x.0 > y.0 || (x.0 == y.0 && (x.1, x.2) > (y.1, y.2))
 }
 
 /// How well an alert fits one incident, part by part.

@@ -17,8 +17,8 @@
 
 use super::cofire::Cofire;
 use super::{
-    alone, alone_points, link, score_lite, strongest, through, weight, CorrelationSettings,
-    Footprint, Lite, Placed, Scored,
+    alone, alone_points, link, outranks, score_lite, strongest, through, weight,
+    CorrelationSettings, Footprint, Lite, Placed, Rank, Scored,
 };
 use crate::time::Millis;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -365,7 +365,7 @@ struct Best<'a, 'p> {
     s: &'p CorrelationSettings,
     p: &'p Prepared,
     /// Its rank (score, last alert, minus its id) and score.
-    top: Option<((f32, Millis, i64), Lite<'a>)>,
+    top: Option<(Rank, Lite<'a>)>,
 }
 
 impl<'a> Best<'a, '_> {
@@ -412,10 +412,7 @@ impl<'a> Best<'a, '_> {
             return;
         }
         let rank = (lite.score, f.last, -id);
-        let better = self
-            .top
-            .as_ref()
-            .is_none_or(|(b, _)| rank.0 > b.0 || (rank.0 == b.0 && (rank.1, rank.2) > (b.1, b.2)));
+        let better = self.top.as_ref().is_none_or(|(b, _)| outranks(&rank, b));
         if better {
             self.top = Some((rank, lite));
         }
