@@ -1357,7 +1357,7 @@ fn breakdown(w: &World, st: &State, learner: &Cofire, alerts: &[Alert], s: &Corr
                 n += f
                     .services
                     .get(a.service)
-                    .map_or(0, |&t| (at - t < MIN) as usize);
+                    .map_or(0, |span| (at - span.last < MIN) as usize);
                 n += a
                     .depends_on
                     .iter()

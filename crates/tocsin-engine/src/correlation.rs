@@ -151,9 +151,10 @@ impl Words {
 
 impl Index {
     /// Where a newly firing alert goes (`place`: its catalog host, and whether something
-    /// placed it on its service rather than the default catching it): its group's incident
-    /// while that one is still gathering its fault's alerts; its previous incident while it
-    /// flaps or that one is still gathering; the best-scoring incident open to correlation;
+    /// placed it on its service rather than the default catching it): for an alert the
+    /// catalog did not place, its group's incident while that one is still gathering its
+    /// fault's alerts; its previous incident while that one is still gathering; the
+    /// best-scoring incident open to correlation; its previous incident while it flaps;
     /// the incident the same alert was in shortly before (reopened if it had resolved);
     /// else a new one.
     #[allow(clippy::too_many_arguments)]
@@ -192,16 +193,18 @@ impl Index {
         if let Some((id, ago)) = recurrence.filter(|&(_, ago)| ago <= s.quiet) {
             return self.recur(id, ago);
         }
-        if let Some(&id) = self.open_groups.get(group_key) {
-            if gathering(self, id) {
-                return Choice::Join(id, None);
+        // The group (same service and name) decides only for an alert that nothing placed:
+        // its service says nothing for a score to go on. A placed alert is scored, so a
+        // loner that shares a name with a fault's alerts does not ride in on its group.
+        if !service_known {
+            if let Some(&id) = self.open_groups.get(group_key) {
+                if gathering(self, id) {
+                    return Choice::Join(id, None);
+                }
             }
         }
-        if let Some(prev) = previous {
-            let key = alert_key(&e.source, &e.dedup_key);
-            if (open(self, prev) && self.flaps.is_flapping(key)) || gathering(self, prev) {
-                return Choice::Join(prev, None);
-            }
+        if let Some(prev) = previous.filter(|&prev| gathering(self, prev)) {
+            return Choice::Join(prev, None);
         }
         let uplinks = host.map(|h| config.uplinks(h)).unwrap_or_default();
         let placed = Placed {
@@ -222,6 +225,14 @@ impl Index {
             .choose(&placed, at, s, learned, |id| open(self, id));
         if let Some((id, scored)) = chosen {
             return Choice::Join(id, Some(scored.explain(host)));
+        }
+        // A flapping alert goes back to its incident (paging nothing new) unless another
+        // incident claimed it above: when it fires as part of a new fault, it belongs there.
+        if let Some(prev) = previous {
+            let key = alert_key(&e.source, &e.dedup_key);
+            if open(self, prev) && self.flaps.is_flapping(key) {
+                return Choice::Join(prev, None);
+            }
         }
         if let Some((id, ago)) = recurrence {
             return self.recur(id, ago);

@@ -1,11 +1,11 @@
 //! Flapping in the engine with a manual clock: an alert that fires and resolves every two
 //! minutes stays in one incident once it flaps, that incident stays open while it flaps and
 //! resolves when it has been quiet long enough; a restart keeps it flapping; an alert that
-//! changes twice is unaffected.
+//! changes twice is unaffected; with correlation on, a new fault it fires in takes it.
 
 mod common;
 
-use common::{event, Harness, GRACE, MIN, T0};
+use common::{event, Harness, GRACE, MIN, SEC, T0};
 use tocsin_core::clock::Clock;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_store::sqlite::queries::{self, AlertFilter};
@@ -185,4 +185,41 @@ fn turned_off_nothing_flaps() {
         .incidents_oldest_first()
         .iter()
         .all(|i| i.state == "resolved"));
+}
+
+#[test]
+fn a_flapping_alert_that_fires_in_a_new_fault_joins_that_fault() {
+    // api depends on db, so correlation is on.
+    let mut h = Harness::new("services: [{id: db}, {id: api, depends_on: [db]}]");
+    let on = |service: &str, name: &str, status: Status, t: i64| Event {
+        service: Some(service.into()),
+        severity: Severity::High,
+        ..event(name, status, t)
+    };
+    let mut last = T0;
+    for i in 0..4 {
+        last = T0 + i * 2 * MIN;
+        let status = [Status::Firing, Status::Resolved][i as usize % 2];
+        h.clock.set(last);
+        h.events(vec![on("api", "Errors", status, last)]);
+    }
+    assert!(h.alert("Errors").flapping);
+    let flapping = h.alert("Errors").incident_id;
+    // Alone, well after its last firing: back to its own incident, nothing new opens.
+    let t = last + 10 * MIN;
+    h.clock.set(t);
+    h.events(vec![on("api", "Errors", Status::Firing, t)]);
+    assert_eq!(h.alert("Errors").incident_id, flapping);
+    h.clock.set(t + MIN);
+    h.events(vec![on("api", "Errors", Status::Resolved, t + MIN)]);
+    // db goes down: a new fault. api's errors follow 10 s later and belong to it.
+    let t = t + 12 * MIN;
+    h.clock.set(t);
+    h.events(vec![on("db", "DbDown", Status::Firing, t)]);
+    let outage = h.alert("DbDown").incident_id;
+    assert_ne!(outage, flapping);
+    h.clock.set(t + 10 * SEC);
+    h.events(vec![on("api", "Errors", Status::Firing, t + 10 * SEC)]);
+    assert!(h.alert("Errors").flapping, "still flapping");
+    assert_eq!(h.alert("Errors").incident_id, outage);
 }

@@ -1,7 +1,7 @@
 //! The `correlation:` section: the score an alert needs to join a correlated incident,
 //! learning on or off, and the time limits (`{threshold: 0.5, learning: true, window: 8m,
-//! quiet: 5m, uplink: 90s, same_service: 90s, dependency: 2m, recurrence: 30m, cofire:
-//! 2m}`), and a service's own `correlation: {enabled, threshold}`.
+//! quiet: 5m, uplink: 90s, same_service: 90s, dependency: 2m, burst: 200s, recurrence: 30m,
+//! cofire: 2m}`), and a service's own `correlation: {enabled, threshold}`.
 //! `enabled: auto`, the default, turns it on when the catalog has a topology to correlate
 //! on (a host with an uplink, a service that depends on another) and leaves plain
 //! `group_by` grouping alone otherwise; `true` or `false` decide outright. Every error
@@ -24,6 +24,7 @@ pub struct RawCorrelation {
     pub uplink: Option<String>,
     pub same_service: Option<String>,
     pub dependency: Option<String>,
+    pub burst: Option<String>,
     pub recurrence: Option<String>,
     pub cofire: Option<String>,
 }
@@ -105,6 +106,7 @@ pub(super) fn settings(
         uplink: one("uplink", raw.uplink, d.uplink),
         same_service: one("same_service", raw.same_service, d.same_service),
         dependency: one("dependency", raw.dependency, d.dependency),
+        burst: one("burst", raw.burst, d.burst),
         recurrence: one("recurrence", raw.recurrence, d.recurrence),
         cofire: one("cofire", raw.cofire, d.cofire),
     }

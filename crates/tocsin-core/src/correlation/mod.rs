@@ -47,6 +47,9 @@ pub struct CorrelationSettings {
     pub same_service: Millis,
     /// An alert joins the incident where a service it depends on alerted this recently.
     pub dependency: Millis,
+    /// ... and both of those only while that service's first alert in the incident is at
+    /// most this old: one fault's alerts on a service come in a burst.
+    pub burst: Millis,
     /// The same alert (same source, host and name) firing again this soon after it was
     /// last seen goes back to the incident it was in, reopening it if it had resolved.
     pub recurrence: Millis,
@@ -66,6 +69,7 @@ impl Default for CorrelationSettings {
             uplink: 90_000,
             same_service: 90_000,
             dependency: 120_000,
+            burst: 200_000,
             recurrence: 30 * 60_000,
             cofire: 120_000,
         }
@@ -107,7 +111,8 @@ const KINDS_PER_SERVICE: usize = 8;
 pub struct Footprint {
     pub opened: Millis,
     pub last: Millis,
-    pub services: HashMap<String, Millis>,
+    /// When each service first and last alerted in it.
+    pub services: HashMap<String, Span>,
     pub hosts: HashMap<String, Millis>,
     pub kinds: HashMap<u64, Millis>,
     /// The latest kinds of alert of each service in it (at most [`KINDS_PER_SERVICE`]): a
@@ -140,7 +145,20 @@ impl Footprint {
     fn record_evicting(&mut self, a: &Placed<'_>, at: Millis) -> Option<u64> {
         let mut evicted = None;
         self.last = self.last.max(at);
-        set(&mut self.services, a.service, at);
+        match self.services.get_mut(a.service) {
+            // min and max: a footprint rebuilt at start may see its alerts out of order.
+            Some(span) => {
+                span.first = span.first.min(at);
+                span.last = span.last.max(at);
+            }
+            None => {
+                let span = Span {
+                    first: at,
+                    last: at,
+                };
+                self.services.insert(a.service.to_owned(), span);
+            }
+        }
         if let Some(h) = a.host {
             set(&mut self.hosts, h, at);
         }
@@ -171,6 +189,13 @@ impl Footprint {
         }
         evicted
     }
+}
+
+/// When something first and last alerted in an incident.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    pub first: Millis,
+    pub last: Millis,
 }
 
 /// `map[name] = at`, copying the name only when it is new (most alerts land on names the
@@ -651,17 +676,23 @@ fn link<'a>(
     if let Some((at, u)) = uplink {
         return Some(Link::Uplink(u, now.saturating_sub(at)));
     }
-    if let Some(&at) = f.services.get(a.service).filter(|_| a.service_known) {
-        if recent(at, s.same_service) {
-            return Some(Link::Same(a.service, now.saturating_sub(at)));
+    // A service links while it alerted recently and its burst in the incident is young: a
+    // service's alerts in one fault come together, so one that starts alerting again
+    // minutes after its first alert here is more likely a new fault on it.
+    let linkable =
+        |span: &Span, within: Millis| recent(span.last, within) && recent(span.first, s.burst);
+    if let Some(span) = f.services.get(a.service).filter(|_| a.service_known) {
+        if linkable(span, s.same_service) {
+            return Some(Link::Same(a.service, now.saturating_sub(span.last)));
         }
     }
     // The dependency that alerted most recently, among the direct ones, else among those
     // further away.
     let latest = |deps: &'a [String]| {
         deps.iter()
-            .filter_map(|d| f.services.get(d).map(|&at| (at, d.as_str())))
-            .filter(|&(at, _)| recent(at, s.dependency))
+            .filter_map(|d| f.services.get(d).map(|span| (span, d.as_str())))
+            .filter(|&(span, _)| linkable(span, s.dependency))
+            .map(|(span, d)| (span.last, d))
             .max_by_key(|&(at, _)| at)
             .map(|(at, d)| (d, now.saturating_sub(at)))
     };
@@ -749,6 +780,24 @@ mod tests {
             scored.parts[0].0,
             Part::Topology(Reason::Dependency { .. })
         ));
+    }
+
+    #[test]
+    fn a_service_links_only_while_its_burst_in_the_incident_is_young() {
+        // web alerted here at 0 and again at 150 s; db depends on nothing, api on web.
+        let f = footprint(
+            0,
+            &[("web", Some("web-1"), 0), ("web", Some("web-2"), 150 * S)],
+        );
+        let deps = ["web".to_string()];
+        for (service, deps) in [("web", &[][..]), ("api", &deps[..])] {
+            let a = placed(service, &[], deps);
+            // 190 s after web's first alert here: it links (recently alerted, young burst).
+            assert_eq!(pick(&[(1, &f)], &a, 190 * S, None), Some(1), "{service}");
+            // 210 s: web alerted 60 s before, but its burst here began 210 s before, past
+            // `burst`: more likely a new fault on web.
+            assert_eq!(pick(&[(1, &f)], &a, 210 * S, None), None, "{service}");
+        }
     }
 
     #[test]
