@@ -173,17 +173,40 @@ pub(crate) fn convert_all<T>(
     single: bool,
     convert: impl Fn(&str, T) -> Result<Event, IntakeError>,
 ) -> Result<Vec<Event>, IntakeError> {
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            if single {
-                convert("", item).map_err(|e| IntakeError(e.0.trim_start_matches('.').to_string()))
-            } else {
-                convert(&format!("[{i}]"), item)
-            }
-        })
-        .collect()
+    // Sized up front: collecting from a fallible iterator would grow the vector by doubling.
+    let mut events = Vec::with_capacity(items.len());
+    let mut buf = [0; INDEX_PATH_LEN];
+    for (i, item) in items.into_iter().enumerate() {
+        let event = if single {
+            convert("", item).map_err(|e| IntakeError(e.0.trim_start_matches('.').to_string()))
+        } else {
+            convert(index_path(i, &mut buf), item)
+        }?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// `[` + the 20 digits of the largest usize + `]`.
+const INDEX_PATH_LEN: usize = 22;
+
+/// `[i]`, written into `buf`. The path is only read when an item is refused, but it is made
+/// for every item of every request, so it costs no allocation and no formatting machinery.
+fn index_path(i: usize, buf: &mut [u8; INDEX_PATH_LEN]) -> &str {
+    let mut start = INDEX_PATH_LEN - 1;
+    buf[start] = b']';
+    let mut n = i;
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    start -= 1;
+    buf[start] = b'[';
+    std::str::from_utf8(&buf[start..]).expect("ASCII digits and brackets")
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, IntakeError> {
@@ -206,6 +229,19 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, IntakeError> 
     de.end()
         .map_err(|e| IntakeError(format!("invalid JSON: {e}")))?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_path_is_what_format_gives() {
+        let mut buf = [0; INDEX_PATH_LEN];
+        for i in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {
+            assert_eq!(index_path(i, &mut buf), format!("[{i}]"));
+        }
+    }
 }
 
 /// Contexts for adapter tests: the built-in config, a fixed clock.
