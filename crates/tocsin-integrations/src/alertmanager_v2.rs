@@ -58,10 +58,12 @@ impl Adapter for AlertmanagerV2 {
 
 pub use crate::common::severity_of;
 
+/// Prometheus' label names, `[a-zA-Z_][a-zA-Z0-9_]*`. Checked byte by byte (every label of
+/// every alert): a multi-byte character fails at its first byte as it would as a char.
 fn valid_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, IntakeError> {
@@ -83,7 +85,7 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
         }
     }
     let resolved = ends_at.is_some_and(|e| e <= ctx.now);
-    let links = link(path, "generatorURL", a.generator_url.as_deref(), "Source")?;
+    let links = link(path, "generatorURL", a.generator_url, "Source")?;
     LabeledAlert {
         labels: a.labels,
         annotations: a.annotations,
@@ -165,6 +167,11 @@ mod tests {
             (r#"[{"labels": {}}]"#, "at least one label"),
             (r#"[{"annotations": {}}]"#, "missing field `labels`"),
             (r#"[{"labels": {"bad-name": "1"}}]"#, "invalid label name"),
+            (r#"[{"labels": {"é": "1"}}]"#, "invalid label name"),
+            (
+                r#"[{"labels": {"_ok": "1", "1x": "1"}}]"#,
+                "invalid label name \"1x\"",
+            ),
             (r#"[{"labels": {"a": 1}}]"#, "[0].labels.a"),
             (
                 r#"[{"labels": {"a": "1"}, "startsAt": "2026-01-02T00:00:00Z", "endsAt": "2026-01-01T00:00:00Z"}]"#,

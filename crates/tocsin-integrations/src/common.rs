@@ -31,7 +31,19 @@ pub(crate) fn go_time(
 
 /// Prometheus rules name severities freely; map the common spellings.
 pub fn severity_of(label: Option<&str>) -> Severity {
-    match label.map(str::to_ascii_lowercase).as_deref() {
+    // Lower-cased in a stack buffer: this runs for every alert, and no spelling below is
+    // longer than the buffer, so a longer label can only be the default.
+    let mut buf = [0; 16];
+    let lower = match label {
+        Some(l) if l.len() <= buf.len() => {
+            let buf = &mut buf[..l.len()];
+            buf.copy_from_slice(l.as_bytes());
+            buf.make_ascii_lowercase();
+            std::str::from_utf8(buf).ok()
+        }
+        _ => None,
+    };
+    match lower {
         Some("critical" | "crit" | "page" | "p1" | "emergency" | "fatal" | "disaster") => {
             Severity::Critical
         }
@@ -63,7 +75,7 @@ impl LabeledAlert {
     ) -> Result<Event, IntakeError> {
         let LabeledAlert {
             labels,
-            annotations,
+            mut annotations,
             status,
             occurred_at,
             ends_at,
@@ -83,11 +95,15 @@ impl LabeledAlert {
             "Runbook",
         )?);
         let name = labels.get("alertname").cloned().unwrap_or_default();
-        let summary = annotations
-            .get("summary")
-            .or_else(|| annotations.get("description"))
-            .cloned()
-            .unwrap_or_else(|| name.clone());
+        // The annotations are dropped after this, so the summary is moved out rather than
+        // copied (measured cheaper than the copy); `description` leaves `summary` out anyway.
+        let summary = match annotations.remove("summary") {
+            Some(summary) => summary,
+            None => annotations
+                .get("description")
+                .cloned()
+                .unwrap_or_else(|| name.clone()),
+        };
         Ok(Event {
             source: source.into(),
             integration: ctx.integration.to_string(),
@@ -127,25 +143,28 @@ pub(crate) fn push_line(text: &mut String, line: &str) {
     text.push_str(line);
 }
 
-/// A link from a URL the payload carries; none when it is missing or empty.
-pub(crate) fn link(
+/// A link from a URL the payload carries; none when it is missing or empty. An owned URL
+/// becomes the link's without a copy.
+pub(crate) fn link<U: AsRef<str> + Into<String>>(
     path: &str,
     field: &str,
-    url: Option<&str>,
+    url: Option<U>,
     text: &str,
 ) -> Result<Option<Link>, IntakeError> {
-    match url {
-        None | Some("") => Ok(None),
-        Some(url) if url.len() > MAX_HREF => Err(IntakeError(format!(
-            "{}: {} bytes, at most {MAX_HREF} are allowed",
+    let Some(url) = url.filter(|u| !u.as_ref().is_empty()) else {
+        return Ok(None);
+    };
+    let len = url.as_ref().len();
+    if len > MAX_HREF {
+        return Err(IntakeError(format!(
+            "{}: {len} bytes, at most {MAX_HREF} are allowed",
             field_path(path, field),
-            url.len()
-        ))),
-        Some(url) => Ok(Some(Link {
-            href: url.to_string(),
-            text: text.to_string(),
-        })),
+        )));
     }
+    Ok(Some(Link {
+        href: url.into(),
+        text: text.to_string(),
+    }))
 }
 
 /// `path.field`, or `field` alone at the top of a payload.
@@ -273,5 +292,8 @@ mod tests {
         assert_eq!(severity_of(Some("error")), Severity::High);
         assert_eq!(severity_of(Some("info")), Severity::Info);
         assert_eq!(severity_of(None), Severity::Warning);
+        assert_eq!(severity_of(Some("INFORMATIONAL")), Severity::Info);
+        assert_eq!(severity_of(Some("critical but longer")), Severity::Warning);
+        assert_eq!(severity_of(Some("Émergency")), Severity::Warning);
     }
 }

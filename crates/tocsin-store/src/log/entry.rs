@@ -32,6 +32,48 @@ pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {
     postcard::to_stdvec(entry).expect("log entries always encode")
 }
 
+/// The same bytes, into a buffer that starts at `capacity`: intake can guess how large the
+/// entry will be, and a buffer grown from empty is copied a dozen times on the way to a
+/// request of 100 alerts.
+pub fn encode_entry_with_capacity(entry: &LogEntry, capacity: usize) -> Vec<u8> {
+    postcard::to_io(entry, Vec::with_capacity(capacity)).expect("log entries always encode")
+}
+
 pub fn decode_entry(bytes: &[u8]) -> Result<LogEntry, String> {
     postcard::from_bytes(bytes).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tocsin_core::event::{Link, Severity, Status};
+
+    #[test]
+    fn a_sized_buffer_gives_the_same_bytes() {
+        let event = Event {
+            source: "prometheus".into(),
+            integration: String::new(),
+            dedup_key: "4a44deb8a2c381bce658fc2bc6377f10".into(),
+            status: Status::Firing,
+            severity: Severity::High,
+            name: "Down".into(),
+            summary: "db1 is down".into(),
+            description: String::new(),
+            service: Some("db".into()),
+            labels: [("alertname".to_string(), "Down".to_string())].into(),
+            links: vec![Link {
+                href: "http://prom/graph".into(),
+                text: "Source".into(),
+            }],
+            occurred_at: 1_767_225_600_000,
+            received_at: 1_767_225_600_001,
+            ends_at: Some(1_767_225_900_000),
+        };
+        let entry = LogEntry::Events(vec![event.clone(), event]);
+        let plain = encode_entry(&entry);
+        for capacity in [0, 1, plain.len(), 10 * plain.len()] {
+            assert_eq!(encode_entry_with_capacity(&entry, capacity), plain);
+        }
+        assert_eq!(decode_entry(&plain), Ok(entry));
+    }
 }

@@ -13,7 +13,7 @@ mod segment;
 mod writer;
 
 pub use cursor::LogCursor;
-pub use entry::{decode_entry, encode_entry, LogEntry};
+pub use entry::{decode_entry, encode_entry, encode_entry_with_capacity, LogEntry};
 pub use reader::{recover, Recovered};
 pub use segment::{list_segments, prune_applied};
 pub use writer::{AppendError, LogWriter, Sink};
