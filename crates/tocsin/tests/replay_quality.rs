@@ -1,5 +1,5 @@
 //! Grouping quality of correlation, scored by `stormsim.py score`: on the `mixed` and
-//! `storm` profiles, seeds 1 to 5, a mean B-cubed F1 of at least 0.90 (measured 0.909; the
+//! `storm` profiles, seeds 1 to 5, a mean B-cubed F1 of at least 0.91 (measured 0.920; the
 //! storm-control issue's bar was 0.88), re-fires kept in their incident at least 99% of the
 //! time, and never more than 1.2 times the true number of incidents; and nearly the same
 //! on streams from two vocabularies the correlation was not tuned on (other service names,
@@ -54,12 +54,13 @@ fn correlation_groups_the_shared_scenarios() {
     let Some(scores) = scores(&["mixed", "storm"], 1..=5, None) else {
         return;
     };
-    check(&scores, 0.90, 0.99);
+    check(&scores, 0.91, 0.99);
 }
 
 #[test]
 fn and_streams_it_was_not_tuned_on() {
-    for (catalog, min_mean_f1) in [("heldout-zh.json", 0.85), ("heldout-en.json", 0.90)] {
+    // Measured 0.885 and 0.949.
+    for (catalog, min_mean_f1) in [("heldout-zh.json", 0.87), ("heldout-en.json", 0.93)] {
         let catalog = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../bench/catalogs")
             .join(catalog);
