@@ -784,7 +784,7 @@ mod tests {
 
     #[test]
     fn a_service_links_only_while_its_burst_in_the_incident_is_young() {
-        // web alerted here at 0 and again at 150 s; db depends on nothing, api on web.
+        // web alerted here at 0 and again at 150 s; api depends on web.
         let f = footprint(
             0,
             &[("web", Some("web-1"), 0), ("web", Some("web-2"), 150 * S)],

@@ -359,9 +359,9 @@ async fn read_body(
     })
 }
 
-/// A guess at what an event's encoding holds beyond its share of the request body: a
-/// 32-digit dedup key, the source, three times (Alertmanager's API v2 alerts encode to
-/// about 10% more than their JSON).
+/// A guess at what an event's encoding holds beyond its share of the request body: its
+/// dedup key (32 hex digits), its source and its three times (Alertmanager's API v2 alerts
+/// encode to about 10% more than their JSON).
 const ADDED_BYTES_PER_EVENT: usize = 64;
 
 /// Parses with the adapter, appends to the event log and waits for the sync.
