@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::raw::{exchange, parse, raw};
 use common::*;
 use serde_json::json;
 use std::io::{Read, Write};
@@ -16,39 +17,6 @@ use std::time::{Duration, Instant};
 /// `127.0.0.1:PORT` of a server started on loopback.
 fn addr(s: &TestServer) -> String {
     s.base.trim_start_matches("http://").to_string()
-}
-
-/// Sends one request on a fresh connection: `head` is the request line and headers without
-/// the blank line; a body gets its Content-Length.
-fn raw(to: &str, head: &str, body: &str) -> Resp {
-    exchange(TcpStream::connect(to).expect("connect"), head, body)
-}
-
-fn exchange(mut stream: TcpStream, head: &str, body: &str) -> Resp {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let request = format!(
-        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("an answer");
-    parse(&answer)
-}
-
-fn parse(answer: &str) -> Resp {
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Resp {
-        status,
-        body: body.to_string(),
-    }
 }
 
 fn a_silence() -> String {

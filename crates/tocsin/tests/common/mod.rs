@@ -10,6 +10,7 @@
 pub mod browser;
 pub mod console;
 pub mod console_configs;
+pub mod raw;
 pub mod scenarios;
 
 use serde_json::{json, Value};
