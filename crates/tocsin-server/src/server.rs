@@ -88,6 +88,9 @@ pub struct ServerOptions {
     /// address. Setting it pins the `Host` requests may name and turns token-less loopback
     /// intake off.
     pub public_url: Option<String>,
+    /// More names requests may give in `Host` (`--allow-host`), beside loopback names and
+    /// the public URL's host.
+    pub allow_hosts: Vec<String>,
     /// Timeouts and the connection limit.
     pub limits: crate::front_door::Limits,
 }
@@ -200,7 +203,7 @@ impl Server {
             metrics,
             shutting_down: AtomicBool::new(false),
             front_door: FrontDoor {
-                hosts: HostPolicy::new(addr, public_host),
+                hosts: HostPolicy::new(addr, public_host, &opts.allow_hosts),
                 public_url_set: opts.public_url.is_some(),
                 body_timeout: opts.limits.body_timeout,
             },

@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// token-less loopback intake off.
     #[arg(long, env = "TOCSIN_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Another name requests may give in `Host` (repeat, or comma-separate in the
+    /// environment), for programs that reach the server by a name other than the public
+    /// URL's; loopback names and the public URL's host always work.
+    #[arg(long = "allow-host", env = "TOCSIN_ALLOW_HOSTS", value_delimiter = ',')]
+    allow_hosts: Vec<String>,
     /// How long a client gets to send a request's headers; also how long an idle kept-alive
     /// connection stays open.
     #[arg(long, env = "TOCSIN_HEADER_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
@@ -130,6 +135,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             admin_token: token,
             clock: Arc::new(SystemClock),
             public_url: args.public_url.clone(),
+            allow_hosts: args.allow_hosts.clone(),
             limits: Limits {
                 header_timeout: args.header_timeout,
                 body_timeout: args.body_timeout,

@@ -67,7 +67,10 @@ fn a_web_page_can_neither_silence_nor_read_through_a_browser() {
             "",
         );
         let message = rebound.expect_error(421, "misdirected");
-        assert!(message.contains("--public-url"), "{message}");
+        assert!(
+            message.contains("--public-url") && message.contains("--allow-host"),
+            "{message}"
+        );
     }
     assert_eq!(
         s.get("/api/v2/silences").json(),
@@ -170,7 +173,14 @@ fn loopback_is_127_0_0_1_not_all_of_127_8_and_includes_mapped_ipv4() {
 #[test]
 fn a_public_url_pins_the_host_and_turns_token_less_loopback_off() {
     let mut s = new_server(None);
-    s.args = vec!["--public-url".into(), "https://tocsin.example.com/".into()];
+    s.args = [
+        "--public-url",
+        "https://tocsin.example.com/",
+        "--allow-host",
+        "alerts.internal",
+    ]
+    .map(String::from)
+    .to_vec();
     s.start();
     let to = addr(&s);
     let r = raw(
@@ -185,6 +195,7 @@ fn a_public_url_pins_the_host_and_turns_token_less_loopback_off() {
         ("tocsin.example.com", 200),
         ("TOCSIN.example.com:443", 200),
         ("localhost:1", 200),
+        ("alerts.internal:7600", 200),
         ("attacker.example", 421),
     ] {
         let r = raw(

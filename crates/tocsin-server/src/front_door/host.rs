@@ -10,13 +10,17 @@ pub struct HostPolicy {
     listen: IpAddr,
     /// The host of `--public-url`, lower case, without port; `None` when it is not set.
     public_host: Option<String>,
+    /// More names from `--allow-host` (an internal name Prometheus uses beside the public
+    /// one), lower case, without port.
+    also: Vec<String>,
 }
 
 impl HostPolicy {
-    pub fn new(listen: SocketAddr, public_host: Option<String>) -> HostPolicy {
+    pub fn new(listen: SocketAddr, public_host: Option<String>, also: &[String]) -> HostPolicy {
         HostPolicy {
             listen: listen.ip(),
             public_host: public_host.map(|h| h.to_ascii_lowercase()),
+            also: also.iter().map(|h| host_name(h)).collect(),
         }
     }
 
@@ -26,7 +30,10 @@ impl HostPolicy {
         let Some(host) = host.map(host_name) else {
             return true;
         };
-        if self.public_host.as_deref() == Some(host.as_str()) || is_loopback_name(&host) {
+        if self.public_host.as_deref() == Some(host.as_str())
+            || is_loopback_name(&host)
+            || self.also.contains(&host)
+        {
             return true;
         }
         let literal = host
@@ -85,6 +92,7 @@ mod tests {
         HostPolicy::new(
             listen.parse().unwrap(),
             public.map(|p| url_host(p).unwrap()),
+            &["Alerts.Internal:7600".to_string()],
         )
     }
 
@@ -121,6 +129,7 @@ mod tests {
         assert!(p.allows(Some("attacker.example")));
         let p = policy("[::]:7600", Some("http://alerts.corp:7600"));
         assert!(p.allows(Some("alerts.corp:7600")));
+        assert!(p.allows(Some("alerts.internal")), "an --allow-host name");
         assert!(p.allows(Some("10.1.2.3:7600")));
         assert!(p.allows(Some("[fd00::1]:7600")));
         assert!(!p.allows(Some("attacker.example")));

@@ -65,8 +65,9 @@ pub async fn guard(State(s): State<SharedState>, request: Request, next: Next) -
             StatusCode::MISDIRECTED_REQUEST,
             "misdirected",
             format!(
-                "this server does not answer for Host {host:?}; if people reach it by that \
-                 name, start it with --public-url http(s)://{host}"
+                "this server does not answer for Host {host:?}; if it is reached by that \
+                 name, start it with --public-url http(s)://{host} (how people reach it) or \
+                 --allow-host {host} (another name, for programs)"
             ),
         )
         .into_response();
