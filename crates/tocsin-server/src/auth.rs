@@ -192,20 +192,17 @@ pub fn authorize_intake(
     let tokenless = bearer_or_none(headers)?.is_none()
         && crate::console::accounts::session_cookie(headers).is_none();
     if tokenless && state.config.load().intake.loopback_without_token {
-        match loopback::refusal(state.front_door.public_url_set, headers, peer) {
-            None => {
-                return Ok(Principal {
-                    name: "loopback".into(),
-                    role: Role::Responder,
-                })
-            }
-            Some(why) => {
-                return Err(unauthorized(&format!(
-                    "an API token is required: Authorization: Bearer <token> (sending without \
-                     a token from this machine is refused here: {why})"
-                )))
-            }
-        }
+        return match loopback::refusal(state.front_door.public_url_set, headers, peer) {
+            None => Ok(Principal {
+                name: "loopback".into(),
+                role: Role::Responder,
+            }),
+            // Say why: the sender worked without a token before a proxy or --public-url.
+            Some(why) => Err(unauthorized(&format!(
+                "an API token is required: Authorization: Bearer <token> (sending without a \
+                 token from this machine is refused here: {why})"
+            ))),
+        };
     }
     authorize(state, headers, Role::Responder)
 }
