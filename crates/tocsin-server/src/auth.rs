@@ -2,6 +2,7 @@
 //! in memory or on disk in the clear, except the bootstrap admin token file the operator owns.
 
 use crate::error::ApiError;
+use crate::front_door::loopback;
 use crate::state::AppState;
 use axum::http::{header, HeaderMap, StatusCode};
 use base64::Engine as _;
@@ -178,35 +179,32 @@ pub async fn csrf_guard(
     next.run(request).await
 }
 
-/// Intake needs a responder token, except from loopback when the config allows it (the
-/// built-in default config does, so `tocsin serve` works out of the box on one machine).
+/// Intake (`POST /api/v1/events`, `POST /api/v2/alerts`) needs a responder token, except
+/// from a program on this machine when `intake.loopback_without_token` is on (the built-in
+/// config does, so `tocsin serve` works out of the box on one machine). Nothing else ever
+/// trusts loopback: a silence or a read needs a token, so a web page, a local proxy or a
+/// rebound name cannot mute a page or read alerts ([`crate::front_door::loopback`]).
 pub fn authorize_intake(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> Result<Principal, ApiError> {
-    authorize_local(state, headers, peer, Role::Responder)
-}
-
-/// The token's role must allow `required`; a call from loopback without any token acts as
-/// a responder when `intake.loopback_without_token` is on. The Alertmanager API uses this,
-/// so `amtool` on the same machine works against the built-in config without a token, as it
-/// would against an Alertmanager.
-pub fn authorize_local(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    required: Role,
-) -> Result<Principal, ApiError> {
-    let loopback_ok = state.config.load().intake.loopback_without_token && peer.ip().is_loopback();
-    let signed_in = crate::console::accounts::session_cookie(headers).is_some();
-    if loopback_ok && !signed_in && bearer_or_none(headers)?.is_none() {
-        return Ok(Principal {
-            name: "loopback".into(),
-            role: Role::Responder,
-        });
+    let tokenless = bearer_or_none(headers)?.is_none()
+        && crate::console::accounts::session_cookie(headers).is_none();
+    if tokenless && state.config.load().intake.loopback_without_token {
+        return match loopback::refusal(state.front_door.public_url_set, headers, peer) {
+            None => Ok(Principal {
+                name: "loopback".into(),
+                role: Role::Responder,
+            }),
+            // Say why: the sender worked without a token before a proxy or --public-url.
+            Some(why) => Err(unauthorized(&format!(
+                "an API token is required: Authorization: Bearer <token> (sending without a \
+                 token from this machine is refused here: {why})"
+            ))),
+        };
     }
-    authorize(state, headers, required)
+    authorize(state, headers, Role::Responder)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod console;
 mod csv;
 mod dispatch;
 mod error;
+mod front_door;
 pub(crate) mod links;
 mod metrics;
 mod query;
@@ -22,5 +23,7 @@ mod state;
 mod storm_message;
 
 pub use auth::{generate_token, sha256_hex};
+pub use front_door::Limits;
 pub use links::write_secret_file;
+pub use routes::endpoints::{Access, BodyKind, Endpoint, ENDPOINTS};
 pub use server::{ConfigSource, Server, ServerOptions, Signals};

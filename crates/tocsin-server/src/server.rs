@@ -2,6 +2,8 @@
 
 use crate::auth::{sha256_hex, TokenTable};
 use crate::error::ApiError;
+use crate::front_door::host::{self, HostPolicy};
+use crate::front_door::{accept, nofile, FrontDoor};
 use crate::metrics::Metrics;
 use crate::sink::EngineSink;
 use crate::state::{AppState, SharedState};
@@ -83,15 +85,21 @@ pub struct ServerOptions {
     pub admin_token: String,
     pub clock: Arc<dyn Clock>,
     /// How people reach this server (for links in notifications); default: the listen
-    /// address.
+    /// address. Setting it pins the `Host` requests may name and turns token-less loopback
+    /// intake off.
     pub public_url: Option<String>,
+    /// More names requests may give in `Host` (`--allow-host`), beside loopback names and
+    /// the public URL's host.
+    pub allow_hosts: Vec<String>,
+    /// Timeouts and the connection limit.
+    pub limits: crate::front_door::Limits,
 }
 
 pub struct Server {
     pub addr: SocketAddr,
     state: SharedState,
     stop: Arc<tokio::sync::Notify>,
-    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    serving: tokio::task::JoinHandle<()>,
     feed: Arc<EngineFeed>,
     /// Held while the server runs: one server per data directory.
     _lock: std::fs::File,
@@ -112,6 +120,18 @@ impl Server {
             .config
             .load()
             .map_err(|e| format!("invalid config:\n  {}", e.join("\n  ")))?;
+        let public_host = opts
+            .public_url
+            .as_deref()
+            .map(|u| {
+                host::url_host(u).ok_or_else(|| {
+                    format!("--public-url {u:?} is not an http:// or https:// URL with a host")
+                })
+            })
+            .transpose()?;
+        let (files_before, files) = nofile::raise()
+            .map_err(|e| format!("reading the open-file limit (RLIMIT_NOFILE): {e}"))?;
+        let max_connections = nofile::connection_limit(files, opts.limits.max_connections)?;
         std::fs::create_dir_all(&opts.data_dir)
             .map_err(|e| format!("{}: {e}", opts.data_dir.display()))?;
         let lock = lock_data_dir(&opts.data_dir)?;
@@ -182,6 +202,11 @@ impl Server {
             stats,
             metrics,
             shutting_down: AtomicBool::new(false),
+            front_door: FrontDoor {
+                hosts: HostPolicy::new(addr, public_host, &opts.allow_hosts),
+                public_url_set: opts.public_url.is_some(),
+                body_timeout: opts.limits.body_timeout,
+            },
             console,
             rate_buckets: Default::default(),
             public_url,
@@ -189,14 +214,22 @@ impl Server {
         });
 
         let stop = Arc::new(tokio::sync::Notify::new());
-        let app = crate::routes::router(state.clone())
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let stopped = stop.clone();
-        let serving = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stopped.notified().await })
-                .await
-        });
+        let app = crate::routes::router(state.clone());
+        tracing::info!(
+            max_connections,
+            open_files = files,
+            open_files_before = files_before,
+            header_timeout = ?opts.limits.header_timeout,
+            body_timeout = ?opts.limits.body_timeout,
+            "connections: at most {max_connections} at once (open-file limit {files})"
+        );
+        let serving = tokio::spawn(accept::serve(
+            listener,
+            app,
+            opts.limits.header_timeout,
+            max_connections,
+            stop.clone(),
+        ));
         let dispatch_stop = Arc::new(tokio::sync::Notify::new());
         let dispatcher = crate::dispatch::spawn(state.clone(), dispatch_stop.clone());
         let reminders = crate::reminders::spawn(state.clone());
@@ -246,14 +279,14 @@ impl Server {
         let mut serving = self.serving;
         // Connections that do not finish in time (a stalled client) are cut: nothing they
         // sent was acknowledged, so nothing is lost.
-        let served = match tokio::time::timeout(SHUTDOWN_GRACE, &mut serving).await {
-            Ok(joined) => joined.map_err(|e| e.to_string())?,
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut serving).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the accept loop failed"),
             Err(_) => {
                 tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
                 serving.abort();
-                Ok(())
             }
-        };
+        }
         // The writer first, so everything acknowledged is in the log; then the engine, which
         // applies the log to its end before it stops.
         self.state.writer.close();
@@ -262,7 +295,7 @@ impl Server {
         self.feed.stop();
         join(self.engine_thread).await?;
         tracing::info!("stopped");
-        served.map_err(|e| e.to_string())
+        Ok(())
     }
 }
 

@@ -26,6 +26,8 @@ pub struct AppState {
     pub stats: Arc<EngineStats>,
     pub metrics: Metrics,
     pub shutting_down: AtomicBool,
+    /// How this server is reached: the Host and loopback rules, the body deadline.
+    pub front_door: crate::front_door::FrontDoor,
     /// Console accounts and sessions.
     pub console: crate::console::accounts::Accounts,
     /// Each integration's rate-limit bucket, by name.

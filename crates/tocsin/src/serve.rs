@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use tocsin_core::clock::SystemClock;
-use tocsin_server::{generate_token, ConfigSource, Server, ServerOptions, Signals};
+use tocsin_server::{generate_token, ConfigSource, Limits, Server, ServerOptions, Signals};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
 pub const DEFAULT_DATA: &str = "./tocsin-data";
@@ -29,8 +30,33 @@ pub struct ServeArgs {
     topology: Option<PathBuf>,
     /// The URL people reach this server at, for acknowledge/resolve links in notifications
     /// (default: http://LISTEN).
+    /// Setting it also pins the Host requests may name to it (and loopback names), and turns
+    /// token-less loopback intake off.
     #[arg(long, env = "TOCSIN_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Another name requests may give in `Host` (repeat, or comma-separate in the
+    /// environment), for programs that reach the server by a name other than the public
+    /// URL's; loopback names and the public URL's host always work.
+    #[arg(long = "allow-host", env = "TOCSIN_ALLOW_HOSTS", value_delimiter = ',')]
+    allow_hosts: Vec<String>,
+    /// How long a client gets to send a request's headers; also how long an idle kept-alive
+    /// connection stays open.
+    #[arg(long, env = "TOCSIN_HEADER_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    header_timeout: Duration,
+    /// How long a client gets to send a whole request body (408 after).
+    #[arg(long, env = "TOCSIN_BODY_TIMEOUT", default_value = "60s", value_parser = positive_duration)]
+    body_timeout: Duration,
+    /// Connections served at once; more wait until one ends. Default: the open-file limit
+    /// (raised to its hard limit at start) less 256 for the store, log and outbound sends.
+    #[arg(long, env = "TOCSIN_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match tocsin_core::time::parse_duration(text)? {
+        0 => Err("must be more than 0s".into()),
+        ms => Ok(Duration::from_millis(ms as u64)),
+    }
 }
 
 /// The admin token: from TOCSIN_ADMIN_TOKEN, else the one stored in DATA/admin-token, else a
@@ -109,6 +135,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
             admin_token: token,
             clock: Arc::new(SystemClock),
             public_url: args.public_url.clone(),
+            allow_hosts: args.allow_hosts.clone(),
+            limits: Limits {
+                header_timeout: args.header_timeout,
+                body_timeout: args.body_timeout,
+                max_connections: args.max_connections,
+            },
         })
         .await?;
         // Tests and scripts read the bound address from this line (port 0 picks one).

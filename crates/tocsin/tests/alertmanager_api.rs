@@ -21,22 +21,22 @@ fn eq(name: &str, value: &str) -> Value {
     json!({"name": name, "value": value, "isRegex": false, "isEqual": true})
 }
 
-/// Creates a silence from loopback without a token (the built-in config allows it).
+/// Creates a silence with the admin token.
 #[track_caller]
 fn add_silence(s: &TestServer, body: &Value) -> String {
-    let r = s.post_as("/api/v2/silences", None, body);
+    let r = s.post_as("/api/v2/silences", Some(ADMIN), body);
     r.expect(200);
     r.json()["silenceID"].as_str().unwrap().to_string()
 }
 
 fn get_silence(s: &TestServer, id: &str) -> Value {
-    let r = s.get_as(&format!("/api/v2/silence/{id}"), None);
+    let r = s.get_as(&format!("/api/v2/silence/{id}"), Some(ADMIN));
     r.expect(200);
     r.json()
 }
 
 fn am_alerts(s: &TestServer, query: &str) -> Vec<Value> {
-    let r = s.get_as(&format!("/api/v2/alerts{query}"), None);
+    let r = s.get_as(&format!("/api/v2/alerts{query}"), Some(ADMIN));
     r.expect(200);
     r.json().as_array().cloned().unwrap()
 }
@@ -53,7 +53,7 @@ fn names(alerts: &[Value]) -> Vec<String> {
 #[test]
 fn status_and_receivers_describe_tocsin() {
     let s = spawn_server(None);
-    let status = s.get_as("/api/v2/status", None);
+    let status = s.get_as("/api/v2/status", Some(ADMIN));
     status.expect(200);
     let v = status.json();
     assert_eq!(v["cluster"]["status"], "ready");
@@ -65,7 +65,7 @@ fn status_and_receivers_describe_tocsin() {
         "{original}"
     );
     assert!(millis(&v["uptime"]) <= millis(&json!(time_in(0))));
-    let r = s.get_as("/api/v2/receivers", None);
+    let r = s.get_as("/api/v2/receivers", Some(ADMIN));
     r.expect(200);
     assert_eq!(r.json(), json!([{"name": "default"}]));
 }
@@ -119,16 +119,17 @@ fn alerts_of_every_source_with_filters_and_groups() {
     assert_eq!(f("?receiver=def.*").len(), 4);
     assert!(f("?receiver=nobody").is_empty());
     assert!(f("?active=false").is_empty());
-    let bad = s.get_as("/api/v2/alerts?filter=nonsense", None);
+    let bad = s.get_as("/api/v2/alerts?filter=nonsense", Some(ADMIN));
     bad.expect(400);
     assert!(
         bad.json().as_str().unwrap().contains("bad matcher format"),
         "{}",
         bad.body
     );
-    s.get_as("/api/v2/alerts?receiver=(", None).expect(400);
+    s.get_as("/api/v2/alerts?receiver=(", Some(ADMIN))
+        .expect(400);
     // Groups follow incidents.group_by (service, alertname by default).
-    let g = s.get_as("/api/v2/alerts/groups", None);
+    let g = s.get_as("/api/v2/alerts/groups", Some(ADMIN));
     g.expect(200);
     let groups = g.json();
     let down = groups
@@ -167,29 +168,50 @@ fn silence_lifecycle_pending_active_expired() {
             Err(state.to_string())
         }
     });
-    let list = s.get_as("/api/v2/silences?filter=alertname%3D%22Later%22", None);
+    let list = s.get_as(
+        "/api/v2/silences?filter=alertname%3D%22Later%22",
+        Some(ADMIN),
+    );
     list.expect(200);
     assert_eq!(list.json().as_array().unwrap().len(), 1);
-    let none = s.get_as("/api/v2/silences?filter=alertname%3D~%22Later%22", None);
+    let none = s.get_as(
+        "/api/v2/silences?filter=alertname%3D~%22Later%22",
+        Some(ADMIN),
+    );
     assert_eq!(
         none.json(),
         json!([]),
         "filters compare matcher definitions"
     );
-    let del = s.request("DELETE", &format!("/api/v2/silence/{id}"), None, None);
+    let del = s.request(
+        "DELETE",
+        &format!("/api/v2/silence/{id}"),
+        Some(ADMIN),
+        None,
+    );
     del.expect(200);
     let v = get_silence(&s, &id);
     assert_eq!(v["status"]["state"], "expired");
     assert!(millis(&v["endsAt"]) <= millis(&json!(time_in(0))));
     // Expiring again changes nothing; unknown and malformed ids are refused.
-    s.request("DELETE", &format!("/api/v2/silence/{id}"), None, None)
-        .expect(200);
+    s.request(
+        "DELETE",
+        &format!("/api/v2/silence/{id}"),
+        Some(ADMIN),
+        None,
+    )
+    .expect(200);
     let unknown = "0b3c1f5e-3c0e-4b8a-9d6e-2f1a7c9e4d21";
-    s.get_as(&format!("/api/v2/silence/{unknown}"), None)
+    s.get_as(&format!("/api/v2/silence/{unknown}"), Some(ADMIN))
         .expect(404);
-    s.request("DELETE", &format!("/api/v2/silence/{unknown}"), None, None)
-        .expect(404);
-    s.get_as("/api/v2/silence/nope", None).expect(400);
+    s.request(
+        "DELETE",
+        &format!("/api/v2/silence/{unknown}"),
+        Some(ADMIN),
+        None,
+    )
+    .expect(404);
+    s.get_as("/api/v2/silence/nope", Some(ADMIN)).expect(400);
 }
 
 #[test]
@@ -223,7 +245,8 @@ fn updates_follow_alertmanager() {
     // An update of a silence that never existed is 404.
     let mut ghost = body.clone();
     ghost["id"] = json!("0b3c1f5e-3c0e-4b8a-9d6e-2f1a7c9e4d21");
-    s.post_as("/api/v2/silences", None, &ghost).expect(404);
+    s.post_as("/api/v2/silences", Some(ADMIN), &ghost)
+        .expect(404);
 }
 
 #[test]
@@ -270,7 +293,7 @@ fn invalid_silences_are_400_with_alertmanager_messages() {
         ),
     ];
     for (body, want) in cases {
-        let r = s.post_as("/api/v2/silences", None, &body);
+        let r = s.post_as("/api/v2/silences", Some(ADMIN), &body);
         r.expect(400);
         let message = r.json().as_str().unwrap_or_default().to_string();
         assert!(
@@ -278,8 +301,9 @@ fn invalid_silences_are_400_with_alertmanager_messages() {
             "{body}: {message:?} should say {want:?}"
         );
     }
-    s.post_raw("/api/v2/silences", None, b"{").expect(400);
-    assert_eq!(s.get_as("/api/v2/silences", None).json(), json!([]));
+    s.post_raw("/api/v2/silences", Some(ADMIN), b"{")
+        .expect(400);
+    assert_eq!(s.get_as("/api/v2/silences", Some(ADMIN)).json(), json!([]));
 }
 
 #[test]
@@ -291,7 +315,7 @@ fn reads_need_a_viewer_and_writes_a_responder() {
     );
     let s = spawn_server(Some(&config));
     let body = silence(json!([eq("alertname", "Auth")]), 0, 60_000);
-    // A config file turns loopback without a token off.
+    // No token is no access, from loopback too.
     for path in [
         "/api/v2/status",
         "/api/v2/alerts",
@@ -356,8 +380,13 @@ fn a_silenced_alert_opens_no_incident_until_its_silence_is_deleted() {
     s.settle();
     assert_eq!(incidents(&s).len(), 1);
 
-    s.request("DELETE", &format!("/api/v2/silence/{id}"), None, None)
-        .expect(200);
+    s.request(
+        "DELETE",
+        &format!("/api/v2/silence/{id}"),
+        Some(ADMIN),
+        None,
+    )
+    .expect(200);
     let a = s.wait_alert_where(
         "attached once the silence ends",
         "prometheus",
@@ -430,8 +459,13 @@ fn silences_and_muting_survive_a_restart() {
     assert_eq!(a["silenced_by"], json!([id]));
     assert!(incidents(&s).is_empty());
     // The engine remembers what the silence mutes: deleting it now attaches the alert.
-    s.request("DELETE", &format!("/api/v2/silence/{id}"), None, None)
-        .expect(200);
+    s.request(
+        "DELETE",
+        &format!("/api/v2/silence/{id}"),
+        Some(ADMIN),
+        None,
+    )
+    .expect(200);
     s.wait_alert_where("attached after the restart", "prometheus", &key, |a| {
         a["incident_id"].is_i64()
     });

@@ -24,7 +24,7 @@ fn event(name: &str, host: &str, severity: &str, status: &str) -> Value {
 }
 
 fn am_alerts(s: &TestServer, query: &str) -> Vec<Value> {
-    let r = s.get_as(&format!("/api/v2/alerts{query}"), None);
+    let r = s.get_as(&format!("/api/v2/alerts{query}"), Some(ADMIN));
     r.expect(200);
     r.json().as_array().cloned().unwrap()
 }

@@ -1,4 +1,4 @@
-//! The router: every endpoint and the role it needs.
+//! The router: every endpoint, as listed in `endpoints::ENDPOINTS`.
 
 pub(crate) mod act;
 mod alertmanager_api;
@@ -6,6 +6,7 @@ mod alertmanager_silences;
 mod alerts;
 mod calendar;
 mod catalog;
+pub mod endpoints;
 pub(crate) mod incidents;
 mod intake;
 mod logins;
@@ -113,11 +114,17 @@ pub fn router(state: SharedState) -> Router {
     intake
         .merge(api)
         .merge(crate::console::router().layer(DefaultBodyLimit::max(SMALL_BODY)))
+        .route_layer(axum::middleware::from_fn(crate::front_door::json_only))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::csrf_guard,
+        ))
+        // Outermost: a request for another host is refused before anything else looks at it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::front_door::guard,
         ))
         .with_state(state)
 }

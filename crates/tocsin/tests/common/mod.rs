@@ -10,6 +10,7 @@
 pub mod browser;
 pub mod console;
 pub mod console_configs;
+pub mod raw;
 pub mod scenarios;
 
 use serde_json::{json, Value};
@@ -107,6 +108,10 @@ pub struct TestServer {
     starts: usize,
     /// Pass the admin token in TOCSIN_ADMIN_TOKEN (else the server makes DATA/admin-token).
     pub admin_from_env: bool,
+    /// `--listen` (`127.0.0.1:0` unless a test changes it before starting).
+    pub listen: String,
+    /// More `tocsin serve` flags.
+    pub args: Vec<String>,
 }
 
 /// Starts a server on a fresh data directory, with this YAML config or the built-in one.
@@ -141,6 +146,8 @@ pub fn new_server(config: Option<&str>) -> TestServer {
             .build(),
         starts: 0,
         admin_from_env: true,
+        listen: "127.0.0.1:0".into(),
+        args: Vec::new(),
         root,
     }
 }
@@ -161,7 +168,8 @@ impl TestServer {
             .arg("--data")
             .arg(&self.data)
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(&self.listen)
+            .args(&self.args)
             .env("TOCSIN_LOG", "info")
             .env_remove("TOCSIN_CONFIG")
             .env_remove("TOCSIN_DATA")
