@@ -1,13 +1,15 @@
 //! The group-commit writer: one thread owns the log file. Requests that arrive while a sync
 //! is in progress queue up and share the next write and `fdatasync`.
 
+use super::gate::WriteGate;
 use super::reader::Recovered;
 use super::segment::{frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -29,6 +31,8 @@ pub enum AppendError {
     Io(String),
     /// The writer has stopped (shutdown in progress).
     Closed,
+    /// The gate is closed (the state store cannot be written); nothing was logged.
+    Refused(String),
 }
 
 impl std::fmt::Display for AppendError {
@@ -36,6 +40,11 @@ impl std::fmt::Display for AppendError {
         match self {
             AppendError::Io(e) => write!(f, "the event log could not be written: {e}"),
             AppendError::Closed => f.write_str("the server is shutting down"),
+            AppendError::Refused(why) => write!(
+                f,
+                "the server is read-only: {why}; nothing was stored, send it again once the \
+                 data directory has space"
+            ),
         }
     }
 }
@@ -56,12 +65,14 @@ enum Message<T> {
 /// dropped, after it has written what was queued.
 pub struct LogWriter<T> {
     tx: Sender<Message<T>>,
+    gate: Arc<WriteGate>,
 }
 
 impl<T> Clone for LogWriter<T> {
     fn clone(&self) -> Self {
         LogWriter {
             tx: self.tx.clone(),
+            gate: self.gate.clone(),
         }
     }
 }
@@ -88,11 +99,20 @@ impl<T: Send + 'static> LogWriter<T> {
         let handle = std::thread::Builder::new()
             .name("tocsin-log".into())
             .spawn(move || state.run())?;
-        Ok((LogWriter { tx }, handle))
+        let gate = Arc::default();
+        Ok((LogWriter { tx, gate }, handle))
+    }
+
+    /// The same writer, refusing appends while `gate` is closed.
+    pub fn gated(self, gate: Arc<WriteGate>) -> Self {
+        LogWriter { gate, ..self }
     }
 
     /// Queues one encoded entry; the receiver gets its LSN once it is durable.
     fn enqueue(&self, payload: Vec<u8>, item: T) -> Result<Pending, AppendError> {
+        if let Some(why) = self.gate.refusal() {
+            return Err(AppendError::Refused(why));
+        }
         let (done, wait) = oneshot::channel();
         let request = Request {
             payload,
@@ -235,6 +255,7 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(&path)?;
         self.allocated = self.file.metadata()?.len();
         if fresh {
