@@ -5,7 +5,7 @@
 //! tells why, intake and changes answer 503, reads work, the log is not flooded. SIGTERM
 //! stops it; after `kill -9` it starts read-only; once there is space it goes back to normal
 //! by itself. A change answered 503 is never applied, not after space returns, not after a
-//! restart.
+//! restart. The event log takes what fits on a nearly full disk and nothing of what did not.
 
 mod common;
 
@@ -16,6 +16,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tocsin_core::command::{Command, IncidentAction};
+use tocsin_store::log::{self, encode_entry, AppendError, LogCursor, LogEntry, LogWriter, Sink};
 
 /// Every file and folder under `dir` that group or others may use, with its mode.
 fn open_to_others(dir: &Path) -> Vec<(PathBuf, u32)> {
@@ -254,4 +256,59 @@ fn a_full_disk_makes_the_server_read_only_until_there_is_space() {
     check(&s, "after a restart");
     s.post("/api/v1/silences", &silence).expect(201);
     assert_eq!(silences(&s).len(), 1);
+}
+
+fn note(text: String) -> LogEntry {
+    LogEntry::Command(Command {
+        incident_id: 1,
+        action: IncidentAction::Comment(text),
+        actor: "test".into(),
+        reason: String::new(),
+        at: 1,
+    })
+}
+
+struct Quiet;
+
+impl Sink<()> for Quiet {
+    fn committed(&mut self, _lsn: u64, _item: ()) {}
+    fn synced(&mut self, _took: Duration, _records: usize) {}
+}
+
+/// The event log on a nearly full disk (2 MiB, less than the 8 MiB of room the writer keeps
+/// ahead): what fits is taken, what does not is refused and leaves nothing behind, and once
+/// there is space again appends go on; reading the log back gives exactly what was taken.
+#[test]
+fn the_event_log_takes_what_fits_refuses_the_rest_and_goes_on_with_space() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("log");
+    let Some(_tmpfs) = Tmpfs::mount(&dir, 2) else {
+        return;
+    };
+    let (writer, thread) = LogWriter::start(dir.clone(), log::recover(&dir).unwrap(), Quiet)
+        .expect("the writer starts");
+    let append = |entry: &LogEntry| writer.append_blocking(encode_entry(entry), ());
+    assert_eq!(
+        append(&note("fits".into())),
+        Ok(1),
+        "no room for 8 MiB ahead"
+    );
+    fill(&dir.join("filler"));
+    let big = note("x".repeat(1 << 20));
+    assert!(matches!(append(&big), Err(AppendError::Io(_))));
+    std::fs::remove_file(dir.join("filler")).unwrap();
+    assert_eq!(append(&note("after".into())), Ok(2));
+    drop(writer);
+    thread.join().unwrap();
+
+    let mut cursor = LogCursor::open(dir.clone(), 0);
+    let mut read = Vec::new();
+    while let Some(record) = cursor.next(2).unwrap() {
+        read.push(record);
+    }
+    assert_eq!(
+        read,
+        vec![(1, note("fits".into())), (2, note("after".into()))]
+    );
+    assert_eq!(log::recover(&dir).unwrap().next_lsn, 3);
 }

@@ -242,8 +242,21 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
         if end <= self.allocated {
             return Ok(());
         }
-        let target = end + PREALLOCATE_BYTES;
-        write_zeros(&self.file, self.allocated, target)?;
+        // On a nearly full disk, room for these records alone: a disk with a little space
+        // left (or freed) must not refuse what fits for want of the chunk ahead. What a
+        // failed attempt took is given back first, or the log would hold the disk's last
+        // free space and starve the state store.
+        let target = match write_zeros(&self.file, self.allocated, end + PREALLOCATE_BYTES) {
+            Ok(()) => end + PREALLOCATE_BYTES,
+            Err(_) => {
+                self.file.set_len(self.allocated)?;
+                if let Err(e) = write_zeros(&self.file, self.allocated, end) {
+                    let _ = self.file.set_len(self.allocated);
+                    return Err(e);
+                }
+                end
+            }
+        };
         self.allocated = target;
         Ok(())
     }
