@@ -596,7 +596,6 @@ impl Engine {
 
     /// A batch committed: accepts new entries again, and says so after a failure.
     fn store_writable(&mut self) {
-        self.stats.gate.open();
         if let Some((failed, over)) = self.failures.succeeded(Instant::now()) {
             self.store_full = false;
             tracing::info!(
@@ -605,6 +604,8 @@ impl Engine {
                 "the state store can be written again; the server accepts requests"
             );
         }
+        // After the line above: whoever sees the server ready again finds it in the log.
+        self.stats.gate.open();
     }
 
     /// Marks a logged change as refused, durably when the marks file is there.
