@@ -573,7 +573,8 @@ impl Engine {
                     if let Some(reply) = input.reply {
                         self.refuse(input.lsn);
                         let _ = reply.send(Err(CommandError::Store(format!(
-                            "not applied: {why}; nothing was changed, try again once it can be written"
+                            "not applied: {why}; nothing was changed, make the change again \
+                             once the server is ready"
                         ))));
                     }
                 }

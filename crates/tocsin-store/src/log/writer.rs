@@ -42,8 +42,7 @@ impl std::fmt::Display for AppendError {
             AppendError::Closed => f.write_str("the server is shutting down"),
             AppendError::Refused(why) => write!(
                 f,
-                "the server is read-only: {why}; nothing was stored, send it again once the \
-                 data directory has space"
+                "the server is read-only: {why}; nothing was stored, send it again later"
             ),
         }
     }
