@@ -148,11 +148,11 @@ impl Server {
             metrics: metrics.clone(),
             last_lsn: recovered.next_lsn - 1,
         };
+        // The gate is closed by the engine while the store cannot be written (a full
+        // disk); closed already if that kept the log from being applied at start.
         let (writer, writer_thread) =
-            LogWriter::start(log_dir, recovered, sink).map_err(|e| e.to_string())?;
-        // Closed by the engine while the store cannot be written (a full disk); closed
-        // already if that kept the log from being applied at start.
-        let writer = writer.gated(stats.gate.clone());
+            LogWriter::start_gated(log_dir, recovered, sink, stats.gate.clone())
+                .map_err(|e| e.to_string())?;
         if let Some(why) = stats.gate.refusal() {
             tracing::error!(
                 "starting read-only: {why}; intake and changes answer 503 and reads work until \

@@ -265,6 +265,34 @@ fn a_full_disk_makes_the_server_read_only_until_there_is_space() {
     assert_eq!(silences(&s).len(), 1);
 }
 
+/// Filled before the event log ever needed room: intake fails at the log, the engine has
+/// nothing to write, and readiness still says why (it said `OK` while refusing everything).
+#[test]
+fn a_full_disk_under_the_event_log_is_not_ready() {
+    let mut s = new_server(None);
+    let Some(_tmpfs) = Tmpfs::mount(&s.data, 16) else {
+        return;
+    };
+    s.start();
+    fill(&s.data.join("filler"));
+    let event = json!({"summary": "first", "dedup_key": "first"});
+    let message = s
+        .post("/api/v1/events", &event)
+        .expect_error(503, "unavailable");
+    assert!(message.contains("could not be written"), "{message}");
+    let r = ready(&s);
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(
+        r.body.contains("event log cannot be written") && r.body.contains("No space left"),
+        "{}",
+        r.body
+    );
+    std::fs::remove_file(s.data.join("filler")).unwrap();
+    s.send_events(&event);
+    assert_eq!(ready(&s).status, 200);
+    s.wait_alert("api", "first");
+}
+
 fn note(text: String) -> LogEntry {
     LogEntry::Command(Command {
         incident_id: 1,

@@ -20,7 +20,7 @@ pub async fn healthy() -> &'static str {
 pub async fn ready(State(s): State<SharedState>) -> (StatusCode, String) {
     if s.shutting_down.load(Ordering::Relaxed) {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n".into())
-    } else if let Some(why) = s.stats.gate.refusal() {
+    } else if let Some(why) = s.stats.gate.unready() {
         // Reads still work, but nothing new is taken: send alerts elsewhere.
         (
             StatusCode::SERVICE_UNAVAILABLE,

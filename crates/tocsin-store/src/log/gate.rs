@@ -1,5 +1,6 @@
 //! The gate in front of the log: closed while the state store cannot be written (a full
-//! disk), so new requests are refused before they are logged.
+//! disk), so new requests are refused before they are logged. It also tells readiness when
+//! the log itself could not be written.
 //!
 //! Why refuse what the log could still hold: an entry logged while the engine cannot apply it
 //! pages nobody, and a person's change answered 503 must never be applied later. Refused at
@@ -14,6 +15,9 @@ pub struct WriteGate {
     /// Read on every append; the reason is only read once this is set.
     closed: AtomicBool,
     reason: Mutex<String>,
+    /// Why the last write of the log failed, until one succeeds. Not a reason to refuse
+    /// appends (the writer must go on trying them), but one to say the server is not ready.
+    log_failure: Mutex<Option<String>>,
 }
 
 impl WriteGate {
@@ -34,5 +38,22 @@ impl WriteGate {
             return None;
         }
         Some(self.reason.lock().unwrap().clone())
+    }
+
+    /// Records the outcome of a log write.
+    pub(crate) fn log_written(&self, outcome: Result<(), String>) {
+        let mut failure = self.log_failure.lock().unwrap();
+        *failure = outcome.err();
+    }
+
+    /// Why the server takes nothing new, if it does not: the gate is closed, or the last
+    /// log write failed.
+    pub fn unready(&self) -> Option<String> {
+        self.refusal().or_else(|| {
+            let failure = self.log_failure.lock().unwrap();
+            failure
+                .as_ref()
+                .map(|e| format!("the event log cannot be written ({e})"))
+        })
     }
 }

@@ -82,6 +82,17 @@ impl<T: Send + 'static> LogWriter<T> {
         recovered: Recovered,
         sink: impl Sink<T>,
     ) -> io::Result<(LogWriter<T>, std::thread::JoinHandle<()>)> {
+        Self::start_gated(dir, recovered, sink, Arc::default())
+    }
+
+    /// [`Self::start`], refusing appends while `gate` is closed and telling it whether
+    /// the log could be written.
+    pub fn start_gated(
+        dir: PathBuf,
+        recovered: Recovered,
+        sink: impl Sink<T>,
+        gate: Arc<WriteGate>,
+    ) -> io::Result<(LogWriter<T>, std::thread::JoinHandle<()>)> {
         let file = OpenOptions::new().write(true).open(&recovered.segment)?;
         let allocated = file.metadata()?.len();
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -94,17 +105,12 @@ impl<T: Send + 'static> LogWriter<T> {
             rx,
             sink,
             buf: Vec::with_capacity(1 << 20),
+            gate: gate.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("tocsin-log".into())
             .spawn(move || state.run())?;
-        let gate = Arc::default();
         Ok((LogWriter { tx, gate }, handle))
-    }
-
-    /// The same writer, refusing appends while `gate` is closed.
-    pub fn gated(self, gate: Arc<WriteGate>) -> Self {
-        LogWriter { gate, ..self }
     }
 
     /// Queues one encoded entry; the receiver gets its LSN once it is durable.
@@ -155,6 +161,7 @@ struct WriterThread<T, S> {
     rx: Receiver<Message<T>>,
     sink: S,
     buf: Vec<u8>,
+    gate: Arc<WriteGate>,
 }
 
 impl<T, S: Sink<T>> WriterThread<T, S> {
@@ -178,7 +185,10 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
                 break;
             }
             let started = Instant::now();
-            match self.write_group(&group) {
+            let written = self.write_group(&group);
+            let outcome = written.as_ref().map(|_| ()).map_err(|e| e.to_string());
+            self.gate.log_written(outcome);
+            match written {
                 Ok(first_lsn) => {
                     let mut answers = Vec::with_capacity(group.len());
                     for (i, r) in group.drain(..).enumerate() {
