@@ -702,9 +702,7 @@ fn write_so_far(
 fn wait_unless_stopped(feed: &EngineFeed, wait: Duration) -> bool {
     let until = Instant::now() + wait;
     while !feed.stop.load(Ordering::SeqCst) {
-        let Some(left) = until.checked_duration_since(Instant::now()) else {
-            return true;
-        };
+        let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return true;
         }
