@@ -11,7 +11,8 @@ pub enum CommandError {
     NotFound(i64),
     /// The action does not fit the incident's state.
     Conflict(String),
-    /// The store failed; the command is in the log and will be applied on recovery.
+    /// The store failed: the command was refused and is never applied (it is marked so in
+    /// the log directory, see `tocsin_store::log::RefusedMarks`).
     Store(String),
 }
 

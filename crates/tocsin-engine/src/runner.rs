@@ -3,13 +3,14 @@
 
 use crate::apply::Applied;
 use crate::commands::{CommandError, CommandReply};
+use crate::failures::{Failures, Report};
 use crate::index::Index;
 use crate::pending::Pending;
 use crate::stats::{state_index, EngineStats};
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -20,7 +21,7 @@ use tocsin_core::clock::Clock;
 use tocsin_core::config::Config;
 use tocsin_core::correlation::cofire::Cofire;
 use tocsin_core::time::Millis;
-use tocsin_store::log::{self, LogCursor, LogEntry};
+use tocsin_store::log::{self, LogCursor, LogEntry, RefusedMarks};
 use tocsin_store::sqlite::{self, state};
 
 /// One committed log entry on its way into the engine.
@@ -111,6 +112,15 @@ pub struct Engine {
     /// Whether the batch being applied ends at the durable end of the log; only then may
     /// expiries use the wall clock.
     caught_up: bool,
+    /// Logged changes whose sender was answered 503 because the store failed: skipped when
+    /// the log is read again, so what was refused is never applied later. Kept durably in
+    /// `marks` (when the file could be opened) for re-reading after a crash.
+    refused: HashSet<u64>,
+    marks: Option<RefusedMarks>,
+    /// The run of failed batches going on, if any: retries and what to log.
+    failures: Failures,
+    /// Whether the last batch failed because the disk is full.
+    store_full: bool,
 }
 
 impl Engine {
@@ -138,11 +148,37 @@ impl Engine {
             last_durable: Instant::now(),
             log_time: 0,
             caught_up: true,
+            refused: HashSet::new(),
+            marks: None,
+            failures: Failures::default(),
+            store_full: false,
         };
         engine.reload()?;
+        match RefusedMarks::open(log_dir) {
+            Ok(marks) => {
+                engine.refused = marks.after(engine.applied_lsn).collect();
+                engine.marks = Some(marks);
+            }
+            // Only when the disk was full before the file was ever made: refusals are then
+            // remembered until the process ends.
+            Err(e) => tracing::warn!(error = %e, "cannot keep marks of refused changes"),
+        }
         let started = Instant::now();
         let from = engine.applied_lsn;
-        while engine.step(durable_lsn, None)? {}
+        loop {
+            match engine.step(durable_lsn, None) {
+                Ok(true) => {}
+                Ok(false) => break,
+                // A full disk must not keep the server from starting: it starts read-only
+                // (reads work, writes are refused) and applies the rest once there is space.
+                Err(e) if engine.store_full => {
+                    engine.log_failure(&e);
+                    engine.reload()?;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         if engine.applied_lsn > from {
             tracing::info!(entries = engine.applied_lsn - from, took = ?started.elapsed(), "re-applied the event log");
         }
@@ -236,11 +272,21 @@ impl Engine {
             match self.step(feed.durable_lsn(), Some(&feed)) {
                 Ok(m) => more = m,
                 Err(e) => {
-                    tracing::error!(error = %e, "applying the log failed; rebuilding from the store and the log");
-                    std::thread::sleep(Duration::from_millis(200));
-                    while let Err(e) = self.reload() {
-                        tracing::error!(error = %e, "reloading failed; retrying in 1s");
-                        std::thread::sleep(Duration::from_secs(1));
+                    self.log_failure(&e);
+                    // A stop does not wait for the store to recover: what is not applied is
+                    // in the log, and the next start applies it.
+                    loop {
+                        if !wait_unless_stopped(&feed, self.failures.retry_in()) {
+                            tracing::info!(
+                                applied_lsn = self.applied_lsn,
+                                "engine stopped while the store could not be written"
+                            );
+                            return;
+                        }
+                        match self.reload() {
+                            Ok(()) => break,
+                            Err(e) => self.log_failure(&e),
+                        }
                     }
                     more = true;
                     continue;
@@ -256,6 +302,30 @@ impl Engine {
                 tracing::info!(applied_lsn = self.applied_lsn, behind, "engine stopped");
                 return;
             }
+        }
+    }
+
+    /// Logs a failed batch or reload, rate-limited: the first of a run, then a summary now
+    /// and then (see [`crate::failures`]).
+    fn log_failure(&mut self, error: &str) {
+        match self.failures.failed(Instant::now()) {
+            Some(Report::First) if self.store_full => tracing::error!(
+                error,
+                "the data directory is full: the server is read-only until it has space \
+                 (intake and changes answer 503, reads work, /-/ready is not ready); \
+                 acknowledged events wait in the log and are applied then"
+            ),
+            Some(Report::First) => tracing::error!(
+                error,
+                "applying the log failed; the server refuses new entries and retries"
+            ),
+            Some(Report::Summary { failed, since }) => tracing::error!(
+                error,
+                failed,
+                since = ?since,
+                "the state store still cannot be written; {failed} more attempts failed"
+            ),
+            None => {}
         }
     }
 
@@ -353,6 +423,10 @@ impl Engine {
                     continue;
                 }
                 max_lsn = max_lsn.max(input.lsn);
+                if self.refused.contains(&input.lsn) {
+                    outcomes.push(None);
+                    continue;
+                }
                 match &input.entry {
                     LogEntry::Events(events) => {
                         for e in events {
@@ -473,7 +547,9 @@ impl Engine {
                 if notified {
                     self.stats.outbox.notify_one();
                 }
+                self.store_writable();
                 self.applied_lsn = max_lsn;
+                self.refused.retain(|&lsn| lsn > max_lsn);
                 self.log_time = log_time;
                 self.stats
                     .events_applied
@@ -490,15 +566,57 @@ impl Engine {
                 Ok(())
             }
             Err(e) => {
+                let why = self.store_failed(&e);
+                // Whoever waits is told the change was not made, so it must never be: it
+                // is marked refused before the answer goes out, and skipped from then on.
                 for input in batch {
                     if let Some(reply) = input.reply {
+                        self.refuse(input.lsn);
                         let _ = reply.send(Err(CommandError::Store(format!(
-                            "the store failed; the action is logged and will be applied: {e}"
+                            "not applied: {why}; nothing was changed, make the change again \
+                             once the server is ready"
                         ))));
                     }
                 }
                 Err(e.to_string())
             }
+        }
+    }
+
+    /// A batch failed: refuses new log entries until one commits, saying why.
+    fn store_failed(&mut self, e: &rusqlite::Error) -> String {
+        self.store_full = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+        let why = if self.store_full {
+            format!("the data directory is full ({e})")
+        } else {
+            format!("the state store cannot be written ({e})")
+        };
+        self.stats.gate.close(&why);
+        why
+    }
+
+    /// A batch committed: accepts new entries again, and says so after a failure.
+    fn store_writable(&mut self) {
+        if let Some((failed, over)) = self.failures.succeeded(Instant::now()) {
+            self.store_full = false;
+            tracing::info!(
+                failed,
+                over = ?over,
+                "the state store can be written again; the server accepts requests"
+            );
+        }
+        // After the line above: whoever sees the server ready again finds it in the log.
+        self.stats.gate.open();
+    }
+
+    /// Marks a logged change as refused, durably when the marks file is there.
+    fn refuse(&mut self, lsn: u64) {
+        self.refused.insert(lsn);
+        let Some(marks) = &mut self.marks else { return };
+        if let Err(e) = marks.add(lsn, self.applied_lsn) {
+            // Still skipped while this process runs; only a crash before the store
+            // recovers could apply it.
+            tracing::error!(lsn, error = %e, "could not mark a refused change durably");
         }
     }
 
@@ -578,6 +696,19 @@ fn write_so_far(
     let changed = so_far.states_changed;
     so_far.flush(index, &state::BatchWriter::new(tx))?;
     Ok(changed)
+}
+
+/// Waits `wait`, or less when a stop is asked for; tells whether to go on.
+fn wait_unless_stopped(feed: &EngineFeed, wait: Duration) -> bool {
+    let until = Instant::now() + wait;
+    while !feed.stop.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        let _ = feed.wake_rx.recv_timeout(left);
+    }
+    false
 }
 
 /// When intake and the engine compete for the CPU (a storm), intake wins: an event is safe

@@ -20,6 +20,9 @@ pub struct EngineStats {
     pub correlation_pairs: AtomicI64,
     /// Woken when the outbox gained notifications, so the dispatcher sends them at once.
     pub outbox: tokio::sync::Notify,
+    /// Closed by the engine while the state store cannot be written: the log writer then
+    /// refuses new entries, and readiness says why.
+    pub gate: std::sync::Arc<tocsin_store::log::WriteGate>,
 }
 
 impl EngineStats {

@@ -9,6 +9,7 @@ mod am_view;
 mod auth;
 pub mod console;
 mod csv;
+pub mod data_dir;
 mod dispatch;
 mod error;
 mod front_door;

@@ -132,8 +132,7 @@ impl Server {
         let (files_before, files) = nofile::raise()
             .map_err(|e| format!("reading the open-file limit (RLIMIT_NOFILE): {e}"))?;
         let max_connections = nofile::connection_limit(files, opts.limits.max_connections)?;
-        std::fs::create_dir_all(&opts.data_dir)
-            .map_err(|e| format!("{}: {e}", opts.data_dir.display()))?;
+        crate::data_dir::prepare(&opts.data_dir)?;
         let lock = lock_data_dir(&opts.data_dir)?;
         let db_path = opts.data_dir.join("tocsin.db");
         let log_dir = opts.data_dir.join("log");
@@ -169,8 +168,17 @@ impl Server {
             metrics: metrics.clone(),
             last_lsn: recovered.next_lsn - 1,
         };
+        // The gate is closed by the engine while the store cannot be written (a full
+        // disk); closed already if that kept the log from being applied at start.
         let (writer, writer_thread) =
-            LogWriter::start(log_dir, recovered, sink).map_err(|e| e.to_string())?;
+            LogWriter::start_gated(log_dir, recovered, sink, stats.gate.clone())
+                .map_err(|e| e.to_string())?;
+        if let Some(why) = stats.gate.refusal() {
+            tracing::error!(
+                "starting read-only: {why}; intake and changes answer 503 and reads work until \
+                 there is space, then the server goes back to normal by itself"
+            );
+        }
 
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
@@ -339,11 +347,13 @@ async fn join(thread: std::thread::JoinHandle<()>) -> Result<(), String> {
 /// to start instead of corrupting the log. The lock goes with the process, even on kill -9.
 fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
     use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join("lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     // SAFETY: flock on a file descriptor we own; no memory is involved.

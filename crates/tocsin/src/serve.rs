@@ -81,7 +81,7 @@ fn admin_token(data: &Path) -> Result<String, String> {
         }
         Err(_) => {}
     }
-    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    tocsin_server::data_dir::create(data)?;
     let token = generate_token();
     tocsin_server::write_secret_file(&path, &token)?;
     eprintln!(
@@ -92,6 +92,10 @@ fn admin_token(data: &Path) -> Result<String, String> {
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
+    // Everything the server creates (the store, the log, SQLite's side files, secrets) is
+    // for its own user: it holds password hashes, contacts and tokens.
+    // SAFETY: umask only sets the process's file mode mask; it cannot fail.
+    unsafe { libc::umask(0o077) };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")

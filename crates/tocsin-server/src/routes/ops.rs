@@ -17,11 +17,17 @@ pub async fn healthy() -> &'static str {
     "OK\n"
 }
 
-pub async fn ready(State(s): State<SharedState>) -> (StatusCode, &'static str) {
+pub async fn ready(State(s): State<SharedState>) -> (StatusCode, String) {
     if s.shutting_down.load(Ordering::Relaxed) {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n".into())
+    } else if let Some(why) = s.stats.gate.unready() {
+        // Reads still work, but nothing new is taken: send alerts elsewhere.
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("read-only: {why}\n"),
+        )
     } else {
-        (StatusCode::OK, "OK\n")
+        (StatusCode::OK, "OK\n".into())
     }
 }
 

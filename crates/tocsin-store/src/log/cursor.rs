@@ -13,6 +13,10 @@ pub struct LogCursor {
     dir: PathBuf,
     /// The open segment: its first LSN and a reader positioned at `pos`.
     reader: Option<(u64, BufReader<File>)>,
+    /// The first LSN of the segment after the open one, when there was one at opening.
+    /// Records from there on in the open segment are what a failed write left: the writer
+    /// refused them and went on in that segment, reusing their LSNs.
+    next_first: Option<u64>,
     pos: u64,
     /// The LSN of the next record to return.
     next_lsn: u64,
@@ -43,6 +47,7 @@ impl LogCursor {
         LogCursor {
             dir,
             reader: None,
+            next_first: None,
             pos: 0,
             next_lsn: after + 1,
             header: [0; HEADER_LEN],
@@ -123,6 +128,11 @@ impl LogCursor {
         if checksum(lsn, &self.payload) != crc {
             return Ok(Found::Gap);
         }
+        // The writer zeroes a failed group before it moves on, but those zeros may not have
+        // reached the disk (a failed sync, then a crash): never read a refused record back.
+        if self.next_first.is_some_and(|next| lsn >= next) {
+            return Ok(Found::Gap);
+        }
         Ok(Found::Record {
             lsn,
             size: (HEADER_LEN + len) as u64,
@@ -134,13 +144,12 @@ impl LogCursor {
     fn open_segment(&mut self, exactly: Option<u64>) -> io::Result<bool> {
         let segments = list_segments(&self.dir)?;
         let found = match exactly {
-            Some(lsn) => segments.iter().find(|(first, _)| *first == lsn),
+            Some(lsn) => segments.iter().position(|(first, _)| *first == lsn),
             None => segments
                 .iter()
-                .rev()
-                .find(|(first, _)| *first <= self.next_lsn),
+                .rposition(|(first, _)| *first <= self.next_lsn),
         };
-        let Some((first, path)) = found else {
+        let Some((first, path)) = found.map(|i| &segments[i]) else {
             if exactly.is_some() {
                 return Ok(false);
             }
@@ -149,9 +158,60 @@ impl LogCursor {
                 self.next_lsn
             )));
         };
+        self.next_first = found
+            .and_then(|i| segments.get(i + 1))
+            .map(|(next, _)| *next);
         self.reader = Some((*first, BufReader::with_capacity(1 << 20, File::open(path)?)));
         self.pos = 0;
         self.refreshed_at = None;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::entry::encode_entry;
+    use super::super::segment::{frame, segment_path};
+    use super::*;
+    use tocsin_core::command::{Command, IncidentAction};
+
+    fn comment(text: &str) -> LogEntry {
+        LogEntry::Command(Command {
+            incident_id: 1,
+            action: IncidentAction::Comment(text.into()),
+            actor: "test".into(),
+            reason: String::new(),
+            at: 1,
+        })
+    }
+
+    fn segment(dir: &std::path::Path, first: u64, records: &[(u64, &str)]) {
+        let mut bytes = Vec::new();
+        for (lsn, text) in records {
+            frame(&mut bytes, *lsn, &encode_entry(&comment(text)));
+        }
+        bytes.resize(bytes.len() + 4096, 0);
+        std::fs::write(segment_path(dir, first), bytes).unwrap();
+    }
+
+    /// A group whose write or sync failed was refused, and the writer went on in a new
+    /// segment from the group's first LSN. If the zeros meant to clear the group never reached
+    /// the disk, the refused record is still in the old segment after a crash: the cursor
+    /// must read the new segment's record with that LSN, never the refused one.
+    #[test]
+    fn a_refused_record_left_in_an_older_segment_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        segment(dir.path(), 1, &[(1, "one"), (2, "two"), (3, "refused")]);
+        segment(dir.path(), 3, &[(3, "three"), (4, "four")]);
+        let mut cursor = LogCursor::open(dir.path().to_path_buf(), 0);
+        let mut seen = Vec::new();
+        while let Some((lsn, entry)) = cursor.next(4).unwrap() {
+            seen.push((lsn, entry));
+        }
+        let expected: Vec<(u64, LogEntry)> = [(1, "one"), (2, "two"), (3, "three"), (4, "four")]
+            .into_iter()
+            .map(|(lsn, text)| (lsn, comment(text)))
+            .collect();
+        assert_eq!(seen, expected);
     }
 }

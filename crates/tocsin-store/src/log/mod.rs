@@ -7,13 +7,17 @@
 
 mod cursor;
 mod entry;
+mod gate;
 mod priority;
 mod reader;
+mod refused;
 mod segment;
 mod writer;
 
 pub use cursor::LogCursor;
 pub use entry::{decode_entry, encode_entry, encode_entry_with_capacity, LogEntry};
+pub use gate::WriteGate;
 pub use reader::{recover, Recovered};
+pub use refused::RefusedMarks;
 pub use segment::{list_segments, prune_applied};
 pub use writer::{AppendError, LogWriter, Sink};

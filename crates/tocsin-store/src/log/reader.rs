@@ -3,6 +3,7 @@
 use super::segment::{checksum, list_segments, segment_path, HEADER_LEN, MAX_RECORD_BYTES};
 use std::fs::{self, OpenOptions};
 use std::io;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Where the writer resumes after recovery.
@@ -43,11 +44,15 @@ fn next_record(data: &[u8], at: usize) -> Next {
 /// Opens (or creates) the log in `dir`, clears a torn record at the tail of the newest
 /// segment (a write that was never acknowledged), and tells where to continue.
 pub fn recover(dir: &Path) -> io::Result<Recovered> {
-    fs::create_dir_all(dir)?;
+    // Owner only: the log holds alerts, contacts and who did what.
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let segments = list_segments(dir)?;
     let Some((first, path)) = segments.last().cloned() else {
         let path = segment_path(dir, 1);
-        fs::File::create(&path)?;
+        new_segment(&path)?;
         super::segment::sync_dir(dir)?;
         return Ok(Recovered {
             next_lsn: 1,
@@ -103,12 +108,18 @@ impl Recovered {
         );
         self.next_lsn = applied + 1;
         self.segment = segment_path(dir, self.next_lsn);
-        fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.segment)?;
+        new_segment(&self.segment)?;
         super::segment::sync_dir(dir)?;
         self.segment_len = fs::metadata(&self.segment)?.len();
         Ok(())
     }
+}
+
+/// Creates a segment file (or opens the one there), readable by its owner only.
+fn new_segment(path: &Path) -> io::Result<fs::File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
 }

@@ -1,13 +1,15 @@
 //! The group-commit writer: one thread owns the log file. Requests that arrive while a sync
 //! is in progress queue up and share the next write and `fdatasync`.
 
+use super::gate::WriteGate;
 use super::reader::Recovered;
 use super::segment::{frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -29,6 +31,8 @@ pub enum AppendError {
     Io(String),
     /// The writer has stopped (shutdown in progress).
     Closed,
+    /// The gate is closed (the state store cannot be written); nothing was logged.
+    Refused(String),
 }
 
 impl std::fmt::Display for AppendError {
@@ -36,6 +40,10 @@ impl std::fmt::Display for AppendError {
         match self {
             AppendError::Io(e) => write!(f, "the event log could not be written: {e}"),
             AppendError::Closed => f.write_str("the server is shutting down"),
+            AppendError::Refused(why) => write!(
+                f,
+                "the server is read-only: {why}; nothing was stored, send it again later"
+            ),
         }
     }
 }
@@ -56,12 +64,14 @@ enum Message<T> {
 /// dropped, after it has written what was queued.
 pub struct LogWriter<T> {
     tx: Sender<Message<T>>,
+    gate: Arc<WriteGate>,
 }
 
 impl<T> Clone for LogWriter<T> {
     fn clone(&self) -> Self {
         LogWriter {
             tx: self.tx.clone(),
+            gate: self.gate.clone(),
         }
     }
 }
@@ -71,6 +81,17 @@ impl<T: Send + 'static> LogWriter<T> {
         dir: PathBuf,
         recovered: Recovered,
         sink: impl Sink<T>,
+    ) -> io::Result<(LogWriter<T>, std::thread::JoinHandle<()>)> {
+        Self::start_gated(dir, recovered, sink, Arc::default())
+    }
+
+    /// [`Self::start`], refusing appends while `gate` is closed and telling it whether
+    /// the log could be written.
+    pub fn start_gated(
+        dir: PathBuf,
+        recovered: Recovered,
+        sink: impl Sink<T>,
+        gate: Arc<WriteGate>,
     ) -> io::Result<(LogWriter<T>, std::thread::JoinHandle<()>)> {
         let file = OpenOptions::new().write(true).open(&recovered.segment)?;
         let allocated = file.metadata()?.len();
@@ -84,15 +105,19 @@ impl<T: Send + 'static> LogWriter<T> {
             rx,
             sink,
             buf: Vec::with_capacity(1 << 20),
+            gate: gate.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("tocsin-log".into())
             .spawn(move || state.run())?;
-        Ok((LogWriter { tx }, handle))
+        Ok((LogWriter { tx, gate }, handle))
     }
 
     /// Queues one encoded entry; the receiver gets its LSN once it is durable.
     fn enqueue(&self, payload: Vec<u8>, item: T) -> Result<Pending, AppendError> {
+        if let Some(why) = self.gate.refusal() {
+            return Err(AppendError::Refused(why));
+        }
         let (done, wait) = oneshot::channel();
         let request = Request {
             payload,
@@ -136,6 +161,7 @@ struct WriterThread<T, S> {
     rx: Receiver<Message<T>>,
     sink: S,
     buf: Vec<u8>,
+    gate: Arc<WriteGate>,
 }
 
 impl<T, S: Sink<T>> WriterThread<T, S> {
@@ -159,7 +185,10 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
                 break;
             }
             let started = Instant::now();
-            match self.write_group(&group) {
+            let written = self.write_group(&group);
+            let outcome = written.as_ref().map(|_| ()).map_err(|e| e.to_string());
+            self.gate.log_written(outcome);
+            match written {
                 Ok(first_lsn) => {
                     let mut answers = Vec::with_capacity(group.len());
                     for (i, r) in group.drain(..).enumerate() {
@@ -222,8 +251,21 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
         if end <= self.allocated {
             return Ok(());
         }
-        let target = end + PREALLOCATE_BYTES;
-        write_zeros(&self.file, self.allocated, target)?;
+        // On a nearly full disk, room for these records alone: a disk with a little space
+        // left (or freed) must not refuse what fits for want of the chunk ahead. What a
+        // failed attempt took is given back first, or the log would hold the disk's last
+        // free space and starve the state store.
+        let target = match write_zeros(&self.file, self.allocated, end + PREALLOCATE_BYTES) {
+            Ok(()) => end + PREALLOCATE_BYTES,
+            Err(_) => {
+                self.file.set_len(self.allocated)?;
+                if let Err(e) = write_zeros(&self.file, self.allocated, end) {
+                    let _ = self.file.set_len(self.allocated);
+                    return Err(e);
+                }
+                end
+            }
+        };
         self.allocated = target;
         Ok(())
     }
@@ -235,6 +277,7 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(&path)?;
         self.allocated = self.file.metadata()?.len();
         if fresh {
