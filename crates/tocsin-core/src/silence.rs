@@ -278,6 +278,7 @@ pub fn validate_matchers(matchers: &[Matcher]) -> Result<(), String> {
         ));
     }
     let mut all_match_empty = true;
+    let mut patterns = Vec::new();
     for (i, m) in matchers.iter().enumerate() {
         if !valid_label_name(&m.name) {
             return Err(format!(
@@ -288,6 +289,17 @@ pub fn validate_matchers(matchers: &[Matcher]) -> Result<(), String> {
         let c = CompiledMatcher::new(m)
             .map_err(|e| format!("silence invalid: invalid label matcher {i}: {e}"))?;
         all_match_empty &= c.matches_value("");
+        if m.is_regex {
+            patterns.push(m.value.as_str());
+        }
+    }
+    // The engine matches every new alert against every active silence: what one silence
+    // costs per alert is bounded by its regexes' total size.
+    if user_regex::check_together(&patterns) == Err(user_regex::RegexError::TooLarge) {
+        return Err(format!(
+            "silence invalid: the regular expressions of the matchers are too large together (compiled size over {} bytes); simplify them",
+            user_regex::MAX_COMPILED_BYTES
+        ));
     }
     if all_match_empty {
         return Err("silence invalid: at least one matcher must not match the empty string".into());
@@ -531,6 +543,16 @@ mod tests {
         assert_eq!(
             validate(&huge, now).unwrap_err(),
             "silence invalid: invalid label matcher 0: invalid matcher a=~\"(.{0,100}){0,100}x\": the regular expression is too large (compiled size over 524288 bytes); simplify it"
+        );
+        let big = |name: &str, end: &str| Matcher {
+            name: name.into(),
+            value: format!("(.*[aé]){{300}}{end}"),
+            is_regex: true,
+            is_equal: true,
+        };
+        assert_eq!(
+            validate(&spec(vec![big("a", "x"), big("b", "y")], now, now + 1), now).unwrap_err(),
+            "silence invalid: the regular expressions of the matchers are too large together (compiled size over 524288 bytes); simplify them"
         );
         let many = (0..=MAX_MATCHERS)
             .map(|i| m(&format!("a{i}"), "=", "b"))

@@ -11,7 +11,7 @@
 //! silence or filter sent again does not compile again.
 
 use hashlink::LruCache;
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSetBuilder};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The longest pattern accepted, in bytes: an alternation of ~100 host names fits.
@@ -92,6 +92,24 @@ pub fn anchored(pattern: &str) -> Result<Arc<Regex>, RegexError> {
     Ok(re)
 }
 
+/// Checks that `patterns` compile within the limit together, not only one by one: matching
+/// one alert against all of a silence's matchers then costs what one regex at the limit
+/// would, at most. (A `RegexSet` is one compiled program, so its size is the sum.)
+pub fn check_together(patterns: &[&str]) -> Result<(), RegexError> {
+    if patterns.len() < 2 {
+        return Ok(());
+    }
+    RegexSetBuilder::new(patterns.iter().map(|p| format!("^(?:{p})$")))
+        .size_limit(MAX_COMPILED_BYTES)
+        .dfa_size_limit(DFA_CACHE_BYTES)
+        .build()
+        .map(drop)
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => RegexError::TooLarge,
+            other => RegexError::Invalid(other.to_string()),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +187,16 @@ mod tests {
             e.to_string().starts_with("invalid regular expression: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn patterns_are_bounded_together_too() {
+        let small = ["(web|db)-[0-9]+"; 32];
+        assert_eq!(check_together(&small), Ok(()));
+        // Each fits alone (~354 KB compiled); the two do not.
+        let big = ["(.*[aé]){300}x", "(.*[aé]){300}y"];
+        assert!(big.iter().all(|p| anchored(p).is_ok()));
+        assert_eq!(check_together(&big), Err(RegexError::TooLarge));
     }
 
     #[test]
