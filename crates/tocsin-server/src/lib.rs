@@ -12,6 +12,7 @@ mod csv;
 mod dispatch;
 mod error;
 pub(crate) mod links;
+mod matching;
 mod metrics;
 mod query;
 mod reminders;
