@@ -198,3 +198,23 @@ fn four_pathological_filters_are_refused_and_intake_stays_fast() {
         assert!(intake < Duration::from_secs(1), "{intake:?}");
     });
 }
+
+#[test]
+fn tocsin_check_reports_a_pathological_config_regex_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "services:\n  - {{id: web, team: default}}\nservice_rules:\n  - {{service: web, match_re: {{host: \"{PATHOLOGICAL}\"}}}}\n"
+        ),
+    )
+    .unwrap();
+    let out = tocsin(&["check", "-c", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("service_rules[0].match_re.host: the regular expression is too large (compiled size over 524288 bytes); simplify it"),
+        "{stderr}"
+    );
+}
