@@ -27,3 +27,4 @@ pub mod schedule;
 pub mod silence;
 pub mod storm;
 pub mod time;
+pub mod user_regex;

@@ -6,9 +6,15 @@
 //! place. The engine applies silences in log order; the API validates with the same functions.
 
 use crate::time::Millis;
+use crate::user_regex;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// More matchers than this in one silence or one query is a mistake (or an attack on the
+/// matching loop), not a filter.
+pub const MAX_MATCHERS: usize = 32;
 
 /// One label matcher as Alertmanager's API writes it: `isEqual: false` negates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -106,23 +112,23 @@ fn unquote(inner: &str) -> Option<String> {
     Some(out)
 }
 
-/// A matcher ready to test values: regexes are anchored and compiled once.
+/// A matcher ready to test values: regexes are anchored, bounded and compiled once (see
+/// `user_regex`), so matching one value costs at most the compiled size times its length.
 #[derive(Debug, Clone)]
 pub struct CompiledMatcher {
     name: String,
     value: String,
-    regex: Option<Regex>,
+    regex: Option<Arc<Regex>>,
     is_equal: bool,
 }
 
 impl CompiledMatcher {
+    /// Refuses a regex over the limits with `invalid matcher NAME=~"VALUE": REASON`.
     pub fn new(m: &Matcher) -> Result<CompiledMatcher, String> {
         let regex = if m.is_regex {
-            // Alertmanager anchors regular expressions at both ends.
-            let anchored = format!("^(?:{})$", m.value);
             Some(
-                Regex::new(&anchored)
-                    .map_err(|e| format!("invalid regular expression {:?}: {e}", m.value))?,
+                user_regex::anchored(&m.value)
+                    .map_err(|e| format!("invalid matcher {}: {e}", shown(m)))?,
             )
         } else {
             None
@@ -146,6 +152,16 @@ impl CompiledMatcher {
 
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.matches_value(labels.get(&self.name).map(String::as_str).unwrap_or(""))
+    }
+}
+
+/// A matcher as an error message shows it: whole, unless it is too long to read.
+fn shown(m: &Matcher) -> String {
+    const SHOWN_CHARS: usize = 120;
+    let text = m.to_string();
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
     }
 }
 
@@ -255,7 +271,14 @@ pub fn validate_matchers(matchers: &[Matcher]) -> Result<(), String> {
     if matchers.is_empty() {
         return Err("silence invalid: at least one matcher required".into());
     }
+    if matchers.len() > MAX_MATCHERS {
+        return Err(format!(
+            "silence invalid: {} matchers, at most {MAX_MATCHERS} are allowed",
+            matchers.len()
+        ));
+    }
     let mut all_match_empty = true;
+    let mut patterns = Vec::new();
     for (i, m) in matchers.iter().enumerate() {
         if !valid_label_name(&m.name) {
             return Err(format!(
@@ -266,6 +289,17 @@ pub fn validate_matchers(matchers: &[Matcher]) -> Result<(), String> {
         let c = CompiledMatcher::new(m)
             .map_err(|e| format!("silence invalid: invalid label matcher {i}: {e}"))?;
         all_match_empty &= c.matches_value("");
+        if m.is_regex {
+            patterns.push(m.value.as_str());
+        }
+    }
+    // The engine matches every new alert against every active silence: what one silence
+    // costs per alert is bounded by its regexes' total size.
+    if user_regex::check_together(&patterns) == Err(user_regex::RegexError::TooLarge) {
+        return Err(format!(
+            "silence invalid: the regular expressions of the matchers are too large together (compiled size over {} bytes); simplify them",
+            user_regex::MAX_COMPILED_BYTES
+        ));
     }
     if all_match_empty {
         return Err("silence invalid: at least one matcher must not match the empty string".into());
@@ -455,6 +489,21 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_regex_names_its_matcher_shortened() {
+        let err = parse_matcher("alertname=~\"(.{0,100}){0,100}y\"").unwrap_err();
+        assert!(err.starts_with("invalid matcher alertname=~\"(.{0,100}){0,100}y\": the regular expression is too large"), "{err}");
+        let long = format!("host=~\"{}\"", "a".repeat(5000));
+        let err = parse_matcher(&long).unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "invalid matcher host=~\"{}...: the regular expression is 5000 bytes, at most 4096",
+                "a".repeat(113)
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn validation_speaks_alertmanager() {
         let now = 1_000_000;
         let ok = spec(vec![m("alertname", "=", "Down")], now, now + 60_000);
@@ -488,6 +537,30 @@ mod tests {
         assert!(validate(&bad_regex, now)
             .unwrap_err()
             .contains("invalid regular expression"));
+        let mut huge = spec(vec![m("a", "=", "b")], now, now + 1);
+        huge.matchers[0].is_regex = true;
+        huge.matchers[0].value = "(.{0,100}){0,100}x".into();
+        assert_eq!(
+            validate(&huge, now).unwrap_err(),
+            "silence invalid: invalid label matcher 0: invalid matcher a=~\"(.{0,100}){0,100}x\": the regular expression is too large (compiled size over 524288 bytes); simplify it"
+        );
+        let big = |name: &str, end: &str| Matcher {
+            name: name.into(),
+            value: format!("(.*[aé]){{300}}{end}"),
+            is_regex: true,
+            is_equal: true,
+        };
+        assert_eq!(
+            validate(&spec(vec![big("a", "x"), big("b", "y")], now, now + 1), now).unwrap_err(),
+            "silence invalid: the regular expressions of the matchers are too large together (compiled size over 524288 bytes); simplify them"
+        );
+        let many = (0..=MAX_MATCHERS)
+            .map(|i| m(&format!("a{i}"), "=", "b"))
+            .collect();
+        assert_eq!(
+            validate(&spec(many, now, now + 1), now).unwrap_err(),
+            "silence invalid: 33 matchers, at most 32 are allowed"
+        );
         let mut bad_name = spec(vec![m("a", "=", "b")], now, now + 1);
         bad_name.matchers[0].name = "1x".into();
         assert!(validate(&bad_name, now)

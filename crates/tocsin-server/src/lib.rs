@@ -14,6 +14,7 @@ mod dispatch;
 mod error;
 mod front_door;
 pub(crate) mod links;
+mod matching;
 mod metrics;
 mod query;
 mod reminders;

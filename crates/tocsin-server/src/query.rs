@@ -4,11 +4,13 @@
 //! ignores the rest).
 
 use crate::error::ApiError;
+use std::sync::Arc;
 use tocsin_core::event::{Severity, Status};
 use tocsin_core::incident::IncidentState;
 use tocsin_core::priority::Priority;
-use tocsin_core::silence::{compile, parse_matcher, CompiledMatcher, Matcher};
+use tocsin_core::silence::{compile, parse_matcher, CompiledMatcher, Matcher, MAX_MATCHERS};
 use tocsin_core::time::parse_rfc3339;
+use tocsin_core::user_regex;
 use tocsin_store::sqlite::queries::{AlertFilter, IncidentFilter, PageRequest};
 
 pub const DEFAULT_LIMIT: usize = 100;
@@ -161,7 +163,7 @@ pub struct AmAlertQuery {
     pub active: bool,
     pub silenced: bool,
     pub inhibited: bool,
-    pub receiver: Option<regex::Regex>,
+    pub receiver: Option<Arc<regex::Regex>>,
 }
 
 /// Go's `strconv.ParseBool`, which Alertmanager's parameters go through.
@@ -173,13 +175,20 @@ fn go_bool(key: &str, value: &str) -> Result<bool, String> {
     }
 }
 
-/// Every `filter` parameter, parsed.
+/// Every `filter` parameter, parsed (at most as many as a silence may have matchers).
 pub fn am_filter(params: &[(String, String)]) -> Result<Vec<Matcher>, String> {
-    params
+    let filters: Vec<&String> = params
         .iter()
         .filter(|(k, _)| k == "filter")
-        .map(|(_, v)| parse_matcher(v))
-        .collect()
+        .map(|(_, v)| v)
+        .collect();
+    if filters.len() > MAX_MATCHERS {
+        return Err(format!(
+            "{} filter parameters, at most {MAX_MATCHERS} are allowed",
+            filters.len()
+        ));
+    }
+    filters.into_iter().map(|v| parse_matcher(v)).collect()
 }
 
 pub fn am_alert_query(params: &[(String, String)]) -> Result<AmAlertQuery, String> {
@@ -201,9 +210,8 @@ pub fn am_alert_query(params: &[(String, String)]) -> Result<AmAlertQuery, Strin
                 go_bool(key, value)?;
             }
             "receiver" => {
-                let anchored = format!("^(?:{value})$");
                 q.receiver = Some(
-                    regex::Regex::new(&anchored)
+                    user_regex::anchored(value)
                         .map_err(|e| format!("failed to parse receiver param: {e}"))?,
                 );
             }
@@ -295,6 +303,15 @@ mod tests {
         assert!(am_alert_query(&p(&[("receiver", "(")]))
             .unwrap_err()
             .contains("failed to parse receiver param"));
+        assert_eq!(
+            am_alert_query(&p(&[("receiver", "(.{0,100}){0,100}x")])).unwrap_err(),
+            "failed to parse receiver param: the regular expression is too large (compiled size over 524288 bytes); simplify it"
+        );
+        let many: Vec<(&str, &str)> = (0..=MAX_MATCHERS).map(|_| ("filter", "a=b")).collect();
+        assert_eq!(
+            am_alert_query(&p(&many)).unwrap_err(),
+            "33 filter parameters, at most 32 are allowed"
+        );
         assert!(am_alert_query(&p(&[("active", "maybe")])).is_err());
     }
 }

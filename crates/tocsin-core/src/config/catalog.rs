@@ -116,12 +116,12 @@ pub(super) fn rules(
             .collect();
         let mut regex = Vec::new();
         for (k, pattern) in r.match_re {
-            // Anchored like Alertmanager's regex matchers: the whole value must match.
-            match regex::Regex::new(&format!("^(?:{pattern})$")) {
+            // Anchored and bounded like silence matchers: the whole value must match.
+            match crate::user_regex::anchored(&pattern) {
                 Ok(re) => regex.push((EventField::parse(&k), re)),
                 Err(e) => errors.push(ConfigError::new(
                     format!("{path}.match_re.{k}"),
-                    format!("invalid regular expression: {e}"),
+                    e.to_string(),
                 )),
             }
         }

@@ -153,7 +153,7 @@ pub enum EventField {
 pub struct ServiceRule {
     pub service: String,
     pub equal: Vec<(EventField, String)>,
-    pub regex: Vec<(EventField, regex::Regex)>,
+    pub regex: Vec<(EventField, std::sync::Arc<regex::Regex>)>,
 }
 
 impl PartialEq for ServiceRule {

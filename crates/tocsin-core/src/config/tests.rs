@@ -154,3 +154,28 @@ fn the_event_log_keeps_a_bounded_history() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn config_regexes_have_the_limits_of_silences_with_their_paths() {
+    let errors = load_str(
+        r#"
+services:
+  - {id: web, team: default}
+service_rules:
+  - {service: web, match_re: {host: "(.{0,100}){0,100}x"}}
+inhibit_rules:
+  - source_matchers: ["alertname=NodeDown"]
+    target_matchers: ['host=~"(.{0,100}){0,100}x"']
+"#,
+    )
+    .unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let too_large =
+        "the regular expression is too large (compiled size over 524288 bytes); simplify it";
+    for want in [
+        format!("service_rules[0].match_re.host: {too_large}"),
+        format!("inhibit_rules[0].target_matchers[0]: invalid matcher host=~\"(.{{0,100}}){{0,100}}x\": {too_large}"),
+    ] {
+        assert!(text.contains(&want), "{want:?} missing in {text:#?}");
+    }
+}

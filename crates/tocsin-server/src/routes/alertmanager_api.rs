@@ -4,10 +4,11 @@
 //!
 //! Errors answer as Alertmanager's do, a JSON string, so clients print the message.
 
-use super::{pairs, read, QueryPairs};
+use super::{pairs, QueryPairs};
 use crate::am_view::{self, AlertGroup, GettableAlert, Receiver};
 use crate::auth::authorize;
 use crate::error::ApiError;
+use crate::matching::{off_worker, Budget, MATCH_BUDGET};
 use crate::query::{am_alert_query, AmAlertQuery};
 use crate::state::SharedState;
 use axum::extract::{ConnectInfo, State};
@@ -114,11 +115,25 @@ pub async fn receivers(
     Ok(Json(am_view::receivers(&s.config.load())))
 }
 
-/// The firing alerts the query selects, with their stored rows (for grouping).
+/// The firing alerts the query selects, with their stored rows (for grouping). Parsing, the
+/// read and the matching run on a blocking thread, the matching within `MATCH_BUDGET`: the
+/// filters are a client's regexes, and an async worker held by them would hold up every
+/// other request, intake included.
 async fn selected(s: &SharedState, params: QueryPairs) -> AmResult<Vec<(AlertRow, GettableAlert)>> {
     let params = pairs(params)?;
-    let q: AmAlertQuery = am_alert_query(&params).map_err(AmError::bad_request)?;
-    let rows = read(s, queries::firing_alerts).await?;
+    let s = s.clone();
+    off_worker(move || select_blocking(&s, &params)).await?
+}
+
+fn select_blocking(
+    s: &SharedState,
+    params: &[(String, String)],
+) -> AmResult<Vec<(AlertRow, GettableAlert)>> {
+    let q: AmAlertQuery = am_alert_query(params).map_err(AmError::bad_request)?;
+    let rows = s
+        .pool
+        .with(queries::firing_alerts)
+        .map_err(ApiError::from)?;
     let config = s.config.load();
     let now = s.clock.now();
     // Inhibiting sources are firing alerts themselves, so their fingerprints are all here.
@@ -126,40 +141,45 @@ async fn selected(s: &SharedState, params: QueryPairs) -> AmResult<Vec<(AlertRow
         .iter()
         .map(|r| (r.id, am_view::fingerprint(r)))
         .collect();
-    let mut out = Vec::new();
-    for row in rows {
-        // As Alertmanager: an alert past its end is over, even before tocsin resolves it.
-        let ended = row
-            .ends_at
-            .as_deref()
-            .and_then(|t| parse_rfc3339(t).ok())
-            .is_some_and(|t| t < now);
-        if ended || !matches_all(&q.filter, &am_view::labels_of(&row)) {
-            continue;
-        }
-        let inhibited_by = row
-            .inhibited_by
-            .iter()
-            .filter_map(|id| fingerprints.get(id).cloned())
-            .collect();
-        let alert = am_view::gettable(&config, &row, inhibited_by, now);
-        let silenced = !alert.status.silenced_by.is_empty();
-        let inhibited = !alert.status.inhibited_by.is_empty();
-        // Alertmanager's filter: `active` selects alerts nothing mutes; `silenced` and
-        // `inhibited` drop the alerts muted that way when false.
-        if (silenced && !q.silenced)
-            || (inhibited && !q.inhibited)
-            || (!silenced && !inhibited && !q.active)
-        {
-            continue;
-        }
-        if let Some(r) = &q.receiver {
-            if !alert.receivers.iter().any(|x| r.is_match(&x.name)) {
-                continue;
+    let budget = Budget::start(MATCH_BUDGET);
+    let mut out = budget
+        .filter_map(rows, |row| {
+            // As Alertmanager: an alert past its end is over, even before tocsin resolves it.
+            let ended = row
+                .ends_at
+                .as_deref()
+                .and_then(|t| parse_rfc3339(t).ok())
+                .is_some_and(|t| t < now);
+            if ended || !matches_all(&q.filter, &am_view::labels_of(&row)) {
+                return None;
             }
-        }
-        out.push((row, alert));
-    }
+            let inhibited_by = row
+                .inhibited_by
+                .iter()
+                .filter_map(|id| fingerprints.get(id).cloned())
+                .collect();
+            let alert = am_view::gettable(&config, &row, inhibited_by, now);
+            let silenced = !alert.status.silenced_by.is_empty();
+            let inhibited = !alert.status.inhibited_by.is_empty();
+            // Alertmanager's filter: `active` selects alerts nothing mutes; `silenced` and
+            // `inhibited` drop the alerts muted that way when false.
+            if (silenced && !q.silenced)
+                || (inhibited && !q.inhibited)
+                || (!silenced && !inhibited && !q.active)
+            {
+                return None;
+            }
+            if let Some(r) = &q.receiver {
+                if !alert.receivers.iter().any(|x| r.is_match(&x.name)) {
+                    return None;
+                }
+            }
+            Some((row, alert))
+        })
+        .map_err(|message| AmError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message,
+        })?;
     out.sort_by(|a, b| a.1.fingerprint.cmp(&b.1.fingerprint));
     Ok(out)
 }

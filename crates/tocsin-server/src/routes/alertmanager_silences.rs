@@ -7,6 +7,7 @@
 
 use super::alertmanager_api::{caller, AmError, AmResult};
 use super::{pairs, read, QueryPairs};
+use crate::matching::off_worker;
 use crate::query::am_filter;
 use crate::state::SharedState;
 use axum::body::Bytes;
@@ -171,7 +172,10 @@ pub async fn post(
         .map_err(|e| AmError::bad_request(format!("invalid silence: {e}")))?;
     let spec = spec_of(&posted)?;
     let now = s.clock.now();
-    validate(&spec, now).map_err(AmError::bad_request)?;
+    // Off the async worker: up to 32 regexes to compile, milliseconds each at the limit.
+    let spec = off_worker(move || validate(&spec, now).map(|()| spec))
+        .await?
+        .map_err(AmError::bad_request)?;
     let id = posted.id.filter(|id| !id.is_empty());
     if let Some(id) = &id {
         find(&s, id).await?;
@@ -204,7 +208,10 @@ pub async fn list(
     params: QueryPairs,
 ) -> AmResult<Json<Vec<GettableSilence>>> {
     caller(&s, &headers, peer, Role::Viewer)?;
-    let filter = am_filter(&pairs(params)?).map_err(AmError::bad_request)?;
+    let params = pairs(params)?;
+    let filter = off_worker(move || am_filter(&params))
+        .await?
+        .map_err(AmError::bad_request)?;
     let now = s.clock.now();
     let since = now - LISTED_AFTER_END;
     let rows = read(&s, move |c| silences::list(c, since)).await?;

@@ -6,12 +6,14 @@ use crate::error::{ApiError, ApiResult};
 use serde::Deserialize;
 use tocsin_core::command::{MaintenanceAction, SilenceAction};
 use tocsin_core::config::maintenance::{window, RawMaintenance};
-use tocsin_core::silence::{parse_matcher, uuid_v4, validate_matchers, Matcher, SilenceSpec};
+use tocsin_core::silence::{
+    parse_matcher, uuid_v4, validate_matchers, Matcher, SilenceSpec, MAX_MATCHERS,
+};
 use tocsin_core::time::{parse_duration, parse_rfc3339, Millis};
+use tocsin_core::user_regex::MAX_PATTERN_BYTES;
 
-/// More matchers than this is a mistake (or an attack on the matcher loop), not a silence.
-pub const MAX_MATCHERS: usize = 32;
-pub const MAX_MATCHER_BYTES: usize = 1024;
+/// A matcher's text: the longest pattern, with room for its name, quotes and escapes.
+pub const MAX_MATCHER_BYTES: usize = 2 * MAX_PATTERN_BYTES;
 pub const MAX_COMMENT_BYTES: usize = 4096;
 pub const MAX_AUTHOR_BYTES: usize = 256;
 
@@ -240,7 +242,7 @@ mod tests {
             ),
             (
                 json!({"matchers": ["a=\"(\"", "b=~\"(\""], "duration": "2h", "comment": "x"}),
-                "matchers[1]: invalid regular expression",
+                "matchers[1]: invalid matcher b=~\"(\": invalid regular expression",
             ),
             (
                 json!({"matchers": ["a=b"], "comment": "x"}),
@@ -294,6 +296,10 @@ mod tests {
         let long = format!("a=\"{}\"", "x".repeat(MAX_MATCHER_BYTES));
         let err =
             check_json(json!({"matchers": [long], "duration": "1h", "comment": "x"})).unwrap_err();
-        assert!(err.contains("matchers[0]: at most 1024 bytes"), "{err}");
+        assert!(err.contains("matchers[0]: at most 8192 bytes"), "{err}");
+        let huge = "alertname=~\"(.{0,100}){0,100}x\"";
+        let err =
+            check_json(json!({"matchers": [huge], "duration": "1h", "comment": "x"})).unwrap_err();
+        assert_eq!(err, format!("matchers[0]: invalid matcher {huge}: the regular expression is too large (compiled size over 524288 bytes); simplify it"));
     }
 }

@@ -9,6 +9,7 @@ use super::silence_view::{one_off, recurring, Origin};
 use super::{flag, pairs, read, QueryPairs};
 use crate::auth::authorize;
 use crate::error::{ApiError, ApiResult};
+use crate::matching::off_worker;
 use crate::state::SharedState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -38,7 +39,9 @@ pub async fn create(
     let new: NewSilence = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid silence: {e}")))?;
     let at = s.clock.now();
-    let id = match check(new, &who.name, at)? {
+    // Off the async worker: the matchers' regexes compile in milliseconds each at the limit.
+    let caller = who.name.clone();
+    let id = match off_worker(move || check(new, &caller, at)).await?? {
         Checked::OneOff { id, action } => {
             let actor = who.name;
             submit(&s, LogEntry::Silence(SilenceCommand { action, actor, at })).await?;
