@@ -61,11 +61,38 @@ pub async fn one(
     // Phone numbers and mail addresses are personal: a viewer sees that someone was
     // called, not their number (as the users API shows contact kinds only).
     if !who.role.allows(Role::Responder) {
-        for n in &mut detail.notifications {
-            n.address = mask(&n.address);
-        }
+        hide_addresses(&mut detail);
     }
     Ok(Json(detail))
+}
+
+/// Masks contact addresses wherever the incident shows them: each notification's own, its
+/// last error, and the timeline, which says how each person was reached ("notified alice
+/// by sms (+8613800001234)"), in entries stored long ago as in new ones. An address that is
+/// its person's user id (a chat handle) tells nothing the entry does not already name, and
+/// masking it would garble the name too.
+pub(crate) fn hide_addresses(detail: &mut IncidentDetail) {
+    let mut addresses: Vec<String> = detail
+        .notifications
+        .iter()
+        .filter(|n| !n.address.is_empty() && n.address != n.user)
+        .map(|n| n.address.clone())
+        .collect();
+    // Longest first, so an address inside another is not masked half-way.
+    addresses.sort_by_key(|a| std::cmp::Reverse(a.len()));
+    addresses.dedup();
+    let hide = |text: &str| {
+        addresses
+            .iter()
+            .fold(text.to_string(), |t, a| t.replace(a.as_str(), &mask(a)))
+    };
+    for t in &mut detail.timeline {
+        t.message = hide(&t.message);
+    }
+    for n in &mut detail.notifications {
+        n.last_error = n.last_error.as_deref().map(hide);
+        n.address = mask(&n.address);
+    }
 }
 
 /// `+8613800001234` -> `…1234`: enough to tell two contacts apart.
