@@ -26,6 +26,11 @@ const LOCKOUT: Millis = 60_000;
 /// Accounts whose failures are remembered before old ones are forgotten.
 const MAX_TRACKED: usize = 10_000;
 
+/// A hash to check unknown users' passwords against, so they take as long as known ones
+/// (made on first use, on the password pool like every check).
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| super::password::hash("not anyone's password"));
+
 /// The signed-in person a console request acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
@@ -212,11 +217,17 @@ impl Accounts {
     }
 
     /// Checks `password` against `phc` on the bounded password pool; `Err(Busy)` when the
-    /// pool is full, at once.
-    pub async fn check_password(&self, password: String, phc: String) -> Result<bool, Busy> {
-        let answer = self
-            .passwords
-            .run(move || super::password::verify(&password, &phc))?;
+    /// pool is full, at once. An unknown account (`None`) is checked against a dummy hash
+    /// and never matches, so it takes as long as a known one.
+    pub async fn check_password(
+        &self,
+        password: String,
+        phc: Option<String>,
+    ) -> Result<bool, Busy> {
+        let answer = self.passwords.run(move || {
+            let matches = super::password::verify(&password, phc.as_deref().unwrap_or(&DUMMY_HASH));
+            matches && phc.is_some()
+        })?;
         Ok(answer.await.unwrap_or(false))
     }
 
@@ -344,6 +355,18 @@ mod tests {
         accounts.unreserve("carol");
         assert_eq!(accounts.reserve("carol", 10), Ok(()));
         assert_eq!(accounts.reserve("carol", 10), Err(Locked));
+    }
+
+    #[tokio::test]
+    async fn passwords_are_checked_on_the_pool_and_unknown_accounts_never_match() {
+        let accounts = Accounts::default();
+        let hash = crate::console::password::hash("right-password");
+        let check = |p: &str, h: Option<&str>| {
+            accounts.check_password(p.to_string(), h.map(str::to_string))
+        };
+        assert_eq!(check("right-password", Some(&hash)).await, Ok(true));
+        assert_eq!(check("wrong-password", Some(&hash)).await, Ok(false));
+        assert_eq!(check("not anyone's password", None).await, Ok(false));
     }
 
     #[test]
