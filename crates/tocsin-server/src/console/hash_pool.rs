@@ -52,8 +52,14 @@ impl HashPool {
                 let rx = rx.clone();
                 std::thread::Builder::new()
                     .name(format!("tocsin-password-{i}"))
-                    // Ends when the pool (its sender) is dropped.
-                    .spawn(move || rx.into_iter().for_each(|job| job()))
+                    // Ends when the pool (its sender) is dropped. A job that panics must
+                    // not take its thread along: a pool with no threads left would refuse
+                    // every sign-in. (Its asker sees the answer dropped: no match.)
+                    .spawn(move || {
+                        for job in rx {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
+                    })
                     .expect("a password thread starts");
             }
             tx
@@ -99,5 +105,14 @@ mod tests {
         release.send(()).unwrap();
         assert_eq!((first.await.unwrap(), second.await.unwrap()), (1, 2));
         assert_eq!(pool.run(|| 4).unwrap().await.unwrap(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_leaves_its_thread_working() {
+        let pool = HashPool::new(1, 1);
+        assert!(pool.run(|| panic!("a bad hash")).unwrap().await.is_err());
+        let next = pool.run(|| 5).unwrap();
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), next).await;
+        assert_eq!(answer.expect("a thread took the job").unwrap(), 5);
     }
 }
