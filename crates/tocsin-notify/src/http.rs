@@ -1,6 +1,11 @@
 //! The HTTP edge shared by the chat, webhook and SMS channels: a request built as plain data
 //! by each channel's pure builder, sent with one client, and the status classified by the
 //! common rules (connection errors, timeouts, 429 and 5xx can be retried; other 4xx cannot).
+//!
+//! What comes back is bounded: redirects are not followed (a redirect would re-post the
+//! signed body and its API key to wherever the far end points), and at most
+//! [`MAX_RESPONSE`] bytes of an answer are read (a webhook answering 1 GiB took the server
+//! to 2.27 GB); the rest is not read and the connection is dropped.
 
 use crate::error::{Delivered, SendError};
 use std::sync::OnceLock;
@@ -9,6 +14,9 @@ use std::time::Duration;
 /// How long one request may take, connecting included: a stuck provider must not hold a
 /// page back for long; the outbox retries.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// The most of an answer that is read: robots and SMS providers answer a few hundred bytes
+/// of JSON; errors quote only the first 200.
+pub const MAX_RESPONSE: usize = 64 * 1024;
 
 /// A request as a channel's builder makes it; tests compare these directly.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +74,7 @@ fn client() -> &'static reqwest::Client {
         reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("tocsin/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds")
@@ -105,21 +114,48 @@ pub async fn send(req: HttpRequest) -> Result<HttpResponse, SendError> {
         SendError::retry(format!("{host}: {what}"))
     })?;
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        // Not retried: the same request gets the same answer. Where it pointed is said by
+        // host only (the rest of a URL may carry a token).
+        let to = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(host_of)
+            .filter(|h| !h.is_empty())
+            .unwrap_or(&host)
+            .to_string();
+        return Err(SendError::permanent(format!(
+            "redirects are not followed: {host} answered HTTP {status} to {to}; configure the final URL"
+        )));
+    }
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| SendError::retry(format!("{host}: reading the answer: {}", e.without_url())))?
-        .to_vec();
+    let body = read_capped(response, MAX_RESPONSE).await.map_err(|e| {
+        SendError::retry(format!("{host}: reading the answer: {}", e.without_url()))
+    })?;
     Ok(HttpResponse {
         status,
         retry_after,
         body,
     })
+}
+
+/// The first `cap` bytes of the answer's body. Dropping the response unread closes its
+/// connection, so an endless answer costs no more than this.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> reqwest::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == cap {
+            break;
+        }
+    }
+    Ok(body)
 }
 
 /// 429 and 5xx (and 408) may pass later; other statuses will not.

@@ -473,3 +473,84 @@ async fn aliyun_examples_carry_a_valid_rpc_signature() {
     );
     assert!(!sms.send(&to, &msg).await.unwrap_err().retry);
 }
+
+#[tokio::test]
+async fn webhook_headers_read_their_values_from_the_environment() {
+    std::env::set_var("TOCSIN_TEST_WEBHOOK_API_KEY", "key-from-the-environment");
+    let rx = Receiver::start().await;
+    let spec = load_channel(&format!(
+        "{{id: hook, type: webhook, url: \"{}/hook\", headers: {{X-Api-Key: \"${{TOCSIN_TEST_WEBHOOK_API_KEY}}\"}}}}",
+        rx.base
+    ));
+    channel_for(&spec)
+        .send(&reader(Language::En, "ops"), &message(MessageKind::New, 1))
+        .await
+        .unwrap();
+    assert_eq!(rx.last().headers["x-api-key"], "key-from-the-environment");
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_failure_and_the_second_host_receives_nothing() {
+    let first = Receiver::start().await;
+    let second = Receiver::start().await;
+    first.answer(302, &[("Location", &format!("{}/steal", second.base))], "");
+    std::env::set_var("TOCSIN_TEST_REDIRECT_API_KEY", "key-not-to-leak");
+    let spec = load_channel(&format!(
+        "{{id: hook, type: webhook, url: \"{}/hook\", secret: whsec, headers: {{X-Api-Key: \"${{TOCSIN_TEST_REDIRECT_API_KEY}}\"}}}}",
+        first.base
+    ));
+    let e = channel_for(&spec)
+        .send(&reader(Language::En, "ops"), &message(MessageKind::New, 1))
+        .await
+        .unwrap_err();
+    assert!(!e.retry, "the same request gets the same answer: {e}");
+    assert!(
+        e.message.contains("redirects are not followed") && e.message.contains("HTTP 302"),
+        "{e}"
+    );
+    assert_eq!(first.seen.lock().unwrap().len(), 1);
+    assert!(
+        second.seen.lock().unwrap().is_empty(),
+        "the signed body and the key went to the redirect's host"
+    );
+}
+
+#[tokio::test]
+async fn an_endless_answer_is_read_up_to_the_cap_and_the_connection_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // Answers 200 and then a body without end (no length: it lasts until the close).
+    let written = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = vec![0; 64 * 1024];
+        let _ = stream.read(&mut request).await;
+        let _ = stream
+            .write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+        let chunk = vec![b' '; 64 * 1024];
+        let mut total = 0usize;
+        while stream.write_all(&chunk).await.is_ok() {
+            total += chunk.len();
+        }
+        total
+    });
+    let spec = load_channel(&format!(
+        "{{id: hook, type: webhook, url: \"{base}/hook\"}}"
+    ));
+    let channel = channel_for(&spec);
+    let to = reader(Language::En, "ops");
+    let msg = message(MessageKind::New, 1);
+    let sent = tokio::time::timeout(Duration::from_secs(8), channel.send(&to, &msg))
+        .await
+        .expect("the send ends without reading the whole answer");
+    assert_eq!(sent.unwrap().detail, "HTTP 200");
+    // The client hung up: the server's writes fail after what the socket buffers hold.
+    let total = tokio::time::timeout(Duration::from_secs(8), written)
+        .await
+        .expect("the connection was dropped")
+        .unwrap();
+    assert!(total < 64 * 1024 * 1024, "{total} bytes were taken");
+}

@@ -253,6 +253,42 @@ fn secret(errors: &mut Vec<ConfigError>, path: &str, text: String) -> Secret {
     Secret::new(text)
 }
 
+/// A channel's extra HTTP headers. Values are secrets like the other fields (an API key is
+/// the usual one): `${NAME}` is read from the environment. A `${` that is not the whole
+/// value would go out as written, and a name or value the HTTP client cannot send would
+/// fail every page at 03:00: both are refused here, where `tocsin check` says so.
+fn headers(
+    errors: &mut Vec<ConfigError>,
+    path: &str,
+    raw: &BTreeMap<String, String>,
+) -> BTreeMap<String, Secret> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    raw.iter()
+        .map(|(name, value)| {
+            let path = format!("{path}.headers.{name}");
+            if name.is_empty() || !name.chars().all(token) {
+                errors.push(ConfigError::new(&path, "not a valid HTTP header name"));
+            }
+            let whole = value.starts_with("${") && value.ends_with('}');
+            if value.contains("${") && !whole {
+                errors.push(ConfigError::new(
+                    &path,
+                    "only a whole value \"${NAME}\" is read from the environment; put the whole header value in the variable",
+                ));
+            }
+            let value = secret(errors, &path, value.clone());
+            // Checked after expansion; the value itself is never echoed (it is a secret).
+            if value.expose().chars().any(|c| c.is_control() && c != '\t') {
+                errors.push(ConfigError::new(
+                    &path,
+                    "a header value cannot hold line breaks or other control characters",
+                ));
+            }
+            (name.clone(), value)
+        })
+        .collect()
+}
+
 fn required(
     errors: &mut Vec<ConfigError>,
     path: &str,
@@ -342,7 +378,7 @@ pub(super) fn channels(
                     .secret
                     .clone()
                     .map(|s| secret(errors, &format!("{path}.secret"), s)),
-                headers: c.headers.clone(),
+                headers: headers(errors, &path, &c.headers),
             },
             "slack" => ChannelSettings::Slack {
                 url: http_url(errors, &path, &c.kind, c.url.clone()),
@@ -393,15 +429,7 @@ pub(super) fn channels(
                         .unwrap_or_else(|| "POST".into())
                         .to_ascii_uppercase(),
                     url: http_url(errors, &path, &c.kind, c.url.clone()),
-                    headers: c
-                        .headers
-                        .clone()
-                        .into_iter()
-                        .map(|(k, v)| {
-                            let s = secret(errors, &format!("{path}.headers.{k}"), v);
-                            (k, s)
-                        })
-                        .collect(),
+                    headers: headers(errors, &path, &c.headers),
                     body,
                     content_type: c
                         .content_type
@@ -761,6 +789,47 @@ channels:
             "channels[0].url: must be an http:// or https:// URL",
             "channels[1].type: unknown channel type \"pigeon\"",
             "channels[2].host: required for a email channel",
+        ] {
+            assert!(all.contains(needle), "missing {needle:?} in\n{all}");
+        }
+    }
+
+    #[test]
+    fn header_values_are_read_from_the_environment_like_other_secrets() {
+        std::env::set_var("TOCSIN_TEST_HEADER_KEY", "key-from-env");
+        let c = load_str(
+            r#"
+channels:
+  - {id: hook, type: webhook, url: "http://h/in", headers: {X-Api-Key: "${TOCSIN_TEST_HEADER_KEY}", X-Team: dba}}
+"#,
+        )
+        .unwrap();
+        match &c.channels[0].settings {
+            ChannelSettings::Webhook { headers, .. } => {
+                assert_eq!(headers["X-Api-Key"].expose(), "key-from-env");
+                assert_eq!(headers["X-Team"].expose(), "dba");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!format!("{c:?}").contains("key-from-env"));
+        let errors = load_str(
+            r#"
+channels:
+  - {id: hook, type: webhook, url: "http://h/in", headers: {X-Api-Key: "${TOCSIN_TEST_UNSET_HEADER}", Authorization: "Bearer ${TOCSIN_TEST_HEADER_KEY}", "Bad Name": x}}
+  - {id: sms, type: sms, url: "http://h/sms", body: "{{ text }}", headers: {X-Key: "${TOCSIN_TEST_UNSET_HEADER}"}}
+"#,
+        )
+        .unwrap_err();
+        let all = errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for needle in [
+            "channels[0].headers.X-Api-Key: the environment variable TOCSIN_TEST_UNSET_HEADER is not set",
+            "channels[0].headers.Authorization: only a whole value \"${NAME}\" is read from the environment",
+            "channels[0].headers.Bad Name: not a valid HTTP header name",
+            "channels[1].headers.X-Key: the environment variable TOCSIN_TEST_UNSET_HEADER is not set",
         ] {
             assert!(all.contains(needle), "missing {needle:?} in\n{all}");
         }

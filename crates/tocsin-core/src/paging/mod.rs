@@ -162,7 +162,8 @@ pub enum ChannelSettings {
     Webhook {
         url: Secret,
         secret: Option<Secret>,
-        headers: BTreeMap<String, String>,
+        /// Extra headers; values may be `${NAME}` from the environment (an API key).
+        headers: BTreeMap<String, Secret>,
     },
     Slack {
         url: Secret,

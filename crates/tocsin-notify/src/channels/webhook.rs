@@ -16,7 +16,7 @@ use tocsin_core::paging::Secret;
 pub struct Webhook {
     url: Secret,
     secret: Option<Secret>,
-    headers: BTreeMap<String, String>,
+    headers: BTreeMap<String, Secret>,
     templates: Templates,
 }
 
@@ -24,7 +24,7 @@ impl Webhook {
     pub fn new(
         url: Secret,
         secret: Option<Secret>,
-        headers: BTreeMap<String, String>,
+        headers: BTreeMap<String, Secret>,
         templates: Templates,
     ) -> Webhook {
         Webhook {
@@ -58,7 +58,7 @@ impl HttpChannel for Webhook {
         }
         let mut req = HttpRequest::post_json(self.url.expose().to_string(), &body);
         for (k, v) in &self.headers {
-            req.headers.push((k.clone(), v.clone()));
+            req.headers.push((k.clone(), v.expose().to_string()));
         }
         if let Some(secret) = &self.secret {
             let ts = now_ms.div_euclid(1000);
@@ -81,7 +81,7 @@ mod tests {
         let w = Webhook::new(
             Secret::new("http://hook/in".into()),
             Some(Secret::new("s3cret".into())),
-            BTreeMap::from([("X-Team".to_string(), "dba".to_string())]),
+            BTreeMap::from([("X-Team".to_string(), Secret::new("dba".into()))]),
             Templates::builtin(),
         );
         let req = w

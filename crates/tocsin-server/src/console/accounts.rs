@@ -5,6 +5,7 @@
 //! SHA-256 of the cookie, like API tokens) and written through to the store, which is what
 //! survives a restart.
 
+use super::hash_pool::{Busy, HashPool};
 use crate::auth::{generate_token, sha256_hex};
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
@@ -22,6 +23,13 @@ pub const SESSION_TTL: Millis = 12 * 3_600_000;
 /// Failed sign-ins for one account before it is locked for [`LOCKOUT`].
 const MAX_FAILURES: u32 = 5;
 const LOCKOUT: Millis = 60_000;
+/// Accounts whose failures are remembered before old ones are forgotten.
+const MAX_TRACKED: usize = 10_000;
+
+/// A hash to check unknown users' passwords against, so they take as long as known ones
+/// (made on first use, on the password pool like every check).
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| super::password::hash("not anyone's password"));
 
 /// The signed-in person a console request acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +64,13 @@ pub struct Accounts {
     prefs: ArcSwap<HashMap<String, store::Prefs>>,
     /// Recent failed sign-ins by account: count and the time of the last.
     failures: Mutex<HashMap<String, (u32, Millis)>>,
+    /// Where passwords are checked: a few threads and a short queue.
+    passwords: HashPool,
 }
+
+/// The account is locked by recent failed sign-ins.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Locked;
 
 fn admin(db: &Path) -> Result<rusqlite::Connection, String> {
     sqlite::open_admin(db).map_err(|e| format!("console accounts: {e}"))
@@ -166,26 +180,55 @@ impl Accounts {
         })
     }
 
-    /// Whether `id` is locked out by recent failures at `now`.
-    pub fn locked(&self, id: &str, now: Millis) -> bool {
-        let failures = self.failures.lock().expect("failures lock");
-        failures
-            .get(id)
-            .is_some_and(|(n, last)| *n >= MAX_FAILURES && now - last < LOCKOUT)
-    }
-
-    pub fn failed(&self, id: &str, now: Millis) {
+    /// Counts a sign-in attempt against `id` BEFORE its password is checked, in one step
+    /// under the lock: concurrent wrong passwords cannot all pass the lockout while the
+    /// first ones are still hashing (47 were checked instead of 5). `Err(Locked)` when the
+    /// account is locked. A right password clears the count ([`Accounts::start`]); an
+    /// attempt that was never checked gives its count back ([`Accounts::unreserve`]).
+    pub fn reserve(&self, id: &str, now: Millis) -> Result<(), Locked> {
         let mut failures = self.failures.lock().expect("failures lock");
-        // Bounded: a client trying many names must not grow this without end.
-        if failures.len() > 10_000 {
+        // Bounded: a client trying many names must not grow this without end (attempts
+        // are paced by the password pool, so a minute's worth stays under this).
+        if failures.len() > MAX_TRACKED {
             failures.retain(|_, (_, last)| now - *last < LOCKOUT);
         }
         let entry = failures.entry(id.to_string()).or_insert((0, now));
         if now - entry.1 >= LOCKOUT {
             entry.0 = 0;
         }
+        if entry.0 >= MAX_FAILURES {
+            return Err(Locked);
+        }
         entry.0 += 1;
         entry.1 = now;
+        Ok(())
+    }
+
+    /// Gives back an attempt [`Accounts::reserve`] counted whose password was not checked
+    /// (the password pool was busy).
+    pub fn unreserve(&self, id: &str) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        if let Some(entry) = failures.get_mut(id) {
+            entry.0 = entry.0.saturating_sub(1);
+            if entry.0 == 0 {
+                failures.remove(id);
+            }
+        }
+    }
+
+    /// Checks `password` against `phc` on the bounded password pool; `Err(Busy)` when the
+    /// pool is full, at once. An unknown account (`None`) is checked against a dummy hash
+    /// and never matches, so it takes as long as a known one.
+    pub async fn check_password(
+        &self,
+        password: String,
+        phc: Option<String>,
+    ) -> Result<bool, Busy> {
+        let answer = self.passwords.run(move || {
+            let matches = super::password::verify(&password, phc.as_deref().unwrap_or(&DUMMY_HASH));
+            matches && phc.is_some()
+        })?;
+        Ok(answer.await.unwrap_or(false))
     }
 
     /// A new session for `user_id`: the cookie value to set (never stored in the clear).
@@ -298,14 +341,32 @@ mod tests {
     }
 
     #[test]
-    fn failures_lock_an_account_for_a_minute() {
+    fn attempts_count_before_the_check_and_lock_an_account_for_a_minute() {
         let accounts = Accounts::default();
         for _ in 0..MAX_FAILURES {
-            assert!(!accounts.locked("bob", 10));
-            accounts.failed("bob", 10);
+            assert_eq!(accounts.reserve("bob", 10), Ok(()));
         }
-        assert!(accounts.locked("bob", 10));
-        assert!(!accounts.locked("bob", 10 + LOCKOUT));
+        assert_eq!(accounts.reserve("bob", 10), Err(Locked));
+        assert_eq!(accounts.reserve("bob", 10 + LOCKOUT), Ok(()));
+        // An attempt that was never checked is given back.
+        for _ in 0..MAX_FAILURES {
+            accounts.reserve("carol", 10).unwrap();
+        }
+        accounts.unreserve("carol");
+        assert_eq!(accounts.reserve("carol", 10), Ok(()));
+        assert_eq!(accounts.reserve("carol", 10), Err(Locked));
+    }
+
+    #[tokio::test]
+    async fn passwords_are_checked_on_the_pool_and_unknown_accounts_never_match() {
+        let accounts = Accounts::default();
+        let hash = crate::console::password::hash("right-password");
+        let check = |p: &str, h: Option<&str>| {
+            accounts.check_password(p.to_string(), h.map(str::to_string))
+        };
+        assert_eq!(check("right-password", Some(&hash)).await, Ok(true));
+        assert_eq!(check("wrong-password", Some(&hash)).await, Ok(false));
+        assert_eq!(check("not anyone's password", None).await, Ok(false));
     }
 
     #[test]

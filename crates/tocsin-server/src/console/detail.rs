@@ -4,7 +4,7 @@
 
 use super::accounts::Viewer;
 use super::render;
-use crate::routes::incidents::urgency_of;
+use crate::routes::incidents::{hide_addresses, urgency_of};
 use crate::state::SharedState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -246,7 +246,7 @@ pub async fn page(
         Ok(Some((detail, paging)))
     })
     .await;
-    let (detail, paging) = match found {
+    let (mut detail, paging) = match found {
         Ok(Some(found)) => found,
         Ok(None) => {
             let message = render_text(&viewer, "detail.not_found").replace("{id}", &id.to_string());
@@ -254,6 +254,9 @@ pub async fn page(
         }
         Err(page) => return page,
     };
+    // The page shows who was reached and how, never where (for every role, as its
+    // notification list does): not in the timeline either.
+    hide_addresses(&mut detail);
     let i = &detail.incident;
     let service_name = config
         .service(&i.service)

@@ -1,7 +1,7 @@
 //! Signing in and out, and a person's language and zone.
 
 use super::accounts::{self, Viewer, COOKIE, SESSION_TTL};
-use super::{i18n, password, render};
+use super::{i18n, render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 use axum::extract::{Query, State};
@@ -20,10 +20,16 @@ pub struct FormQuery {
 }
 
 /// Where to go after signing in: only a console page of this server, never elsewhere (an
-/// open redirect would let a phishing link borrow tocsin's name).
+/// open redirect would let a phishing link borrow tocsin's name). It becomes the `Location`
+/// header, so only visible ASCII passes (a CRLF made a 500 after the cookie was issued);
+/// the console's own links percent-encode everything else.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/ui/") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/ui/")
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             n.to_string()
         }
         _ => "/ui/incidents".into(),
@@ -73,8 +79,9 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Checks the password (argon2, on a blocking thread), then starts a session. A wrong user
-/// and a wrong password look the same from outside, and take as long.
+/// Counts the attempt against the lockout, checks the password (argon2, on the bounded
+/// password pool), then starts a session. A wrong user and a wrong password look the same
+/// from outside, and take as long.
 pub async fn submit(
     State(s): State<SharedState>,
     headers: HeaderMap,
@@ -101,22 +108,23 @@ pub async fn submit(
         *r.status_mut() = status;
         r
     };
-    if user.is_empty() || user.len() > 256 || s.console.locked(&user, now) {
+    if user.is_empty() || user.len() > 256 || s.console.reserve(&user, now).is_err() {
         return fail("login.locked", StatusCode::TOO_MANY_REQUESTS);
     }
     let hash = s
         .console
         .credentials(&s.config.load(), &user)
         .map(|c| c.password_hash);
-    let known = hash.is_some();
-    let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
-    let pass = form.password;
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pass, &hash))
-        .await
-        .unwrap_or(false)
-        && known;
-    if !ok {
-        s.console.failed(&user, now);
+    let Ok(matches) = s.console.check_password(form.password, hash).await else {
+        // Not checked, so not counted: the person tries again in a moment.
+        s.console.unreserve(&user);
+        tracing::warn!(user = %user, "console sign-in refused: the password pool is busy");
+        let mut r = fail("login.busy", StatusCode::SERVICE_UNAVAILABLE);
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return r;
+    };
+    if !matches {
         tracing::info!(user = %user, "console sign-in refused");
         return fail("login.bad", StatusCode::UNAUTHORIZED);
     }
@@ -135,10 +143,6 @@ pub async fn submit(
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e).into_response(),
     }
 }
-
-/// A hash to check unknown users' passwords against, so they take as long as known ones.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| password::hash("not anyone's password"));
 
 /// A form posted from a page of another site carries its `Origin`; refuse it (the session
 /// cookie is `SameSite=Lax`, this guards the sign-in itself).
@@ -226,6 +230,14 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/ui/")), "/ui/incidents");
         assert_eq!(safe_next(Some("/api/v1/tokens")), "/ui/incidents");
         assert_eq!(safe_next(None), "/ui/incidents");
+        assert_eq!(safe_next(Some("/ui/\\evil.example")), "/ui/incidents");
+        assert_eq!(safe_next(Some("/ui/x\r\nSet-Cookie: a=b")), "/ui/incidents");
+        assert_eq!(safe_next(Some("/ui/x\ty")), "/ui/incidents");
+        assert_eq!(safe_next(Some("/ui/事件")), "/ui/incidents");
+        assert_eq!(
+            safe_next(Some("/ui/incidents?state=open&q=%E4%BA%8B")),
+            "/ui/incidents?state=open&q=%E4%BA%8B"
+        );
     }
 
     #[test]

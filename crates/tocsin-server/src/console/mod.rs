@@ -10,6 +10,7 @@ mod board;
 mod catalog;
 mod charts;
 mod detail;
+mod hash_pool;
 pub(crate) mod i18n;
 mod live;
 mod login;

@@ -61,11 +61,53 @@ pub async fn one(
     // Phone numbers and mail addresses are personal: a viewer sees that someone was
     // called, not their number (as the users API shows contact kinds only).
     if !who.role.allows(Role::Responder) {
-        for n in &mut detail.notifications {
-            n.address = mask(&n.address);
-        }
+        hide_addresses(&mut detail);
     }
     Ok(Json(detail))
+}
+
+/// Masks contact addresses wherever the incident shows them: each notification's own, its
+/// last error, and the timeline, which says how each person was reached ("notified alice
+/// by sms (+8613800001234)"), in entries stored long ago as in new ones. An address that is
+/// its person's user id (a chat handle) tells nothing the entry does not already name, and
+/// masking it would garble the name too.
+pub(crate) fn hide_addresses(detail: &mut IncidentDetail) {
+    let masker = Masker::new(
+        detail
+            .notifications
+            .iter()
+            .filter(|n| n.address != n.user)
+            .map(|n| n.address.as_str()),
+    );
+    for t in &mut detail.timeline {
+        t.message = masker.hide(&t.message);
+    }
+    for n in &mut detail.notifications {
+        n.last_error = n.last_error.as_deref().map(|e| masker.hide(e));
+        n.address = mask(&n.address);
+    }
+}
+
+/// Masks known addresses wherever they appear in a text.
+struct Masker(Vec<String>);
+
+impl Masker {
+    fn new<'a>(addresses: impl Iterator<Item = &'a str>) -> Masker {
+        let mut addresses: Vec<String> = addresses
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect();
+        // Longest first, so an address inside another is not masked half-way.
+        addresses.sort_by_key(|a| std::cmp::Reverse(a.len()));
+        addresses.dedup();
+        Masker(addresses)
+    }
+
+    fn hide(&self, text: &str) -> String {
+        self.0
+            .iter()
+            .fold(text.to_string(), |t, a| t.replace(a.as_str(), &mask(a)))
+    }
 }
 
 /// `+8613800001234` -> `…1234`: enough to tell two contacts apart.
@@ -230,5 +272,32 @@ pub(super) fn applied(outcome: Result<(), CommandError>) -> ApiResult<()> {
         Err(CommandError::NotFound(id)) => Err(ApiError::not_found(format!("no incident {id}"))),
         Err(CommandError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", m)),
         Err(CommandError::Store(m)) => Err(ApiError::unavailable(m)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_masked_wherever_a_text_repeats_them() {
+        let masker = Masker::new(
+            [
+                "+8613800001234",
+                "ops@example.com",
+                "",
+                "ops@example.com.cn",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            masker.hide("notified alice by sms (+8613800001234)"),
+            "notified alice by sms (…1234)"
+        );
+        assert_eq!(
+            masker.hide("550 <ops@example.com.cn> and <ops@example.com> rejected"),
+            "550 <…m.cn> and <….com> rejected"
+        );
+        assert_eq!(masker.hide("paged level 1"), "paged level 1");
     }
 }
