@@ -9,19 +9,67 @@
 //! Grafana's webhook is this message with a few more fields; grafana.rs reads it through
 //! [`read_message`].
 
+use crate::bounded::{too_many, Capped};
 use crate::common::{go_time, link, LabeledAlert};
-use crate::{one_or_many, Adapter, Inbound, IntakeContext, IntakeError};
+use crate::{parse, Adapter, Inbound, IntakeContext, IntakeError};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Link, Status};
 
 /// The message: its alerts and the fields tocsin reads around them.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub(crate) struct Message<A> {
-    #[serde(default)]
     pub version: Option<String>,
     pub alerts: Vec<A>,
+}
+
+/// Reads a [`Message`] with its `alerts` counted while parsing ([`Capped`]), so a message
+/// over the per-request limit is refused before its alerts are all in memory. Other
+/// fields are skipped, as a derived `Deserialize` would.
+struct MessageSeed<'a, A> {
+    alerts: Capped<'a, A>,
+}
+
+impl<A> Clone for MessageSeed<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A> Copy for MessageSeed<'_, A> {}
+
+impl<'de, A: Deserialize<'de>> DeserializeSeed<'de> for MessageSeed<'_, A> {
+    type Value = Message<A>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Message<A>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, A: Deserialize<'de>> Visitor<'de> for MessageSeed<'_, A> {
+    type Value = Message<A>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a webhook message")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Message<A>, M::Error> {
+        let mut version = None;
+        let mut alerts = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => version = map.next_value()?,
+                "alerts" if alerts.is_some() => return Err(de::Error::duplicate_field("alerts")),
+                "alerts" => alerts = Some(map.next_value_seed(self.alerts)?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let alerts = alerts.ok_or_else(|| de::Error::missing_field("alerts"))?;
+        Ok(Message { version, alerts })
+    }
 }
 
 /// One alert as an Alertmanager notifies it.
@@ -69,17 +117,20 @@ pub(crate) fn read_message<A: serde::de::DeserializeOwned>(
             "the body must be a JSON object with an `alerts` array".into(),
         ));
     }
-    let (mut messages, _) = one_or_many::<Message<A>>(body, 1)?;
-    let message = messages.remove(0);
+    if first.is_none() {
+        return Err(IntakeError("the body is empty".into()));
+    }
+    let over = Cell::new(false);
+    let seed = MessageSeed {
+        alerts: Capped::new(ctx.max_events, &over),
+    };
+    let message = parse(body, seed, &over);
+    if over.get() {
+        return Err(too_many("alerts", ctx.max_events));
+    }
+    let message = message?;
     if message.alerts.is_empty() {
         return Err(IntakeError("alerts: the array is empty".into()));
-    }
-    if message.alerts.len() > ctx.max_events {
-        return Err(IntakeError(format!(
-            "alerts: {} alerts in one request; at most {} are allowed",
-            message.alerts.len(),
-            ctx.max_events
-        )));
     }
     Ok(message)
 }
