@@ -10,7 +10,7 @@
 //! [`read_message`].
 
 use crate::bounded::{too_many, Capped};
-use crate::common::{go_time, link, LabeledAlert};
+use crate::common::{end_not_before_start, go_time, link, LabeledAlert};
 use crate::{parse, Adapter, Inbound, IntakeContext, IntakeError};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
@@ -152,7 +152,8 @@ impl WebhookAlert {
             )));
         }
         let starts_at = go_time(path, "startsAt", self.starts_at.as_deref())?;
-        let ends_at = go_time(path, "endsAt", self.ends_at.as_deref())?;
+        let (ends_at, adjusted) =
+            end_not_before_start(starts_at, go_time(path, "endsAt", self.ends_at.as_deref())?);
         let (status, occurred_at) = match self.status.as_str() {
             "firing" => (Status::Firing, starts_at.unwrap_or(ctx.now)),
             // An end after now would be a clock difference: the tool says it is over.
@@ -178,6 +179,7 @@ impl WebhookAlert {
             occurred_at,
             ends_at: None,
             links: all,
+            adjusted,
         })
     }
 }
@@ -190,7 +192,7 @@ impl Adapter for AlertmanagerWebhook {
         "alertmanager"
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let message: Message<WebhookAlert> = read_message(req.body, ctx)?;
         match message.version.as_deref() {
             None | Some("4") => {}

@@ -28,7 +28,7 @@ impl Adapter for CloudEvents {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let content_type = req.content_type();
         if content_type == "application/cloudevents-batch+json" {
             let over = Cell::new(false);

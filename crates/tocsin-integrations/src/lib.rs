@@ -17,6 +17,7 @@ pub mod nightingale;
 pub mod open_falcon;
 pub mod pagerduty;
 pub mod params;
+pub mod plausible;
 pub mod webhook;
 pub mod zabbix;
 
@@ -128,7 +129,17 @@ pub trait Adapter: Send + Sync {
     /// The metrics label of its events (`tocsin_events_received_total{source=...}`); usually
     /// also the `source` they carry.
     fn name(&self) -> &'static str;
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError>;
+    /// The events as the payload gives them; callers use [`Adapter::parse`].
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError>;
+    /// The events of a request: as read, then with implausible times replaced
+    /// ([`plausible::adjust_times`]), whichever tool sent them.
+    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+        let mut events = self.read(req, ctx)?;
+        for e in &mut events {
+            plausible::adjust_times(e, ctx.now);
+        }
+        Ok(events)
+    }
     /// The answer once the events are durable: 202 with the count, unless the tool expects
     /// something else.
     fn reply(&self, events: &[Event]) -> Reply {

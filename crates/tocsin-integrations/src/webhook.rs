@@ -22,7 +22,7 @@ impl Adapter for Webhook {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let mapping = ctx
             .config
             .integration(ctx.integration)
