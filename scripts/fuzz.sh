@@ -14,6 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
 seconds="${1:-60}"
+# libFuzzer reads -max_total_time=0 as "no limit"; here 0 means no fuzzing.
+if [ "$seconds" -le 0 ]; then
+  echo "fuzz: skipped (0 s)"
+  exit 0
+fi
 target_dir="${FUZZ_TARGET_DIR:-$PWD/target}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 export RUSTC_BOOTSTRAP=1
@@ -28,6 +33,7 @@ echo "fuzz: built in $(($(date +%s) - started)) s"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 failed=()
+passed=0
 for target in $(cargo fuzz list); do
   mkdir -p "$scratch/$target" "corpus/$target"
   echo "fuzz: $target for ${seconds} s"
@@ -41,11 +47,12 @@ for target in $(cargo fuzz list); do
     failed+=("$target")
     continue
   fi
+  passed=$((passed + 1))
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" | tr '\n' ' '
   echo
 done
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "fuzz: crashed: ${failed[*]}" >&2
-  exit 1
-fi
-echo "fuzz: every target ran ${seconds} s without a crash; $(($(date +%s) - started)) s in all"
+echo "fuzz: ${seconds} s a target, $(($(date +%s) - started)) s in all"
+[ ${#failed[@]} -eq 0 ] || echo "fuzz: crashed: ${failed[*]}" >&2
+# The closing line CI reads.
+echo "fuzz: $passed passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
