@@ -1,6 +1,9 @@
 //! The alertmanager_v2 intake adapter (see src/lib.rs).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    tocsin_fuzz::adapter(tocsin_core::integration::IntegrationKind::Alertmanager, data)
-});
+use tocsin_core::integration::IntegrationKind;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tocsin_fuzz::adapter(
+    IntegrationKind::Alertmanager,
+    data
+));

@@ -1,6 +1,6 @@
 //! The nagios intake adapter (see src/lib.rs).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    tocsin_fuzz::adapter(tocsin_core::integration::IntegrationKind::Nagios, data)
-});
+use tocsin_core::integration::IntegrationKind;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tocsin_fuzz::adapter(IntegrationKind::Nagios, data));

@@ -1,6 +1,6 @@
 //! The webhook intake adapter (see src/lib.rs).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    tocsin_fuzz::adapter(tocsin_core::integration::IntegrationKind::Webhook, data)
-});
+use tocsin_core::integration::IntegrationKind;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tocsin_fuzz::adapter(IntegrationKind::Webhook, data));

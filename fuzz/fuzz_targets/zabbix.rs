@@ -1,6 +1,6 @@
 //! The zabbix intake adapter (see src/lib.rs).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    tocsin_fuzz::adapter(tocsin_core::integration::IntegrationKind::Zabbix, data)
-});
+use tocsin_core::integration::IntegrationKind;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tocsin_fuzz::adapter(IntegrationKind::Zabbix, data));

@@ -300,7 +300,7 @@ integrations:
         let c = config();
         // One alert too many, then text that is not JSON: had the payload been read before
         // the alerts were counted, the answer would be "invalid JSON".
-        let alerts = vec![r#"{"title": "t"}"#; 11].join(",");
+        let alerts = [r#"{"title": "t"}"#; 11].join(",");
         let body = format!(r#"{{"data": {{"alerts": [{alerts}, not json"#);
         let e = parse(&c, &body).unwrap_err();
         assert_eq!(
@@ -308,7 +308,7 @@ integrations:
             "data.alerts: more than 10 items in one request; at most 10 are allowed \
              (intake.max_events_per_request)"
         );
-        let alerts = vec![r#"{"title": "t"}"#; 10].join(",");
+        let alerts = [r#"{"title": "t"}"#; 10].join(",");
         let body = format!(r#"{{"data": {{"alerts": [{alerts}]}}}}"#);
         assert_eq!(parse(&c, &body).unwrap().len(), 10);
     }

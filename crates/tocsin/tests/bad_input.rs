@@ -242,7 +242,7 @@ fn too_many_events_in_one_request_are_refused() {
     // follows it is not even JSON.
     let tiny = format!(
         "[{}, this is never read",
-        vec![r#"{"summary": "e"}"#; 6].join(",")
+        [r#"{"summary": "e"}"#; 6].join(",")
     );
     let msg = refused(&s, EVENTS, tiny.as_bytes(), 400, "bad_request");
     assert_eq!(
@@ -259,7 +259,7 @@ fn too_many_events_in_one_request_are_refused() {
     refused(&s, AM, alerts.as_bytes(), 400, "bad_request");
     let tiny = format!(
         "[{}, this is never read",
-        vec![r#"{"labels": {"a": "1"}}"#; 6].join(",")
+        [r#"{"labels": {"a": "1"}}"#; 6].join(",")
     );
     let msg = refused(&s, AM, tiny.as_bytes(), 400, "bad_request");
     assert!(msg.contains("intake.max_events_per_request"), "{msg}");
