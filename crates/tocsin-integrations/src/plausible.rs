@@ -25,7 +25,7 @@ pub const ADJUSTED_LABEL: &str = "tocsin_time_adjusted";
 ///   noted only beyond the clock skew allowed;
 /// - `ends_at` before `occurred_at`: `occurred_at`.
 pub fn adjust_times(e: &mut Event, now: Millis) {
-    if e.occurred_at < EARLIEST || e.occurred_at > now + MAX_FUTURE_MS {
+    if e.occurred_at < EARLIEST || e.occurred_at > now.saturating_add(MAX_FUTURE_MS) {
         e.occurred_at = now;
         note_adjusted(e, "occurred_at");
     } else if e.status == Status::Resolved && e.occurred_at > now {
