@@ -15,6 +15,7 @@ use tocsin_core::event::{Event, Status};
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostableAlert {
+    #[serde(deserialize_with = "crate::bounded::labels")]
     labels: BTreeMap<String, String>,
     #[serde(default)]
     annotations: BTreeMap<String, String>,

@@ -77,6 +77,7 @@ impl<'de, A: Deserialize<'de>> Visitor<'de> for MessageSeed<'_, A> {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WebhookAlert {
     pub status: String,
+    #[serde(deserialize_with = "crate::bounded::labels")]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,

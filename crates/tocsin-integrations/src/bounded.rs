@@ -3,9 +3,11 @@
 //! is read into memory. Parsing a whole array first and counting after let 5 MiB of 250,000
 //! tiny alerts take 120 MB of memory only to be refused.
 
+use crate::limits::MAX_LABELS;
 use crate::IntakeError;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -74,6 +76,37 @@ impl<'de, T: de::Deserialize<'de>> Visitor<'de> for Capped<'_, T> {
         }
         Ok(items)
     }
+}
+
+/// Deserializes a label set, failing at its first label over [`MAX_LABELS`]: like an array
+/// of alerts, a body that is one huge label set is refused before it is all in memory.
+/// For `#[serde(deserialize_with)]`.
+pub(crate) fn labels<'de, D: de::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Labels;
+    impl<'de> Visitor<'de> for Labels {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of strings")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut labels = BTreeMap::new();
+            while let Some((name, value)) = map.next_entry::<String, String>()? {
+                labels.insert(name, value);
+                // Counted after the insert: a repeated name is one label.
+                if labels.len() > MAX_LABELS {
+                    return Err(de::Error::custom(format_args!(
+                        "more than {MAX_LABELS} labels, at most {MAX_LABELS} are allowed"
+                    )));
+                }
+            }
+            Ok(labels)
+        }
+    }
+    d.deserialize_map(Labels)
 }
 
 /// Counts the items of the array at a path of object keys without keeping anything (an
@@ -230,6 +263,44 @@ mod tests {
             assert_eq!(err, too_many(what, 3), "{kind:?}");
             assert!(err.0.contains("intake.max_events_per_request"));
         }
+    }
+
+    #[test]
+    fn label_sets_stop_at_the_first_label_too_many() {
+        use crate::{Adapter, Inbound};
+        let ctx = crate::testing::context(3);
+        let names = |n: usize| {
+            (0..n)
+                .map(|i| format!("\"l{i}\": \"v\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        // One label too many, then text that is not JSON: refused for the count.
+        for (adapter, open) in [
+            (
+                &crate::native::Native as &dyn Adapter,
+                r#"[{"summary": "a", "labels": {"#,
+            ),
+            (&crate::alertmanager_v2::AlertmanagerV2, r#"[{"labels": {"#),
+            (
+                &crate::alertmanager_webhook::AlertmanagerWebhook,
+                r#"{"alerts": [{"status": "firing", "labels": {"#,
+            ),
+        ] {
+            let body = format!("{open}{}, not json", names(MAX_LABELS + 1));
+            let err = adapter
+                .parse(&Inbound::json(body.as_bytes()), &ctx)
+                .unwrap_err();
+            assert!(
+                err.0
+                    .contains("labels: more than 128 labels, at most 128 are allowed"),
+                "{}: {err}",
+                adapter.name()
+            );
+        }
+        let body = format!(r#"{{"summary": "a", "labels": {{{}}}}}"#, names(MAX_LABELS));
+        let events = crate::native::Native.parse(&Inbound::json(body.as_bytes()), &ctx);
+        assert_eq!(events.unwrap()[0].labels.len(), MAX_LABELS);
     }
 
     fn count_at(body: &str, steps: &[&str], max: usize) -> bool {

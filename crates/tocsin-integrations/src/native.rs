@@ -24,7 +24,7 @@ struct NativeEvent {
     description: Option<String>,
     #[serde(default)]
     service: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::labels")]
     labels: BTreeMap<String, String>,
     #[serde(default)]
     links: Vec<NativeLink>,

@@ -45,8 +45,11 @@ fn generated_requests_get_no_5xx_and_answers_match_the_openapi_document() {
             // Generous: on a loaded machine a slow answer is not what this test is about.
             "--request-timeout",
             "30",
+            // One worker: with two, schemathesis' own generation (hypothesis describing its
+            // filters from their source) raced and failed the run with a Runtime Error now and
+            // then, though tocsin answered every request well.
             "--workers",
-            "2",
+            "1",
             "--seed",
             &seed,
             "--no-color",
