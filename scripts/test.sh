@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of tocsin: formatting, lints, unit tests, black-box tests against a spawned
-# server, and the crash test. Installs what the tests need first, so it works on a fresh
-# machine (Debian with the Rust toolchain).
+# server (schemathesis among them), the crash test, and a bounded fuzz run. Installs what the
+# tests need first, so it works on a fresh machine (Debian with the Rust toolchain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,13 @@ fi
 python3 -c "import dateutil, icalendar" 2>/dev/null \
   || python3 -m pip install -q python-dateutil icalendar
 python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install -q aiosmtpd
+# schemathesis drives tests/schema.rs against the live server's OpenAPI document; pinned,
+# since a new release may check more and fail a run that nothing in tocsin changed.
+schemathesis_version=4.32.5
+schemathesis --version 2>/dev/null | grep -qF "$schemathesis_version" \
+  || python3 -m pip install -q "schemathesis==$schemathesis_version"
+# cargo-fuzz for scripts/fuzz.sh, from crates.io.
+command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --locked --version 0.13.2
 
 # With the tools installed, an end-to-end test that cannot find one fails instead of
 # skipping.
@@ -44,3 +51,6 @@ export TOCSIN_E2E_REQUIRED=1
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
+# Every intake parser, the config loader and the matcher parser under libFuzzer, each for
+# FUZZ_SECONDS (about 4 minutes for the 14 targets at 15 s, plus the build).
+scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

@@ -18,9 +18,23 @@ pub fn to_rfc3339(ms: Millis) -> String {
 
 /// Parses an RFC 3339 instant (with offset) into milliseconds.
 pub fn parse_rfc3339(text: &str) -> Result<Millis, String> {
-    text.parse::<Timestamp>()
-        .map(|ts| ts.as_millisecond())
-        .map_err(|e| format!("not an RFC 3339 time with offset ({e})"))
+    let ts = text
+        .parse::<Timestamp>()
+        .map_err(|e| format!("not an RFC 3339 time with offset ({e})"))?;
+    // jiff reads offsets up to ±25:59:59; RFC 3339 and every real zone stay within ±23:59,
+    // and a sender that writes +25:00 has a bug worth telling it about rather than a time
+    // worth storing.
+    if let Ok(pieces) = jiff::fmt::temporal::Pieces::parse(text) {
+        if let Some(jiff::fmt::temporal::PiecesOffset::Numeric(n)) = pieces.offset() {
+            if n.offset().seconds().unsigned_abs() >= 24 * 3600 {
+                return Err(format!(
+                    "not an RFC 3339 time: the offset {} is not within ±23:59",
+                    n.offset()
+                ));
+            }
+        }
+    }
+    Ok(ts.as_millisecond())
 }
 
 /// Parses a duration such as `5m`, `90s`, `1h30m` or `2 hours` into milliseconds.
@@ -44,6 +58,18 @@ mod tests {
         let ms = parse_rfc3339("2026-03-02T09:00:00+08:00").unwrap();
         assert_eq!(to_rfc3339(ms), "2026-03-02T01:00:00.000Z");
         assert!(parse_rfc3339("2026-03-02 09:00").is_err());
+        assert_eq!(
+            parse_rfc3339("2026-03-02T09:00:00-23:59").unwrap(),
+            parse_rfc3339("2026-03-03T08:59:00Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn offsets_beyond_a_day_are_refused() {
+        for text in ["2026-03-02T09:00:00+25:00", "2026-03-02T09:00:00-24:00"] {
+            let err = parse_rfc3339(text).unwrap_err();
+            assert!(err.contains("not within ±23:59"), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! alert without `endsAt` resolves by itself unless it is sent again within
 //! `resolve_timeout`.
 
-use crate::common::{go_time, link, LabeledAlert};
+use crate::common::{end_not_before_start, go_time, link, LabeledAlert};
 use crate::{convert_all, one_or_many, Adapter, Inbound, IntakeContext, IntakeError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -15,6 +15,7 @@ use tocsin_core::event::{Event, Status};
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostableAlert {
+    #[serde(deserialize_with = "crate::bounded::labels")]
     labels: BTreeMap<String, String>,
     #[serde(default)]
     annotations: BTreeMap<String, String>,
@@ -43,7 +44,7 @@ impl Adapter for AlertmanagerV2 {
         }
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let body = req.body;
         let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
         if first != Some(b'[') {
@@ -78,12 +79,8 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
         )));
     }
     let starts_at = go_time(path, "startsAt", a.starts_at.as_deref())?;
-    let ends_at = go_time(path, "endsAt", a.ends_at.as_deref())?;
-    if let (Some(s), Some(e)) = (starts_at, ends_at) {
-        if e < s {
-            return Err(IntakeError(format!("{path}: endsAt is before startsAt")));
-        }
-    }
+    let (ends_at, adjusted) =
+        end_not_before_start(starts_at, go_time(path, "endsAt", a.ends_at.as_deref())?);
     let resolved = ends_at.is_some_and(|e| e <= ctx.now);
     let links = link(path, "generatorURL", a.generator_url, "Source")?;
     LabeledAlert {
@@ -105,6 +102,7 @@ fn convert(path: &str, a: PostableAlert, ctx: &IntakeContext) -> Result<Event, I
             Some(ends_at.unwrap_or(ctx.now + ctx.resolve_timeout))
         },
         links: links.into_iter().collect(),
+        adjusted,
     }
     .into_event(SOURCE, path, ctx)
 }
@@ -173,10 +171,6 @@ mod tests {
                 "invalid label name \"1x\"",
             ),
             (r#"[{"labels": {"a": 1}}]"#, "[0].labels.a"),
-            (
-                r#"[{"labels": {"a": "1"}, "startsAt": "2026-01-02T00:00:00Z", "endsAt": "2026-01-01T00:00:00Z"}]"#,
-                "before startsAt",
-            ),
             (r#"[{"labels": {"a": "1"}, "startsAt": "now"}]"#, "startsAt"),
         ] {
             let err = parse(body).unwrap_err();

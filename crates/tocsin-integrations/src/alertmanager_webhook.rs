@@ -9,19 +9,67 @@
 //! Grafana's webhook is this message with a few more fields; grafana.rs reads it through
 //! [`read_message`].
 
-use crate::common::{go_time, link, LabeledAlert};
-use crate::{one_or_many, Adapter, Inbound, IntakeContext, IntakeError};
+use crate::bounded::{too_many, Capped};
+use crate::common::{end_not_before_start, go_time, link, LabeledAlert};
+use crate::{parse, Adapter, Inbound, IntakeContext, IntakeError};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Link, Status};
 
 /// The message: its alerts and the fields tocsin reads around them.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub(crate) struct Message<A> {
-    #[serde(default)]
     pub version: Option<String>,
     pub alerts: Vec<A>,
+}
+
+/// Reads a [`Message`] with its `alerts` counted while parsing ([`Capped`]), so a message
+/// over the per-request limit is refused before its alerts are all in memory. Other
+/// fields are skipped, as a derived `Deserialize` would.
+struct MessageSeed<'a, A> {
+    alerts: Capped<'a, A>,
+}
+
+impl<A> Clone for MessageSeed<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A> Copy for MessageSeed<'_, A> {}
+
+impl<'de, A: Deserialize<'de>> DeserializeSeed<'de> for MessageSeed<'_, A> {
+    type Value = Message<A>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Message<A>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, A: Deserialize<'de>> Visitor<'de> for MessageSeed<'_, A> {
+    type Value = Message<A>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a webhook message")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Message<A>, M::Error> {
+        let mut version = None;
+        let mut alerts = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => version = map.next_value()?,
+                "alerts" if alerts.is_some() => return Err(de::Error::duplicate_field("alerts")),
+                "alerts" => alerts = Some(map.next_value_seed(self.alerts)?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let alerts = alerts.ok_or_else(|| de::Error::missing_field("alerts"))?;
+        Ok(Message { version, alerts })
+    }
 }
 
 /// One alert as an Alertmanager notifies it.
@@ -29,6 +77,7 @@ pub(crate) struct Message<A> {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WebhookAlert {
     pub status: String,
+    #[serde(deserialize_with = "crate::bounded::labels")]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
@@ -69,17 +118,20 @@ pub(crate) fn read_message<A: serde::de::DeserializeOwned>(
             "the body must be a JSON object with an `alerts` array".into(),
         ));
     }
-    let (mut messages, _) = one_or_many::<Message<A>>(body, 1)?;
-    let message = messages.remove(0);
+    if first.is_none() {
+        return Err(IntakeError("the body is empty".into()));
+    }
+    let over = Cell::new(false);
+    let seed = MessageSeed {
+        alerts: Capped::new(ctx.max_events, &over),
+    };
+    let message = parse(body, seed, &over);
+    if over.get() {
+        return Err(too_many("alerts", ctx.max_events));
+    }
+    let message = message?;
     if message.alerts.is_empty() {
         return Err(IntakeError("alerts: the array is empty".into()));
-    }
-    if message.alerts.len() > ctx.max_events {
-        return Err(IntakeError(format!(
-            "alerts: {} alerts in one request; at most {} are allowed",
-            message.alerts.len(),
-            ctx.max_events
-        )));
     }
     Ok(message)
 }
@@ -101,7 +153,8 @@ impl WebhookAlert {
             )));
         }
         let starts_at = go_time(path, "startsAt", self.starts_at.as_deref())?;
-        let ends_at = go_time(path, "endsAt", self.ends_at.as_deref())?;
+        let (ends_at, adjusted) =
+            end_not_before_start(starts_at, go_time(path, "endsAt", self.ends_at.as_deref())?);
         let (status, occurred_at) = match self.status.as_str() {
             "firing" => (Status::Firing, starts_at.unwrap_or(ctx.now)),
             // An end after now would be a clock difference: the tool says it is over.
@@ -127,6 +180,7 @@ impl WebhookAlert {
             occurred_at,
             ends_at: None,
             links: all,
+            adjusted,
         })
     }
 }
@@ -139,7 +193,7 @@ impl Adapter for AlertmanagerWebhook {
         "alertmanager"
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let message: Message<WebhookAlert> = read_message(req.body, ctx)?;
         match message.version.as_deref() {
             None | Some("4") => {}

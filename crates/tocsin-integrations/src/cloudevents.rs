@@ -8,9 +8,12 @@
 //! plus `subject` (or `type`), the time is `time`, and a `type` ending in `.resolved`
 //! resolves.
 
+use crate::bounded::{too_many, Capped};
 use crate::limits::*;
 use crate::{Adapter, Inbound, IntakeContext, IntakeError};
+use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::fingerprint::label_fingerprint;
@@ -25,20 +28,20 @@ impl Adapter for CloudEvents {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let content_type = req.content_type();
         if content_type == "application/cloudevents-batch+json" {
-            let batch: Vec<Value> = serde_json::from_slice(req.body)
-                .map_err(|e| IntakeError(format!("invalid batch: {e}")))?;
+            let over = Cell::new(false);
+            let mut de = serde_json::Deserializer::from_slice(req.body);
+            let batch = Capped::<Value>::new(ctx.max_events, &over)
+                .deserialize(&mut de)
+                .and_then(|batch| de.end().map(|()| batch));
+            if over.get() {
+                return Err(too_many("the batch", ctx.max_events));
+            }
+            let batch = batch.map_err(|e| IntakeError(format!("invalid batch: {e}")))?;
             if batch.is_empty() {
                 return Err(IntakeError("the batch is empty".into()));
-            }
-            if batch.len() > ctx.max_events {
-                return Err(IntakeError(format!(
-                    "{} events in one batch; at most {} are allowed",
-                    batch.len(),
-                    ctx.max_events
-                )));
             }
             return batch
                 .into_iter()

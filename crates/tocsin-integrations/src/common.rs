@@ -6,6 +6,7 @@
 //! the machine a tool names.
 
 use crate::limits::*;
+use crate::plausible::note_adjusted;
 use crate::{IntakeContext, IntakeError};
 use std::collections::BTreeMap;
 use tocsin_core::event::{Event, Link, Severity, Status};
@@ -26,6 +27,18 @@ pub(crate) fn go_time(
             // Anything in year 1 is Go's zero time.
             Ok((ms > -62_135_596_800_000 + 366 * 86_400_000).then_some(ms))
         }
+    }
+}
+
+/// An Alertmanager alert's end, moved to its start when it is before it (Alertmanager
+/// refuses such an alert; tocsin keeps it, see plausible.rs), and whether it was moved.
+pub(crate) fn end_not_before_start(
+    starts_at: Option<Millis>,
+    ends_at: Option<Millis>,
+) -> (Option<Millis>, bool) {
+    match (starts_at, ends_at) {
+        (Some(s), Some(e)) if e < s => (Some(s), true),
+        _ => (ends_at, false),
     }
 }
 
@@ -62,6 +75,8 @@ pub(crate) struct LabeledAlert {
     pub ends_at: Option<Millis>,
     /// Links the payload carries besides the `runbook_url` annotation, which is added here.
     pub links: Vec<Link>,
+    /// Whether `endsAt` was before `startsAt` and moved to it ([`end_not_before_start`]).
+    pub adjusted: bool,
 }
 
 impl LabeledAlert {
@@ -80,6 +95,7 @@ impl LabeledAlert {
             occurred_at,
             ends_at,
             mut links,
+            adjusted,
         } = self;
         check_labels(path, &labels)?;
         for (k, v) in &annotations {
@@ -104,7 +120,7 @@ impl LabeledAlert {
                 .cloned()
                 .unwrap_or_else(|| name.clone()),
         };
-        Ok(Event {
+        let mut event = Event {
             source: source.into(),
             integration: ctx.integration.to_string(),
             dedup_key: label_fingerprint("", &labels),
@@ -119,7 +135,11 @@ impl LabeledAlert {
             ends_at,
             labels,
             links,
-        })
+        };
+        if adjusted {
+            note_adjusted(&mut event, "ends_at");
+        }
+        Ok(event)
     }
 }
 

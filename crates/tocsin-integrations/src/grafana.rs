@@ -21,7 +21,7 @@ impl Adapter for Grafana {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let message = read_message::<WebhookAlert>(req.body, ctx).map_err(|e| {
             if e.0.contains("missing field `alerts`") {
                 IntakeError(

@@ -16,11 +16,7 @@ impl Adapter for Heartbeat {
         SOURCE
     }
 
-    fn parse(
-        &self,
-        _req: &Inbound<'_>,
-        ctx: &IntakeContext<'_>,
-    ) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, _req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         if ctx.integration.is_empty() {
             return Err(IntakeError(
                 "a heartbeat is pinged through its integration's URL".into(),

@@ -5,6 +5,7 @@
 
 pub mod alertmanager_v2;
 pub mod alertmanager_webhook;
+mod bounded;
 pub mod cloudevents;
 mod common;
 pub mod grafana;
@@ -16,6 +17,7 @@ pub mod nightingale;
 pub mod open_falcon;
 pub mod pagerduty;
 pub mod params;
+pub mod plausible;
 pub mod webhook;
 pub mod zabbix;
 
@@ -127,7 +129,17 @@ pub trait Adapter: Send + Sync {
     /// The metrics label of its events (`tocsin_events_received_total{source=...}`); usually
     /// also the `source` they carry.
     fn name(&self) -> &'static str;
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError>;
+    /// The events as the payload gives them; callers use [`Adapter::parse`].
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError>;
+    /// The events of a request: as read, then with implausible times replaced
+    /// ([`plausible::adjust_times`]), whichever tool sent them.
+    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+        let mut events = self.read(req, ctx)?;
+        for e in &mut events {
+            plausible::adjust_times(e, ctx.now);
+        }
+        Ok(events)
+    }
     /// The answer once the events are durable: 202 with the count, unless the tool expects
     /// something else.
     fn reply(&self, events: &[Event]) -> Reply {
@@ -139,30 +151,30 @@ pub trait Adapter: Send + Sync {
 }
 
 /// Parses a JSON body that holds one `T` or an array of them, with the path of the first
-/// error in the message and the number of items bounded. Also tells whether the body was a
-/// single object, whose error paths then need no `[i]` prefix.
+/// error in the message and the number of items bounded while parsing (see [`bounded`]).
+/// Also tells whether the body was a single object, whose error paths then need no `[i]`
+/// prefix.
 pub(crate) fn one_or_many<T: serde::de::DeserializeOwned>(
     body: &[u8],
     max: usize,
 ) -> Result<(Vec<T>, bool), IntakeError> {
     let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let over = std::cell::Cell::new(false);
     let result = match first {
-        Some(b'[') => parse::<Vec<T>>(body),
-        Some(b'{') => parse::<T>(body).map(|one| vec![one]),
+        Some(b'[') => parse(body, bounded::Capped::<T>::new(max, &over), &over),
+        Some(b'{') => parse(body, std::marker::PhantomData::<T>, &over).map(|one| vec![one]),
         Some(_) => Err(IntakeError(
             "the body must be a JSON object or an array of objects".into(),
         )),
         None => Err(IntakeError("the body is empty".into())),
-    }?;
+    };
+    if over.get() {
+        return Err(bounded::too_many("the array", max));
+    }
+    let result = result?;
     let single = first == Some(b'{');
     if result.is_empty() {
         return Err(IntakeError("the array is empty".into()));
-    }
-    if result.len() > max {
-        return Err(IntakeError(format!(
-            "{} items in one request; at most {max} are allowed",
-            result.len()
-        )));
     }
     Ok((result, single))
 }
@@ -209,28 +221,45 @@ fn index_path(i: usize, buf: &mut [u8; INDEX_PATH_LEN]) -> &str {
     std::str::from_utf8(&buf[start..]).expect("ASCII digits and brackets")
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, IntakeError> {
+/// Deserializes with `seed`; a parse that `over` says was cut short by a bound is not
+/// parsed again to name the place, the caller names the bound.
+pub(crate) fn parse<'de, S>(
+    body: &'de [u8],
+    seed: S,
+    over: &std::cell::Cell<bool>,
+) -> Result<S::Value, IntakeError>
+where
+    S: serde::de::DeserializeSeed<'de> + Copy,
+{
     // Fast path first: tracking the path of every field costs time on every request, and
     // only a refused request needs it, so the body is parsed again to name the place.
     // The body is checked as UTF-8 once, in bulk: from bytes, serde_json checks every string
     // on its own, which cost more than the check of the whole body. A body that is not
     // UTF-8 takes the slow path, which reads bytes as before.
     if let Ok(text) = std::str::from_utf8(body) {
-        if let Ok(value) = serde_json::from_str(text) {
-            return Ok(value);
+        let mut de = serde_json::Deserializer::from_str(text);
+        if let Ok(value) = seed.deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(value);
+            }
+        }
+        if over.get() {
+            return Err(IntakeError("cut short by a bound".into()));
         }
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // Syntax errors have no meaningful path ("." or one ending in "?").
-        if path == "." || path.ends_with('?') {
-            IntakeError(format!("invalid JSON: {inner}"))
-        } else {
-            IntakeError(format!("{path}: {inner}"))
-        }
-    })?;
+    let mut track = serde_path_to_error::Track::new();
+    let value = seed
+        .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+        .map_err(|inner| {
+            let path = track.path().to_string();
+            // Syntax errors have no meaningful path ("." or one ending in "?").
+            if path == "." || path.ends_with('?') {
+                IntakeError(format!("invalid JSON: {inner}"))
+            } else {
+                IntakeError(format!("{path}: {inner}"))
+            }
+        })?;
     de.end()
         .map_err(|e| IntakeError(format!("invalid JSON: {e}")))?;
     Ok(value)

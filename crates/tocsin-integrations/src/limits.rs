@@ -42,6 +42,19 @@ pub fn check_labels(path: &str, labels: &BTreeMap<String, String>) -> Result<(),
                 k.len()
             )));
         }
+        // A control character in a name is a sender's bug (a NUL from C, a stray newline)
+        // that would show as nothing or break a line wherever labels are read or matched.
+        if k.chars().any(char::is_control) {
+            return Err(IntakeError(format!(
+                "{path}.labels: the label name {k:?} has a control character"
+            )));
+        }
+        // Values may hold tabs and line breaks (a command's output), but never a NUL.
+        if v.contains('\0') {
+            return Err(IntakeError(format!(
+                "{path}.labels.{k}: the value has a NUL character"
+            )));
+        }
         if v.len() > MAX_LABEL_VALUE {
             return Err(IntakeError(format!(
                 "{path}.labels.{k}: {} bytes, at most {MAX_LABEL_VALUE} are allowed",

@@ -26,7 +26,7 @@ impl Adapter for Nagios {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let macros = Macros(flat_params(req)?);
         Ok(vec![convert(&macros, ctx)?])
     }

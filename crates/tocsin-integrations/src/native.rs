@@ -24,7 +24,7 @@ struct NativeEvent {
     description: Option<String>,
     #[serde(default)]
     service: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::labels")]
     labels: BTreeMap<String, String>,
     #[serde(default)]
     links: Vec<NativeLink>,
@@ -49,7 +49,7 @@ impl Adapter for Native {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let body = req.body;
         let (raw, single): (Vec<NativeEvent>, bool) = one_or_many(body, ctx.max_events)?;
         convert_all(raw, single, |path, item| convert(path, item, ctx))

@@ -60,7 +60,7 @@ impl Adapter for Nightingale {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let (raw, single): (Vec<N9eEvent>, bool) = one_or_many(req.body, ctx.max_events)?;
         convert_all(raw, single, |path, item| convert(path, item, ctx))
     }

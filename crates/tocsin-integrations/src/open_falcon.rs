@@ -25,7 +25,7 @@ impl Adapter for OpenFalcon {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let params = flat_params(req)?;
         convert(&params, ctx).map(|e| vec![e])
     }

@@ -79,7 +79,7 @@ impl Adapter for PagerDuty {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let first = req.body.iter().copied().find(|b| !b.is_ascii_whitespace());
         if first.is_some() && first != Some(b'{') {
             return Err(IntakeError(

@@ -1,9 +1,12 @@
 //! A generic JSON webhook: any tool not listed, read through the field mapping in its
 //! integration's config (`mapping:`, templates over each alert of the payload).
 
+use crate::bounded::{too_many, CountAt};
 use crate::limits::*;
 use crate::{Adapter, Inbound, IntakeContext, IntakeError};
+use serde::de::DeserializeSeed;
 use serde_json::Value;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use tocsin_core::config::{MappedField, PayloadValues, RenderContext, WebhookMapping};
 use tocsin_core::event::{Event, Link, Severity, Status};
@@ -19,24 +22,34 @@ impl Adapter for Webhook {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let mapping = ctx
             .config
             .integration(ctx.integration)
             .and_then(|i| i.mapping.as_ref())
             .ok_or_else(|| IntakeError("this webhook integration has no mapping".into()))?;
+        // The alerts are counted in a first pass that keeps nothing: the payload is read
+        // whole into a `Value`, which for a long array of tiny alerts is many times the
+        // body's size.
+        let over = Cell::new(false);
+        let count = CountAt {
+            steps: &mapping.items,
+            max: ctx.max_events,
+            over: &over,
+        };
+        let _ = count.deserialize(&mut serde_json::Deserializer::from_slice(req.body));
+        if over.get() {
+            let at = mapping.items.join(".");
+            return Err(too_many(
+                if at.is_empty() { "the body" } else { &at },
+                ctx.max_events,
+            ));
+        }
         let payload: Value = serde_json::from_slice(req.body)
             .map_err(|e| IntakeError(format!("invalid JSON: {e}")))?;
         let (items, prefix) = items(mapping, &payload)?;
         if items.is_empty() {
             return Err(IntakeError(format!("{prefix}: no alerts in the payload")));
-        }
-        if items.len() > ctx.max_events {
-            return Err(IntakeError(format!(
-                "{} alerts in one request; at most {} are allowed",
-                items.len(),
-                ctx.max_events
-            )));
         }
         let shared = PayloadValues::default();
         items
@@ -280,6 +293,24 @@ integrations:
         assert_eq!(events[2].status, Status::Acknowledged);
         assert_eq!(events[2].severity, Severity::High);
         assert_eq!(events[2].occurred_at, 1_767_225_601_000);
+    }
+
+    #[test]
+    fn alerts_over_the_limit_are_refused_before_the_payload_is_read() {
+        let c = config();
+        // One alert too many, then text that is not JSON: had the payload been read before
+        // the alerts were counted, the answer would be "invalid JSON".
+        let alerts = [r#"{"title": "t"}"#; 11].join(",");
+        let body = format!(r#"{{"data": {{"alerts": [{alerts}, not json"#);
+        let e = parse(&c, &body).unwrap_err();
+        assert_eq!(
+            e.0,
+            "data.alerts: more than 10 items in one request; at most 10 are allowed \
+             (intake.max_events_per_request)"
+        );
+        let alerts = [r#"{"title": "t"}"#; 10].join(",");
+        let body = format!(r#"{{"data": {{"alerts": [{alerts}]}}}}"#);
+        assert_eq!(parse(&c, &body).unwrap().len(), 10);
     }
 
     #[test]

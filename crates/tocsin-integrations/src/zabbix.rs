@@ -68,7 +68,7 @@ impl Adapter for Zabbix {
         SOURCE
     }
 
-    fn parse(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
+    fn read(&self, req: &Inbound<'_>, ctx: &IntakeContext<'_>) -> Result<Vec<Event>, IntakeError> {
         let params = flat_params(req)?;
         convert(&Macros(&params), ctx).map(|e| vec![e])
     }

@@ -286,7 +286,9 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
 
     /// Updates only the state of an alert: it resolved (by an event or a time-out), or a
     /// silence or inhibition muted it or let it go. `seen` is when a resolve event arrived;
-    /// a time-out leaves `last_seen` alone.
+    /// a time-out leaves `last_seen` alone. A resolve time before the alert started (the
+    /// sender's clock, or an event for an earlier episode) is the start: an alert never
+    /// shows resolved before it fired.
     pub fn update_alert_state(
         &self,
         a: &AlertState,
@@ -295,8 +297,8 @@ impl<'t, 'c> BatchWriter<'t, 'c> {
         muting: Muting<'_>,
     ) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
-            "UPDATE alerts SET status = ?2, resolved_at = ?3, ends_at = ?4, incident_id = ?5,
-                 occurrences = ?6, last_seen = max(last_seen, coalesce(?7, last_seen)),
+            "UPDATE alerts SET status = ?2, resolved_at = max(?3, started_at), ends_at = ?4,
+                 incident_id = ?5, occurrences = ?6, last_seen = max(last_seen, coalesce(?7, last_seen)),
                  silenced_by = ?8, inhibited_by = ?9
              WHERE id = ?1",
         )?;

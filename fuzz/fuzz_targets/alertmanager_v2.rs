@@ -1,0 +1,9 @@
+//! The alertmanager_v2 intake adapter (see src/lib.rs).
+#![no_main]
+
+use tocsin_core::integration::IntegrationKind;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tocsin_fuzz::adapter(
+    IntegrationKind::Alertmanager,
+    data
+));
