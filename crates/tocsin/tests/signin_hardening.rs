@@ -72,7 +72,10 @@ fn concurrent_wrong_passwords_are_checked_no_more_than_the_lockout_allows() {
     let locked = answers.iter().filter(|a| a.0 == 429).count();
     // Each attempt is counted before its hash, so only the lockout's five are checked.
     assert_eq!((checked, locked), (5, 15), "{answers:?}");
-    assert_eq!(post_login(&s, "alice", &password, "%2Fui%2F").0, 429);
+    let (status, _, retry_after) = post_login(&s, "alice", &password, "%2Fui%2F");
+    assert_eq!(status, 429);
+    // The lockout says how long it lasts, so a script knows when to come back.
+    assert_eq!(retry_after.as_deref(), Some("60"));
 }
 
 #[test]

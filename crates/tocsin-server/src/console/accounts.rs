@@ -22,7 +22,7 @@ pub const COOKIE: &str = "tocsin_session";
 pub const SESSION_TTL: Millis = 12 * 3_600_000;
 /// Failed sign-ins for one account before it is locked for [`LOCKOUT`].
 const MAX_FAILURES: u32 = 5;
-const LOCKOUT: Millis = 60_000;
+pub const LOCKOUT: Millis = 60_000;
 /// Accounts whose failures are remembered before old ones are forgotten.
 const MAX_TRACKED: usize = 10_000;
 

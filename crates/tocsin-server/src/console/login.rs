@@ -109,7 +109,13 @@ pub async fn submit(
         r
     };
     if user.is_empty() || user.len() > 256 || s.console.reserve(&user, now).is_err() {
-        return fail("login.locked", StatusCode::TOO_MANY_REQUESTS);
+        // Retry-After: the lockout's length, so a script knows when to come back.
+        let mut r = fail("login.locked", StatusCode::TOO_MANY_REQUESTS);
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(crate::console::accounts::LOCKOUT / 1000),
+        );
+        return r;
     }
     let hash = s
         .console

@@ -153,10 +153,10 @@ pub async fn perform(State(s): State<SharedState>, Path(token): Path<String>) ->
             &title,
             &format!("<p>{}</p>", escape(&e.to_string())),
         ),
-        Err(m) => page(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Err(e) => page(
+            e.status(),
             &title,
-            &format!("<p>{}</p>", escape(&m)),
+            &format!("<p>{}</p>", escape(e.message())),
         ),
     }
 }

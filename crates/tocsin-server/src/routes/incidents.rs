@@ -260,7 +260,7 @@ pub async fn act(
     };
     let outcome = super::submit(&s, LogEntry::Command(command))
         .await
-        .map_err(ApiError::unavailable)?;
+        .map_err(ApiError::from)?;
     applied(outcome)?;
     fetch(&s, id).await.map(Json)
 }

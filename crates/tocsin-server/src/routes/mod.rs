@@ -193,28 +193,63 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 /// How long a person's action waits for the engine to apply it.
 pub(crate) const COMMAND_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Why a person's change has no outcome to report yet. The two differ for the client: a
+/// refused change is gone (send it again), a pending one is durable and will be applied (send
+/// it again and it happens twice), so they answer 503 and 202.
+#[derive(Debug)]
+pub(crate) enum NotApplied {
+    /// Not in the log (the writer refused it, e.g. the disk is full), or marked refused by
+    /// the engine: it will never be applied.
+    Refused(String),
+    /// In the log, but the engine did not answer within [`COMMAND_WAIT`] or stopped first:
+    /// it will be applied, later or at restart.
+    Pending(String),
+}
+
+impl NotApplied {
+    pub(crate) fn status(&self) -> axum::http::StatusCode {
+        match self {
+            NotApplied::Refused(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            NotApplied::Pending(_) => axum::http::StatusCode::ACCEPTED,
+        }
+    }
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            NotApplied::Refused(m) | NotApplied::Pending(m) => m,
+        }
+    }
+}
+
+impl From<NotApplied> for ApiError {
+    fn from(e: NotApplied) -> ApiError {
+        match e {
+            NotApplied::Refused(m) => ApiError::unavailable(m),
+            NotApplied::Pending(m) => ApiError::new(axum::http::StatusCode::ACCEPTED, "pending", m),
+        }
+    }
+}
+
 /// Logs a command (an incident action, a silence or an override change) and waits until the
-/// engine has applied it: its outcome, or why it cannot be told now (`Err`, a message for a
-/// 503; the command is durable and will be applied).
+/// engine has applied it: its outcome, or why it cannot be told now ([`NotApplied`]).
 pub(crate) async fn submit(
     s: &SharedState,
     entry: tocsin_store::log::LogEntry,
-) -> Result<Result<(), tocsin_engine::CommandError>, String> {
+) -> Result<Result<(), tocsin_engine::CommandError>, NotApplied> {
     let payload = tocsin_store::log::encode_entry(&entry);
     let (reply, outcome) = tokio::sync::oneshot::channel();
     s.writer
         .append(payload, Some(reply))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| NotApplied::Refused(e.to_string()))?;
     // The engine answers within a batch; a long wait means it is far behind the log (a
     // storm): the change is durable and will be applied, so say so rather than hang.
     match tokio::time::timeout(COMMAND_WAIT, outcome).await {
-        Err(_) => Err(format!(
-            "the change is logged but not applied within {COMMAND_WAIT:?}; the engine is behind and will apply it"
+        Err(_) => Err(NotApplied::Pending(format!(
+            "the change is logged but not applied within {COMMAND_WAIT:?}; the engine is behind and will apply it: do not send it again"
+        ))),
+        Ok(Err(_)) => Err(NotApplied::Pending(
+            "the engine stopped before applying the change; it is logged and will be applied at restart: do not send it again".into(),
         )),
-        Ok(Err(_)) => Err(
-            "the engine stopped before applying the change; it is logged and will be applied at restart".into(),
-        ),
         Ok(Ok(outcome)) => Ok(outcome),
     }
 }
@@ -245,4 +280,23 @@ pub(crate) async fn read_tokens(
     state: &SharedState,
 ) -> ApiResult<Vec<tocsin_store::sqlite::tokens::TokenRow>> {
     read(state, tocsin_store::sqlite::tokens::list).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    /// A pending change must not look like a refusal: a client that retries a 503 would
+    /// apply it twice (issue 16, item 13).
+    #[test]
+    fn a_pending_change_is_202_and_a_refused_one_503() {
+        let pending = ApiError::from(NotApplied::Pending("later".into()));
+        assert_eq!(
+            (pending.status, pending.code),
+            (StatusCode::ACCEPTED, "pending")
+        );
+        let refused = ApiError::from(NotApplied::Refused("full".into()));
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
 }

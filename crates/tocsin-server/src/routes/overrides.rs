@@ -184,7 +184,7 @@ fn view(sc: &Schedule, row: OverrideRow) -> Value {
 async fn outcome(s: &SharedState, command: OverrideCommand) -> ApiResult<()> {
     match super::submit(s, LogEntry::Override(command))
         .await
-        .map_err(ApiError::unavailable)?
+        .map_err(ApiError::from)?
     {
         Ok(()) => Ok(()),
         Err(CommandError::NotFound(id)) => Err(ApiError::not_found(format!(

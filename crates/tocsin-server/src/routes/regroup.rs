@@ -61,7 +61,7 @@ async fn regroup(
     };
     let outcome = submit(s, LogEntry::Regroup(command))
         .await
-        .map_err(ApiError::unavailable)?;
+        .map_err(ApiError::from)?;
     applied(outcome)
 }
 

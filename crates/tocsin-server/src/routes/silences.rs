@@ -223,10 +223,7 @@ fn parsed(row: &WindowRow) -> Option<MaintenanceWindow> {
 
 /// Logs a change and waits until the engine has applied it.
 async fn submit(s: &SharedState, entry: LogEntry) -> ApiResult<()> {
-    match super::submit(s, entry)
-        .await
-        .map_err(ApiError::unavailable)?
-    {
+    match super::submit(s, entry).await.map_err(ApiError::from)? {
         Ok(()) => Ok(()),
         Err(CommandError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", m)),
         Err(CommandError::NotFound(id)) => Err(ApiError::not_found(format!("no silence {id}"))),
