@@ -32,24 +32,48 @@ echo "fuzz: built in $(($(date +%s) - started)) s"
 # stays the few seeds it is.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+# Each libFuzzer run uses one core: run FUZZ_JOBS of them at once (default: every core), so
+# the time in CI is about targets x SECONDS / cores rather than targets x SECONDS.
+jobs="${FUZZ_JOBS:-$(nproc)}"
+targets=$(cargo fuzz list)
+
+# One target: its log in $scratch/TARGET.log, "ok" or "failed" in $scratch/TARGET.status.
+fuzz_one() {
+  local target="$1"
+  mkdir -p "$scratch/$target" "corpus/$target"
+  # -rss_limit_mb: an input that makes a parser take half a gigabyte is a finding too.
+  if cargo fuzz run "${flags[@]}" "$target" "$scratch/$target" "corpus/$target" -- \
+    -max_total_time="$seconds" -rss_limit_mb=512 -max_len=65536 -print_final_stats=1 \
+    >"$scratch/$target.log" 2>&1; then
+    echo ok >"$scratch/$target.status"
+  else
+    echo failed >"$scratch/$target.status"
+  fi
+}
+
+echo "fuzz: $(echo "$targets" | wc -w) targets, ${seconds} s each, $jobs at a time"
+running=0
+for target in $targets; do
+  fuzz_one "$target" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait
+
 failed=()
 passed=0
-for target in $(cargo fuzz list); do
-  mkdir -p "$scratch/$target" "corpus/$target"
-  echo "fuzz: $target for ${seconds} s"
-  # -rss_limit_mb: an input that makes a parser take half a gigabyte is a finding too.
-  log="$scratch/$target.log"
-  if ! cargo fuzz run "${flags[@]}" "$target" "$scratch/$target" "corpus/$target" -- \
-    -max_total_time="$seconds" -rss_limit_mb=512 -max_len=65536 -print_final_stats=1 \
-    >"$log" 2>&1; then
-    tail -n 40 "$log" >&2
+for target in $targets; do
+  if [ "$(cat "$scratch/$target.status" 2>/dev/null)" = ok ]; then
+    passed=$((passed + 1))
+    echo "fuzz: $target: $(grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$scratch/$target.log" | tr -s ' \n' ' ')"
+  else
+    tail -n 40 "$scratch/$target.log" >&2
     echo "fuzz: $target FAILED; the input is in fuzz/artifacts/$target/" >&2
     failed+=("$target")
-    continue
   fi
-  passed=$((passed + 1))
-  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" | tr '\n' ' '
-  echo
 done
 echo "fuzz: ${seconds} s a target, $(($(date +%s) - started)) s in all"
 [ ${#failed[@]} -eq 0 ] || echo "fuzz: crashed: ${failed[*]}" >&2
