@@ -15,6 +15,10 @@ use std::sync::Arc;
 /// More matchers than this in one silence or one query is a mistake (or an attack on the
 /// matching loop), not a filter.
 pub const MAX_MATCHERS: usize = 32;
+/// Silences not yet over (one-off and recurring) at once: each new alert is matched against
+/// every one, and each may hold up to 512 KiB of compiled regexes, so their number bounds
+/// the engine's time per alert and its memory. Far above what a team keeps by hand.
+pub const MAX_LIVE_SILENCES: usize = 1000;
 
 /// One label matcher as Alertmanager's API writes it: `isEqual: false` negates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -408,3 +408,67 @@ fn the_cli_adds_lists_and_expires() {
         "{err}"
     );
 }
+
+/// Live silences are capped (each is matched against every new alert): the one past the cap
+/// is refused on both APIs with a message, while updating one in place and making one after
+/// another is expired still work.
+#[test]
+fn live_silences_are_capped() {
+    use tocsin_core::silence::MAX_LIVE_SILENCES;
+    let s = spawn_server(Some(&config()));
+    let make = |i: usize| {
+        s.post_as(
+            "/api/v1/silences",
+            Some(RESPONDER),
+            &json!({"matchers": [format!("host=\"h{i}\"")], "duration": "2h", "comment": "cap"}),
+        )
+    };
+    // Four at a time, so a thousand take seconds, not minutes.
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let make = &make;
+                scope.spawn(move || {
+                    (t..MAX_LIVE_SILENCES)
+                        .step_by(4)
+                        .map(|i| {
+                            let r = make(i);
+                            r.expect(201);
+                            r.json()["id"].as_str().unwrap().to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(ids.len(), MAX_LIVE_SILENCES);
+
+    let message = make(MAX_LIVE_SILENCES).expect_error(400, "bad_request");
+    assert!(message.contains("too many silences"), "{message}");
+    let am = s.post_as(
+        "/api/v2/silences",
+        Some(RESPONDER),
+        &json!({"matchers": [{"name": "host", "value": "x", "isRegex": false}],
+                "startsAt": time_in(0), "endsAt": time_in(3_600_000), "createdBy": "t", "comment": "c"}),
+    );
+    am.expect(400);
+    assert!(am.body.contains("too many silences"), "{}", am.body);
+
+    // An update replaces: allowed at the cap.
+    let one = &ids[0];
+    s.post_as(
+        "/api/v2/silences",
+        Some(RESPONDER),
+        &json!({"id": one, "matchers": [{"name": "host", "value": "h0", "isRegex": false}],
+                "startsAt": time_in(0), "endsAt": time_in(7_200_000), "createdBy": "t", "comment": "longer"}),
+    )
+    .expect(200);
+    // Expiring one makes room for one.
+    delete(&s, &format!("/api/v1/silences/{}", ids[1]), RESPONDER).expect(200);
+    make(MAX_LIVE_SILENCES + 1).expect(201);
+    make(MAX_LIVE_SILENCES + 2).expect_error(400, "bad_request");
+}

@@ -177,8 +177,14 @@ pub async fn post(
         .await?
         .map_err(AmError::bad_request)?;
     let id = posted.id.filter(|id| !id.is_empty());
-    if let Some(id) = &id {
-        find(&s, id).await?;
+    match &id {
+        // An update replaces a silence: the number of live ones stays the same.
+        Some(id) => {
+            find(&s, id).await?;
+        }
+        None => super::silences::room_for_one_more(&s, now)
+            .await?
+            .map_err(|m| AmError::bad_request(format!("silence invalid: {m}")))?,
     }
     let new_id = uuid_v4(rand::random());
     submit(

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use tocsin_core::auth::Role;
 use tocsin_core::command::{MaintenanceAction, MaintenanceCommand, SilenceAction, SilenceCommand};
 use tocsin_core::config::maintenance::{window, MaintenanceWindow};
-use tocsin_core::silence::{list_key, state_at, SilenceState};
+use tocsin_core::silence::{list_key, state_at, SilenceState, MAX_LIVE_SILENCES};
 use tocsin_core::time::to_rfc3339;
 use tocsin_engine::CommandError;
 use tocsin_store::log::LogEntry;
@@ -39,6 +39,9 @@ pub async fn create(
     let new: NewSilence = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid silence: {e}")))?;
     let at = s.clock.now();
+    room_for_one_more(&s, at)
+        .await?
+        .map_err(ApiError::bad_request)?;
     // Off the async worker: the matchers' regexes compile in milliseconds each at the limit.
     let caller = who.name.clone();
     let id = match off_worker(move || check(new, &caller, at)).await?? {
@@ -176,6 +179,23 @@ enum Found {
 }
 
 /// A silence by id; else a recurring one made through the API; else a config window by name.
+/// Whether one more silence stays within [`MAX_LIVE_SILENCES`]; the refusal's text if not.
+/// Counted from the store before the change is logged, so two made at the same instant can
+/// both pass: the cap bounds the engine's work, it is not an exact quota.
+pub(super) async fn room_for_one_more(
+    s: &SharedState,
+    now: tocsin_core::time::Millis,
+) -> ApiResult<Result<(), String>> {
+    let live = read(s, move |c| silences::count_live(c, now)).await?;
+    Ok(if live >= MAX_LIVE_SILENCES {
+        Err(format!(
+            "too many silences: {live} are not over, at most {MAX_LIVE_SILENCES} are allowed; expire some first"
+        ))
+    } else {
+        Ok(())
+    })
+}
+
 async fn find(s: &SharedState, id: &str) -> ApiResult<Found> {
     let key = id.to_string();
     let (silence, row) = read(s, move |c| {

@@ -92,6 +92,18 @@ pub fn load_live(conn: &Connection) -> rusqlite::Result<Vec<SilenceRecord>> {
     rows.collect()
 }
 
+/// How many silences and recurring silences (maintenance windows made through the API) are
+/// not over at `now`: what the API's cap on live silences counts.
+pub fn count_live(conn: &Connection, now: Millis) -> rusqlite::Result<usize> {
+    conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM silences WHERE ends_at > ?1)
+              + (SELECT COUNT(*) FROM maintenance_windows WHERE deleted_at IS NULL)",
+        [now],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as usize)
+}
+
 /// Every silence that ended at or after `ended_since` (or has not ended).
 pub fn list(conn: &Connection, ended_since: Millis) -> rusqlite::Result<Vec<SilenceRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM silences WHERE ends_at >= ?1");
