@@ -317,9 +317,12 @@ fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::Use
         links,
         ack_url: Some(link_url(state, i.id, LinkAction::Acknowledge, &user.id)),
         resolve_url: Some(link_url(state, i.id, LinkAction::Resolve, &user.id)),
-        // The API needs a token a reader's mail client does not have; the console will give
-        // this a page to open.
-        console_url: None,
+        // The console's incident page, only when people reach this server at a known URL:
+        // the listen address (127.0.0.1 by default) means nothing on a phone.
+        console_url: state
+            .front_door
+            .public_url_set
+            .then(|| format!("{}/ui/incidents/{}", state.public_url, i.id)),
         new_alerts: Vec::new(),
     }
 }

@@ -140,6 +140,8 @@ fn a_page_reaches_the_person_on_call_and_its_link_acknowledges() {
     };
     assert!(header("x-tocsin-signature").starts_with("sha256="));
     assert!(!body.is_empty());
+    // Without --public-url there is no address people can open, so no console link.
+    assert_eq!(got[0]["incidents"][0]["console_url"], Value::Null);
 
     // The incident says who was notified, how, when and why.
     let i = s.wait_incident(id, "the delivery is recorded", |i| {
@@ -383,4 +385,22 @@ fn kill_9_while_a_level_falls_due_pages_it_once_after_the_restart() {
         [json!("alice"), json!("bob")],
         "no level skipped, none repeated"
     );
+}
+
+/// With `--public-url`, every message links to the incident's console page there (issue 17
+/// item 3: it was always null).
+#[test]
+fn with_a_public_url_a_page_links_to_the_incident_in_the_console() {
+    let receiver = Receiver::start();
+    let mut s = new_server(Some(&config(receiver.port)));
+    s.args = vec!["--public-url".into(), "https://tocsin.example.com/".into()];
+    s.start();
+    let id = fire(&s, "db-down");
+    let got = receiver.wait_for(1);
+    assert_eq!(
+        got[0]["incidents"][0]["console_url"],
+        json!(format!("https://tocsin.example.com/ui/incidents/{id}"))
+    );
+    let ack = got[0]["incidents"][0]["ack_url"].as_str().unwrap();
+    assert!(ack.starts_with("https://tocsin.example.com/act/"), "{ack}");
 }
