@@ -102,6 +102,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal: a log file or journald would keep the
+        // escape codes as text (issue 17 item 10).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = match (args.config, args.topology) {
         (config, Some(topology)) => ConfigSource::WithTopology { config, topology },
