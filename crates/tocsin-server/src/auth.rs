@@ -63,11 +63,21 @@ impl TokenTable {
 
 pub use tocsin_core::auth::sha256_hex;
 
-/// A new random token: 32 bytes from the OS generator, URL-safe.
+/// A new random API token: 32 bytes from the OS generator, URL-safe, `tsn_...`.
 pub fn generate_token() -> String {
+    random_secret("tsn_")
+}
+
+/// A new random integration key, `tik_...`: the same strength as a token, with its own
+/// prefix so nobody takes a key for an API token (or pastes one where the other belongs).
+pub fn generate_integration_key() -> String {
+    random_secret("tik_")
+}
+
+fn random_secret(prefix: &str) -> String {
     let bytes: [u8; 32] = rand::random();
     format!(
-        "tsn_{}",
+        "{prefix}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
 }
@@ -216,6 +226,8 @@ mod tests {
         let a = generate_token();
         assert!(a.starts_with("tsn_") && a.len() > 40);
         assert_ne!(a, generate_token());
+        let key = generate_integration_key();
+        assert!(key.starts_with("tik_") && key.len() == a.len(), "{key}");
         assert_eq!(
             sha256_hex("test"),
             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

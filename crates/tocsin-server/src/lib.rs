@@ -24,7 +24,7 @@ mod sink;
 mod state;
 mod storm_message;
 
-pub use auth::{generate_token, sha256_hex};
+pub use auth::{generate_integration_key, generate_token, sha256_hex};
 pub use front_door::Limits;
 pub use links::write_secret_file;
 pub use routes::endpoints::{Access, BodyKind, Endpoint, ENDPOINTS};

@@ -1,4 +1,4 @@
-//! `tocsin key`: a new random secret for an integration (or an API token), with the line to
+//! `tocsin key`: a new random secret for an integration, with the line to
 //! put in the config, so nobody invents a guessable key by hand.
 
 use clap::Args;
@@ -12,8 +12,9 @@ pub struct KeyArgs {
 }
 
 pub fn run(args: KeyArgs) -> ExitCode {
-    // The same generator as API tokens: 32 bytes from the OS, URL-safe, so it fits a path.
-    let key = tocsin_server::generate_token();
+    // As strong as an API token (32 bytes from the OS, URL-safe, so it fits a path), with
+    // its own prefix, `tik_`, so a key is never mistaken for a token.
+    let key = tocsin_server::generate_integration_key();
     if args.quiet {
         println!("{key}");
         return ExitCode::SUCCESS;

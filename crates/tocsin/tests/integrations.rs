@@ -409,6 +409,8 @@ fn a_key_from_tocsin_key_works_by_its_hash() {
     };
     let (key, sha) = (field("key:"), field("key_sha256:"));
     assert_eq!(sha, sha256_hex(&key));
+    // A key says it is a key: API tokens start with tsn_ (issue 17 item 10).
+    assert!(key.starts_with("tik_"), "{key}");
     let config = format!("integrations:\n  - {{name: api, kind: tocsin, key_sha256: {sha}}}\n");
     let s = spawn_server(Some(&config));
     s.post_raw(&format!("/hooks/{key}"), None, br#"{"summary": "by hash"}"#)

@@ -45,7 +45,10 @@ fn sigterm_while_idle_exits_0_promptly() {
     let log = s.stderr();
     assert!(log.contains("stopped"), "{log}");
     // Written to a file, the log has no colour codes (issue 17 item 10).
-    assert!(!log.contains('\u{1b}'), "escape codes in a log file: {log:?}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "escape codes in a log file: {log:?}"
+    );
 }
 
 #[test]
