@@ -211,6 +211,10 @@ fn a_page_reaches_the_person_on_call_and_its_link_acknowledges() {
         .unwrap()["actor"]
         .clone();
     assert_eq!(by, json!("alice (link)"));
+    // Pressed again: nothing to do, said in alice's language (issue 17 item 6).
+    let again = s.request("POST", path, None, None);
+    again.expect(409);
+    assert!(again.body.contains("此事件已被认领"), "{}", again.body);
     // A tampered link does nothing.
     let forged = format!("{}x", path);
     s.request("POST", &forged, None, None).expect(404);

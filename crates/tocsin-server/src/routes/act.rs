@@ -36,6 +36,11 @@ struct Words {
     done: &'static str,
     expired: &'static str,
     invalid: &'static str,
+    already_acknowledged: &'static str,
+    already_resolved: &'static str,
+    not_found: &'static str,
+    pending: &'static str,
+    refused: &'static str,
 }
 
 const EN: Words = Words {
@@ -45,6 +50,12 @@ const EN: Words = Words {
     done: "Done",
     expired: "This link has expired. Open tocsin or use the CLI.",
     invalid: "This link is not valid.",
+    already_acknowledged: "Nothing to do: the incident is already acknowledged.",
+    already_resolved: "Nothing to do: the incident is already resolved.",
+    not_found: "This incident no longer exists.",
+    pending: "Received: tocsin is busy and will apply it in a moment. No need to press again.",
+    refused:
+        "tocsin cannot record it right now (its disk is full). Try again later or use the CLI.",
 };
 
 const ZH: Words = Words {
@@ -54,6 +65,11 @@ const ZH: Words = Words {
     done: "已完成",
     expired: "此链接已过期，请打开 tocsin 或使用命令行。",
     invalid: "此链接无效。",
+    already_acknowledged: "无需操作：此事件已被认领。",
+    already_resolved: "无需操作：此事件已解决。",
+    not_found: "此事件已不存在。",
+    pending: "已收到：tocsin 正忙，稍后即会处理，无需再次点击。",
+    refused: "tocsin 暂时无法记录（磁盘已满），请稍后重试或使用命令行。",
 };
 
 fn words(s: &SharedState, user: &str) -> &'static Words {
@@ -141,22 +157,47 @@ pub async fn perform(State(s): State<SharedState>, Path(token): Path<String>) ->
     let title = format!("{} {} #{}", verb(w, link.action), w.confirm, link.incident);
     match submit(&s, LogEntry::Command(command)).await {
         Ok(Ok(())) => page(StatusCode::OK, &title, &format!("<p>{}</p>", w.done)),
-        // Already acknowledged or resolved by someone else: say so, it is not an error
-        // worth alarming anyone at 03:00.
-        Ok(Err(CommandError::Conflict(m))) => page(
-            StatusCode::CONFLICT,
-            &title,
-            &format!("<p>{}</p>", escape(&m)),
-        ),
-        Ok(Err(e)) => page(
+        // Already acknowledged or resolved by someone else: say so, in the reader's
+        // language; it is not an error worth alarming anyone at 03:00.
+        Ok(Err(CommandError::Conflict(m))) => {
+            let text = match incident_state(&s, link.incident).await.as_deref() {
+                Some("acknowledged") => w.already_acknowledged.to_string(),
+                Some("resolved") => w.already_resolved.to_string(),
+                _ => m,
+            };
+            page(
+                StatusCode::CONFLICT,
+                &title,
+                &format!("<p>{}</p>", escape(&text)),
+            )
+        }
+        Ok(Err(CommandError::NotFound(_))) => page(
             StatusCode::NOT_FOUND,
             &title,
-            &format!("<p>{}</p>", escape(&e.to_string())),
+            &format!("<p>{}</p>", w.not_found),
         ),
-        Err(e) => page(
-            e.status(),
+        // The store refused the batch (a full disk): never applied.
+        Ok(Err(CommandError::Store(_))) => page(
+            StatusCode::SERVICE_UNAVAILABLE,
             &title,
-            &format!("<p>{}</p>", escape(e.message())),
+            &format!("<p>{}</p>", w.refused),
         ),
+        Err(e) => {
+            let text = match e {
+                super::NotApplied::Pending(_) => w.pending,
+                super::NotApplied::Refused(_) => w.refused,
+            };
+            page(e.status(), &title, &format!("<p>{text}</p>"))
+        }
     }
+}
+
+/// The incident's state now, for saying why an action had nothing to do.
+async fn incident_state(s: &SharedState, id: i64) -> Option<String> {
+    let found = super::read(s, move |c| {
+        tocsin_store::sqlite::queries::get_incident(c, id, &|_| String::new())
+    })
+    .await
+    .ok()??;
+    Some(found.incident.state)
 }
