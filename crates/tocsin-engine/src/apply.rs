@@ -263,12 +263,20 @@ impl Index {
     }
 
     /// A person acknowledged the alert in its source tool: its incident is acknowledged too,
-    /// if nobody has yet.
+    /// if nobody has yet. If someone has, what they wrote there (Nagios' ack comment) still
+    /// goes into the timeline as a comment, rather than being lost.
     fn acknowledge_from_source(&mut self, incident_id: i64, e: &Event, p: &mut Pending<'_>) {
         let Some(i) = self.incidents.get_mut(&incident_id) else {
             return;
         };
         let Ok(to) = transition(i.state, StateAction::Acknowledge) else {
+            p.timeline(TimelineEntry {
+                incident_id,
+                at: e.received_at,
+                actor: source_actor(e),
+                kind: "comment",
+                message: format!("acknowledged again in {}: {}", e.source, e.summary),
+            });
             return;
         };
         i.state = to;

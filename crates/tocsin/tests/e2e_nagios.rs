@@ -204,6 +204,17 @@ fn nagios_notifications_fire_acknowledge_and_resolve() {
                 .contains("acknowledged by alice: 磁盘 cleanup running")),
         "{timeline:?}"
     );
+    // Acknowledged again by someone else: their comment is kept (issue 17 item 6).
+    nagios.command("ACKNOWLEDGE_SVC_PROBLEM;web-01;Disk /var;2;1;0;bob;second look: 清理中");
+    s.wait_incident(incident, "the second acknowledgement's comment", |i| {
+        i["timeline"].as_array().unwrap().iter().any(|t| {
+            t["kind"] == "comment"
+                && t["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("acknowledged by bob: second look: 清理中")
+        })
+    });
 
     // OK: RECOVERY notification, the same alert resolves.
     nagios.command("PROCESS_SERVICE_CHECK_RESULT;web-01;Disk /var;0;DISK OK - /var 40% used");
