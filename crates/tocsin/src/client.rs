@@ -26,20 +26,41 @@ pub struct ClientArgs {
 pub struct Client {
     base: String,
     token: Option<String>,
+    /// Where the token came from, or where it was looked for: a 401 says it.
+    token_from: String,
     agent: ureq::Agent,
 }
 
 impl Client {
     pub fn new(args: &ClientArgs) -> Client {
-        let token = args.token.clone().or_else(|| {
-            std::fs::read_to_string(args.data.join("admin-token"))
+        let file = args.data.join("admin-token");
+        let from_file = || {
+            std::fs::read_to_string(&file)
                 .ok()
                 .map(|t| t.trim().to_string())
                 .filter(|t| !t.is_empty())
-        });
+        };
+        let (token, token_from) = match (&args.token, from_file()) {
+            (Some(t), _) => (
+                Some(t.clone()),
+                "the one given in --token or TOCSIN_TOKEN".into(),
+            ),
+            (None, Some(t)) => (
+                Some(t),
+                format!("the admin token read from {}", file.display()),
+            ),
+            (None, None) => (
+                None,
+                format!(
+                    "none (not in --token or TOCSIN_TOKEN, and {} is not readable)",
+                    file.display()
+                ),
+            ),
+        };
         Client {
             base: args.url.trim_end_matches('/').to_string(),
             token,
+            token_from,
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(30))
                 .build(),
@@ -59,11 +80,11 @@ impl Client {
         for (k, v) in query {
             req = req.query(k, v);
         }
-        answer(req.call())
+        self.answer(req.call())
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
-        answer(self.request("POST", path).send_json(body))
+        self.answer(self.request("POST", path).send_json(body))
     }
 
     pub fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<Value, String> {
@@ -71,7 +92,21 @@ impl Client {
         for (k, v) in query {
             req = req.query(k, v);
         }
-        answer(req.call())
+        self.answer(req.call())
+    }
+
+    /// [`answer`], and on a 401 where the token came from and what to set instead.
+    fn answer(&self, result: Result<ureq::Response, ureq::Error>) -> Result<Value, String> {
+        answer(result).map_err(|e| {
+            if e.starts_with("HTTP 401") {
+                format!(
+                    "{e}\n  token: {}. Give one with --token or TOCSIN_TOKEN, or point --data at the server's data directory (it reads DIR/admin-token)",
+                    self.token_from
+                )
+            } else {
+                e
+            }
+        })
     }
 }
 

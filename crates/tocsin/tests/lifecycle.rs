@@ -449,8 +449,19 @@ fn cli_send_and_incident_commands() {
     let o = s.cli(Some("wrong"), &["incident", "list"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("HTTP 401"), "{}", stderr(&o));
+    // A 401 says which token was used and what to set instead (issue 17 item 9).
+    assert!(
+        stderr(&o).contains("token: the one given in --token or TOCSIN_TOKEN"),
+        "{}",
+        stderr(&o)
+    );
     let o = s.cli(None, &["incident", "list"]);
     assert_eq!(o.status.code(), Some(1), "no token: {}", stdout(&o));
+    assert!(
+        stderr(&o).contains("admin-token is not readable") && stderr(&o).contains("--data"),
+        "{}",
+        stderr(&o)
+    );
 
     // send --resolve resolves the alert.
     let o = s.cli(
