@@ -39,6 +39,21 @@ fn warn_gaps(c: &Config) {
     }
 }
 
+/// Names the environment variables the config reads: they were set in this shell, but the
+/// server reads its own environment, fixed when it started, so a config that checks here can
+/// still be refused on reload (issue 17 item 8).
+fn note_environment(path: &std::path::Path) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let names = tocsin_core::config::env_references(&text);
+    if names.is_empty() {
+        return;
+    }
+    println!(
+        "  reads the environment: {} (set here); the server needs them in its own environment, fixed when it starts (systemd: Environment= or EnvironmentFile=), and a reload does not change it",
+        names.join(", ")
+    );
+}
+
 pub fn run(args: CheckArgs) -> ExitCode {
     match ConfigSource::File(args.config.clone()).load() {
         Ok(c) => {
@@ -57,6 +72,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 let to = i.service.as_deref().unwrap_or("placed by the catalog");
                 println!("  integration {} ({}) -> {to}", i.name, i.kind.as_str());
             }
+            note_environment(&args.config);
             warn_gaps(&c);
             ExitCode::SUCCESS
         }

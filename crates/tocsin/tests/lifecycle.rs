@@ -263,6 +263,44 @@ fn check_accepts_a_valid_config() {
     );
 }
 
+/// A config that reads `${NAME}`: `tocsin check` names the variables, and a reload on a
+/// server whose environment lacks one says why and how to fix it (issue 17 item 8).
+#[test]
+fn a_config_that_reads_the_environment_says_so_in_check_and_on_reload() {
+    let channel = |var: &str| {
+        format!(
+            "channels:\n  - {{id: robot, type: dingtalk, url: \"https://oapi.dingtalk.com/robot/send?access_token=x\", secret: \"${{{var}}}\"}}\n"
+        )
+    };
+    let s = spawn_server(Some(""));
+    let dir = s.root().join("env-check");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("robot.yaml");
+    std::fs::write(&path, channel("TOCSIN_TEST_ONLY_IN_THE_SHELL")).unwrap();
+    let o = std::process::Command::new(BIN)
+        .args(["check", "-c", path.to_str().unwrap()])
+        .env("TOCSIN_TEST_ONLY_IN_THE_SHELL", "s3cret")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("reads the environment: TOCSIN_TEST_ONLY_IN_THE_SHELL (set here)"),
+        "{}",
+        stdout(&o)
+    );
+
+    // The server was started without it: its reload refuses, saying where to set it.
+    let config = s.config.clone().unwrap();
+    std::fs::write(&config, channel("TOCSIN_TEST_ONLY_IN_THE_SHELL")).unwrap();
+    let msg = s
+        .request("POST", "/-/reload", Some(ADMIN), None)
+        .expect_error(400, "bad_request");
+    assert!(
+        msg.contains("TOCSIN_TEST_ONLY_IN_THE_SHELL is not set") && msg.contains("Environment="),
+        "{msg}"
+    );
+}
+
 #[test]
 fn check_reports_every_error_with_its_path_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();

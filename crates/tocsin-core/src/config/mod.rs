@@ -27,6 +27,7 @@ pub use webhook::{MappedField, PayloadValues, RenderContext, WebhookMapping};
 
 pub use load::{load_str, ConfigError};
 pub use maintenance::MaintenanceWindow;
+pub use paging::env_references;
 
 use crate::auth::Role;
 use crate::grouping::GroupField;

@@ -239,6 +239,25 @@ fn target(errors: &mut Vec<ConfigError>, path: &str, t: RawTarget) -> Option<Tar
     }
 }
 
+/// The environment variables a config's text reads (`${NAME}` values), each once, in order
+/// of first use: `tocsin check` names them, since the server reads them from its own
+/// environment, which is not the checking shell's.
+pub fn env_references(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let name = &rest[..end];
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        rest = &rest[end + 1..];
+    }
+    names
+}
+
 /// `${NAME}` is read from the environment, so secrets can stay out of the file.
 fn secret(errors: &mut Vec<ConfigError>, path: &str, text: String) -> Secret {
     if let Some(name) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
@@ -246,7 +265,9 @@ fn secret(errors: &mut Vec<ConfigError>, path: &str, text: String) -> Secret {
             Ok(v) => return Secret::new(v),
             Err(_) => errors.push(ConfigError::new(
                 path,
-                format!("the environment variable {name} is not set"),
+                format!(
+                    "the environment variable {name} is not set (a server reads it from its own environment, fixed when it started: set it where the server starts, such as the systemd unit's Environment=, and restart it)"
+                ),
             )),
         }
     }
@@ -833,5 +854,13 @@ channels:
         ] {
             assert!(all.contains(needle), "missing {needle:?} in\n{all}");
         }
+        assert!(all.contains("fixed when it started"), "{all}");
+    }
+
+    #[test]
+    fn env_references_lists_each_variable_once() {
+        let text = "secret: \"${A_1}\"\nurl: \"${B}\"\nother: \"${A_1}\"\nbad: \"${not ok}\" \"${}\" \"${C\n";
+        assert_eq!(super::env_references(text), ["A_1", "B"]);
+        assert!(super::env_references("nothing here").is_empty());
     }
 }
