@@ -62,8 +62,18 @@ pub struct IncidentCard {
     pub priority: String,
     /// `triggered`, `acknowledged`, `resolved`, `closed`.
     pub state: String,
+    /// The ids, as the API and the config name them.
     pub service: String,
     pub team: String,
+    /// Their names from the catalog, which the templates show (the id when none is configured).
+    pub service_name: String,
+    pub team_name: String,
+    /// Where the fault is: the distinct hosts of its alerts (the catalog's names, else the
+    /// alert's `host`, Prometheus `instance` without its port ...), in the order the alerts
+    /// came, at most [`IncidentCard::HOSTS_KEPT`].
+    pub hosts: Vec<String>,
+    /// How many distinct hosts there are in all; `hosts` may list fewer.
+    pub host_count: u32,
     /// The worst severity among its alerts (`critical`, `high`, `warning`, `info`).
     pub severity: String,
     /// `high`, `medium`, `low`.
@@ -82,6 +92,11 @@ pub struct IncidentCard {
     /// For an update: the names of the alerts that joined since the reader was last told.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub new_alerts: Vec<String>,
+}
+
+impl IncidentCard {
+    /// Enough hosts for any message and the webhook, bounded when a storm spans hundreds.
+    pub const HOSTS_KEPT: usize = 20;
 }
 
 /// Who receives it, over which address of the channel.

@@ -26,7 +26,7 @@ use tocsin_store::log::{encode_entry, LogEntry};
 use tocsin_store::sqlite::group_timers::joined_alerts;
 use tocsin_store::sqlite::paging::{due_notifications, NotificationRow};
 use tocsin_store::sqlite::queries::get_incident;
-use tocsin_store::sqlite::rows::IncidentDetail;
+use tocsin_store::sqlite::rows::{AlertRow, IncidentDetail};
 
 /// How often the outbox is looked at without a wake-up (retries coming due).
 const POLL: Duration = Duration::from_millis(500);
@@ -183,7 +183,7 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
         if let Ok(Some(detail)) =
             crate::routes::read(state, move |c| get_incident(c, id, &urgency)).await
         {
-            let mut card = card(state, &detail, user);
+            let mut card = card(state, config, &detail, user);
             if let Some(since) = n.since {
                 let until = n.due_ms;
                 card.new_alerts =
@@ -263,9 +263,27 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
     }
 }
 
-/// One incident as this reader sees it: times on their clock, links signed for them.
-fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::User) -> IncidentCard {
+/// One incident as this reader sees it: times on their clock, links signed for them, its
+/// service and team by their catalog names, and the hosts it is on.
+fn card(
+    state: &SharedState,
+    config: &Config,
+    d: &IncidentDetail,
+    user: &tocsin_core::config::User,
+) -> IncidentCard {
     let i = &d.incident;
+    // A service or team no longer (or never) in the catalog is shown by its id.
+    let service_name = config
+        .service(&i.service)
+        .map_or(&i.service, |s| &s.name)
+        .clone();
+    let team_name = config
+        .teams
+        .iter()
+        .find(|t| t.id == i.team)
+        .map_or(&i.team, |t| &t.name)
+        .clone();
+    let hosts = hosts_of(&d.alerts);
     let created_at = tocsin_core::time::parse_rfc3339(&i.created_at)
         .ok()
         .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
@@ -309,6 +327,10 @@ fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::Use
         state: i.state.clone(),
         service: i.service.clone(),
         team: i.team.clone(),
+        service_name,
+        team_name,
+        host_count: hosts.len() as u32,
+        hosts: hosts.into_iter().take(IncidentCard::HOSTS_KEPT).collect(),
         severity: i.severity.clone(),
         urgency: i.urgency.clone(),
         alert_count: i.alert_count.max(0) as u32,
@@ -325,6 +347,19 @@ fn card(state: &SharedState, d: &IncidentDetail, user: &tocsin_core::config::Use
             .then(|| format!("{}/ui/incidents/{}", state.public_url, i.id)),
         new_alerts: Vec::new(),
     }
+}
+
+/// The distinct machines of an incident's alerts, in their order. Placement already named
+/// each alert's host: the catalog's name, else what the alert gave (`host`, Prometheus
+/// `instance` without its port ...).
+fn hosts_of(alerts: &[AlertRow]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    alerts
+        .iter()
+        .filter_map(|a| a.host.as_deref())
+        .filter(|h| seen.insert(*h))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Logs the outcome of each notification of a group; the engine applies them in order.

@@ -96,7 +96,7 @@ fn config(port: u16) -> String {
 users:
   - {{id: alice, name: Alice Wang, language: zh, contacts: [{{type: webhook, to: alice}}]}}
   - {{id: bob, contacts: [{{type: webhook, to: bob}}]}}
-teams: [{{id: ops, members: [alice, bob], escalation_policy: ops}}]
+teams: [{{id: ops, name: 运维组, members: [alice, bob], escalation_policy: ops}}]
 schedules:
   - id: primary
     time_zone: UTC
@@ -115,7 +115,8 @@ channels:
 fn fire(s: &TestServer, key: &str) -> i64 {
     s.post(
         "/api/v1/events",
-        &json!({"summary": "数据库不可用 db down", "severity": "critical", "dedup_key": key}),
+        &json!({"summary": "数据库不可用 db down", "severity": "critical", "dedup_key": key,
+                "labels": {"instance": "db1:9100"}}),
     )
     .expect(202);
     incident_of(&s.wait_alert("api", key))
@@ -130,6 +131,14 @@ fn a_page_reaches_the_person_on_call_and_its_link_acknowledges() {
     assert_eq!(got[0]["recipient"]["user_id"], json!("alice"));
     assert_eq!(got[0]["recipient"]["language"], json!("zh"));
     assert_eq!(got[0]["incidents"][0]["id"], json!(id.to_string()));
+    // Where the fault is, and the team by its name beside its id (issue 17 item 2).
+    let card = &got[0]["incidents"][0];
+    assert_eq!(card["hosts"], json!(["db1"]), "{card}");
+    assert_eq!(card["host_count"], json!(1));
+    assert_eq!(
+        (&card["team"], &card["team_name"]),
+        (&json!("ops"), &json!("运维组"))
+    );
     let (headers, body) = receiver.got.lock().unwrap()[0].clone();
     let header = |k: &str| {
         headers

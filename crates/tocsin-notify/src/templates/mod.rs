@@ -5,7 +5,8 @@
 //! Feishu interactive card, the Teams adaptive card, and an email (subject, HTML, text).
 //! Every template sees the same context: `title` (the headline), `kind`, `lang`, `bundled`,
 //! `act` (whether the ack/resolve links are wanted), `recipient`, `greeting`, `incidents` (each
-//! with `state_label`, `severity_label` and `urgency_label` in the reader's language), `t` (the labels) and `mention`.
+//! with `state_label`, `severity_label`, `urgency_label` and `where`, the hosts, in the reader's
+//! language), `t` (the labels) and `mention`.
 
 mod strings;
 
@@ -117,6 +118,7 @@ impl Templates {
                 v["state_label"] = strings::word(to.language, &i.state).into();
                 v["severity_label"] = strings::word(to.language, &i.severity).into();
                 v["urgency_label"] = strings::word(to.language, &i.urgency).into();
+                v["where"] = strings::place(to.language, &i.hosts, i.host_count).into();
                 v
             })
             .collect();

@@ -10,7 +10,7 @@ use tocsin_core::config::Language;
 pub fn labels(lang: Language) -> Value {
     match lang {
         Language::En => json!({
-            "priority": "Priority", "state": "State", "service": "Service", "team": "Team",
+            "priority": "Priority", "state": "State", "service": "Service", "team": "Team", "where": "Where",
             "severity": "Severity", "urgency": "Urgency", "alerts": "Alerts",
             "opened": "Opened", "ack": "Acknowledge", "resolve": "Resolve",
             "console": "Open in tocsin", "links": "Links", "incident": "Incident",
@@ -22,7 +22,7 @@ pub fn labels(lang: Language) -> Value {
             "storm_note": "Until the storm ends, this summary stands for the pages of its incidents.",
         }),
         Language::Zh => json!({
-            "priority": "优先级", "state": "状态", "service": "服务", "team": "团队",
+            "priority": "优先级", "state": "状态", "service": "服务", "team": "团队", "where": "位置",
             "severity": "严重程度", "urgency": "紧急度", "alerts": "告警数",
             "opened": "发生时间", "ack": "认领", "resolve": "解决",
             "console": "在 tocsin 中查看", "links": "相关链接", "incident": "事件",
@@ -67,6 +67,20 @@ fn storm_headline(lang: Language, s: &StormNote) -> String {
                 s.alerts, s.incidents, s.services, s.hosts
             )
         }
+    }
+}
+
+/// Where the fault is, a few hosts at most: "db1, db2, db3 and 4 more" / "db1、db2、db3 等 7 台";
+/// empty when its alerts name no host.
+pub fn place(lang: Language, hosts: &[String], total: u32) -> String {
+    const SHOWN: usize = 3;
+    let shown = &hosts[..hosts.len().min(SHOWN)];
+    let more = (total as usize).saturating_sub(shown.len());
+    match (lang, more) {
+        (Language::En, 0) => shown.join(", "),
+        (Language::En, n) => format!("{} and {n} more", shown.join(", ")),
+        (Language::Zh, 0) => shown.join("、"),
+        (Language::Zh, _) => format!("{} 等 {total} 台", shown.join("、")),
     }
 }
 

@@ -46,6 +46,67 @@ fn sms_carries_the_links_and_stays_short() {
     assert!(sms.ends_with("\n+2 more"), "{sms}");
 }
 
+/// An incident on five hosts of a team with a Chinese name (issue 17 item 2: messages said
+/// neither where the fault is nor the team's name, only its id).
+fn on_five_hosts() -> Message {
+    let mut m = one_incident();
+    let c = &mut m.incidents[0];
+    c.team_name = "运维组".into();
+    c.service_name = "订单库".into();
+    c.hosts = ["db1", "db2", "db3", "db4", "db5"]
+        .map(String::from)
+        .to_vec();
+    c.host_count = 5;
+    m
+}
+
+#[test]
+fn every_form_says_where_and_names_the_team() {
+    let t = Templates::builtin();
+    let m = on_five_hosts();
+    for (reader, place) in [
+        (en_reader(), "db1, db2, db3 and 2 more"),
+        (zh_reader(), "db1、db2、db3 等 5 台"),
+    ] {
+        let email = t.email(&reader, &m).unwrap();
+        let forms = [
+            t.markdown(&reader, &m, Dialect::Markdown, "").unwrap(),
+            t.markdown(&reader, &m, Dialect::Slack, "").unwrap(),
+            t.short(&reader, &m, false).unwrap(),
+            t.short(&reader, &m, true).unwrap(),
+            t.feishu_card(&reader, &m, "").unwrap().to_string(),
+            t.teams_card(&reader, &m).unwrap().to_string(),
+            email.text,
+            email.html,
+        ];
+        for form in forms {
+            assert!(form.contains(place) && form.contains("订单库"), "{form}");
+        }
+    }
+    let md = t.markdown(&zh_reader(), &m, Dialect::Markdown, "").unwrap();
+    assert!(md.contains("- 位置：db1、db2、db3 等 5 台\n"), "{md}");
+    assert!(md.contains("团队: 运维组") && !md.contains("dba"), "{md}");
+    let text = t.email(&en_reader(), &m).unwrap().text;
+    assert!(
+        text.contains("\nWhere: db1, db2, db3 and 2 more\n"),
+        "{text}"
+    );
+    assert!(text.contains("Team: 运维组"), "{text}");
+    // Three hosts or fewer are all named, with nothing more to count.
+    let mut few = m.clone();
+    few.incidents[0].hosts.truncate(2);
+    few.incidents[0].host_count = 2;
+    let md = t
+        .markdown(&zh_reader(), &few, Dialect::Markdown, "")
+        .unwrap();
+    assert!(md.contains("- 位置：db1、db2\n"), "{md}");
+    // An incident whose alerts name no host has no such line.
+    let sms = t.short(&en_reader(), &one_incident(), false).unwrap();
+    assert!(!sms.contains("Where"), "{sms}");
+    let text = t.email(&en_reader(), &one_incident()).unwrap().text;
+    assert!(!text.contains("Where"), "{text}");
+}
+
 #[test]
 fn resolved_messages_do_not_ask_for_action() {
     let mut m = one_incident();
