@@ -384,6 +384,10 @@ impl Index {
         if previous != Some(id) {
             incident.alert_count += 1;
         }
+        if joined.is_some() && incident.firing_count == 0 {
+            // Fires again after all had resolved: an escalation held meanwhile goes on.
+            p.paging.push(PagingCue::Refired { incident: id, at });
+        }
         incident.firing_count += 1;
         self.touch_incident(config, id, e.severity, at, p);
         if let Some(words) = &words {
@@ -478,6 +482,15 @@ impl Index {
         i.updated_at = at;
         p.incident(id);
         self.settle_incident(config, id, at, p);
+    }
+
+    /// Whether an open incident stays open only because a resolved alert of it flaps: none
+    /// of its alerts fires, so it pages nobody (its escalation holds until one fires again).
+    pub(crate) fn held_by_flapping(&self, id: i64) -> bool {
+        self.incidents
+            .get(&id)
+            .is_some_and(|i| i.state.is_open() && i.firing_count == 0)
+            && self.flaps.holds(id, &self.alerts)
     }
 
     /// Resolves the incident if none of its alerts fires and none flaps (a flapping alert

@@ -75,6 +75,14 @@ impl<R: Due> DueRows<R> {
         })
     }
 
+    /// Whether the row's next time is on the queue (it is not while a due step is held).
+    pub(crate) fn is_queued(&self, incident: i64) -> bool {
+        self.rows
+            .get(&incident)
+            .and_then(R::next_at)
+            .is_some_and(|at| self.due.contains(&(at, incident)))
+    }
+
     pub(crate) fn put(&mut self, row: R) {
         let incident = row.incident();
         if let Some(at) = self.rows.get(&incident).and_then(R::next_at) {
@@ -160,6 +168,19 @@ impl Index {
             }
             PagingCue::Reopened { incident, at } => {
                 self.on_triggered(config, incident, at, false, conn, p)
+            }
+            PagingCue::Refired { incident, at } => {
+                // A step held while nothing fired is taken now: it was due already.
+                match self.escalations.rows.get(&incident).cloned() {
+                    Some(mut row) if !self.escalations.is_queued(incident) => {
+                        if let Some(due) = row.next_at {
+                            row.next_at = Some(due.max(at));
+                            self.save(conn, row)?;
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(false)
             }
             PagingCue::Raised { incident, at } => {
                 let waiting = self
@@ -374,6 +395,18 @@ impl Index {
             self.save(conn, row)?;
             return Ok(false);
         };
+        if self.held_by_flapping(incident) {
+            // Open only because a resolved alert flaps: nothing to wake anyone for. The step
+            // stays due but off the queue until one of its alerts fires again
+            // (`PagingCue::Refired`); a restart queues it again and it is held again.
+            note(
+                p,
+                incident,
+                at,
+                "escalation held: none of its alerts fires (a flapping one keeps it open)".into(),
+            );
+            return Ok(false);
+        }
         match (row.state.as_str(), state) {
             ("waiting", Some(IncidentState::Triggered)) => self.page_level(
                 config,

@@ -69,6 +69,12 @@ pub enum PagingCue {
         incident: i64,
         at: Millis,
     },
+    /// An alert fires again in an open incident in which none fired: an escalation step
+    /// held meanwhile (see `held_by_flapping`) goes on.
+    Refired {
+        incident: i64,
+        at: Millis,
+    },
     Escalate {
         incident: i64,
         at: Millis,

@@ -62,3 +62,67 @@ fn a_flapping_alert_pages_once_and_resolves_when_quiet() {
     assert_eq!(s.wait_alert("nagios", "web-01/http")["flapping"], false);
     assert_eq!(s.all("/api/v1/incidents", "").len(), 2);
 }
+
+/// Issue 17 item 5: an incident held open only by a resolved flapping alert escalated on,
+/// paging bob with nothing firing. Its escalation now holds, and goes on when it fires again.
+#[test]
+fn an_incident_held_open_by_a_resolved_flapping_alert_pages_nobody() {
+    let s = spawn_server(Some(
+        r#"
+intake: {loopback_without_token: true}
+flapping: {transitions: 4, window: 30s, quiet: 30s}
+users:
+  - {id: alice, contacts: [{type: webhook, to: alice}]}
+  - {id: bob, contacts: [{type: webhook, to: bob}]}
+teams: [{id: ops, members: [alice, bob], escalation_policy: ops}]
+escalation_policies:
+  - id: ops
+    levels:
+      - {delay: 1s, targets: [{user: alice}]}
+      - {delay: 1s, targets: [{user: bob}]}
+channels:
+  - {id: hook, type: webhook, url: "http://127.0.0.1:9/page"}
+"#,
+    ));
+    // Changes 1-2 open and resolve one incident, 3 opens the second (alice is paged) and
+    // 4 makes the alert flap: its resolve leaves that incident open with nothing firing.
+    for i in 0..4 {
+        s.send_events(&event(if i % 2 == 0 { "firing" } else { "resolved" }));
+        s.settle();
+    }
+    let alert = s.wait_alert("nagios", "web-01/http");
+    assert_eq!(
+        (&alert["flapping"], &alert["status"]),
+        (&json!(true), &json!("resolved"))
+    );
+    let id = alert["incident_id"].as_i64().unwrap();
+    let paged = |i: &Value| -> Vec<String> {
+        let mut users: Vec<String> = i["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["user"].as_str().unwrap().to_string())
+            .collect();
+        users.dedup();
+        users
+    };
+    // Level 2 falls due a second after alice's page: held, so bob is not paged.
+    let held = s.wait_incident(id, "the escalation step is held", |i| {
+        i["timeline"].as_array().unwrap().iter().any(|t| {
+            t["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("escalation held: none of its alerts fires")
+        })
+    });
+    assert_eq!(held["state"], "triggered");
+    assert_eq!(held["firing_count"], 0, "{held}");
+    s.settle();
+    assert_eq!(paged(&s.incident(id)), ["alice"]);
+
+    // It fires again, rejoins the incident, and the held step is taken: bob is paged.
+    s.send_events(&event("firing"));
+    s.wait_incident(id, "the escalation goes on", |i| {
+        paged(i) == ["alice", "bob"]
+    });
+}
