@@ -112,6 +112,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     api("DELETE", "/api/v1/logins/{id}", Admin, Json),
     api("GET", "/api/v1/services", Viewer, Own),
     api("GET", "/api/v1/teams", Viewer, Own),
+    api("GET", "/api/v1/channels", Viewer, Own),
     api("GET", "/api/v1/schedules", Viewer, Own),
     api("GET", "/api/v1/schedules/{id}", Viewer, Own),
     api("GET", "/api/v1/schedules/{id}/shifts", Viewer, Own),
