@@ -10,6 +10,7 @@ pub mod clock;
 pub mod command;
 pub mod config;
 pub mod correlation;
+pub mod discovered;
 pub mod event;
 pub mod fingerprint;
 pub mod flapping;
