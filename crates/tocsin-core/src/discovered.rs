@@ -14,6 +14,7 @@
 use crate::config::{is_valid_id, Config, Service};
 use crate::event::Event;
 use serde_yaml_ng::{Mapping, Value};
+use std::borrow::Cow;
 
 /// How many discovered services are kept when the config does not say.
 pub const DEFAULT_MAX_DISCOVERED: usize = 10_000;
@@ -50,6 +51,16 @@ impl Config {
             depends_on: Vec::new(),
             indirect_depends_on: Vec::new(),
             correlation_threshold: d.correlation_threshold,
+        }
+    }
+
+    /// The service an incident or alert records by id: the catalog's, else the discovered
+    /// service of that id (also what a service removed from the catalog becomes: its alerts
+    /// would be discovered under that name now).
+    pub fn service_or_discovered(&self, id: &str) -> Cow<'_, Service> {
+        match self.service(id) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(self.discovered_service(id)),
         }
     }
 }
