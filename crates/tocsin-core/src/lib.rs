@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod correlation;
 pub mod delivery_health;
+pub mod discovered;
 pub mod event;
 pub mod fingerprint;
 pub mod flapping;

@@ -63,6 +63,7 @@ pub struct Metrics {
     notification_retries: Family<ChannelLabel, Counter>,
     outbox_pending: Gauge,
     outbox_oldest_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    discovered_refused: Gauge,
 }
 
 impl Metrics {
@@ -87,7 +88,9 @@ impl Metrics {
             notification_retries: Family::default(),
             outbox_pending: Gauge::default(),
             outbox_oldest_seconds: Gauge::default(),
+            discovered_refused: Gauge::default(),
         };
+        register_discovered(&mut r, &m);
         r.register(
             "tocsin_events_received",
             "Events accepted and made durable, by integration",
@@ -231,6 +234,8 @@ impl Metrics {
             .set(s.alerts_total.load(Ordering::Relaxed));
         self.events_ignored
             .set(s.events_ignored.load(Ordering::Relaxed) as i64);
+        self.discovered_refused
+            .set(s.discovered_refused.load(Ordering::Relaxed) as i64);
         for st in IncidentState::ALL {
             self.incidents
                 .get_or_create(&StateLabel { state: st.as_str() })
@@ -241,4 +246,14 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         out
     }
+}
+
+/// Services discovered in alerts (docs/correlation.md): how many alerts named a new one
+/// beyond the cap and went to the default service instead.
+fn register_discovered(r: &mut Registry, m: &Metrics) {
+    r.register(
+        "tocsin_discovered_services_refused",
+        "Alerts that named a new service beyond intake.max_discovered_services (they went to the default service)",
+        m.discovered_refused.clone(),
+    );
 }

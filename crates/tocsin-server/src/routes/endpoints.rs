@@ -111,6 +111,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     api("POST", "/api/v1/logins", Admin, Json),
     api("DELETE", "/api/v1/logins/{id}", Admin, Json),
     api("GET", "/api/v1/services", Viewer, Own),
+    api("GET", "/api/v1/services/discovered.yaml", Viewer, Own),
     api("GET", "/api/v1/teams", Viewer, Own),
     api("GET", "/api/v1/channels", Viewer, Own),
     api("GET", "/api/v1/schedules", Viewer, Own),
