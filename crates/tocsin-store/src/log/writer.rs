@@ -3,11 +3,13 @@
 
 use super::gate::WriteGate;
 use super::reader::Recovered;
-use super::segment::{frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES};
+use super::segment::{
+    create_segment, frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES,
+};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -272,18 +274,16 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
 
     fn rotate(&mut self) -> io::Result<()> {
         let path = segment_path(&self.dir, self.next_lsn);
+        // The path exists when the group that failed was the first of this segment: the
+        // same file goes on, from where its records end.
         let fresh = !path.exists();
-        self.file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)?;
-        self.allocated = self.file.metadata()?.len();
-        if fresh {
-            self.len = 0;
-        }
+        let (file, start) = create_segment(&path)?;
         sync_dir(&self.dir)?;
+        self.allocated = file.metadata()?.len();
+        self.file = file;
+        if fresh {
+            self.len = start;
+        }
         Ok(())
     }
 }
