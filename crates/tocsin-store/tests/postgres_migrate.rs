@@ -198,3 +198,23 @@ fn text_sorts_byte_by_byte_as_in_sqlite() {
         .collect();
     assert_eq!(ids, ["B", "_x", "a", "b", "é"]);
 }
+
+/// TLS is not supported yet: a URL that requires it fails rather than going unencrypted.
+#[test]
+fn a_url_that_requires_tls_is_refused() {
+    let db = TestDb::new();
+    let config =
+        tocsin_store::postgres::parse_url(&format!("{}?sslmode=require", db.url())).unwrap();
+    let err = open(&config).map(|_| ()).unwrap_err();
+    assert!(matches!(err, OpenError::Connect(_)), "{err:?}");
+    assert!(
+        err.to_string().starts_with("PostgreSQL cannot be reached"),
+        "{err}"
+    );
+    let made: bool = db
+        .client()
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(!made, "nothing is made over a refused connection");
+}

@@ -43,7 +43,13 @@ impl std::fmt::Display for MigrateError {
                  this one knows versions up to {binary}: run the newer release, or restore a \
                  backup taken before the upgrade"
             ),
-            MigrateError::Db(e) => write!(f, "the database could not be migrated: {e}"),
+            MigrateError::Db(e) => {
+                write!(
+                    f,
+                    "the database could not be migrated: {}",
+                    super::describe(e)
+                )
+            }
         }
     }
 }

@@ -13,4 +13,4 @@ mod pool;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use pool::{connect, open, parse_url, OpenError, Pool};
+pub use pool::{connect, describe, open, parse_url, OpenError, Pool};

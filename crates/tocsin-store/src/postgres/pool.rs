@@ -37,8 +37,8 @@ pub enum OpenError {
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OpenError::Url(e) => write!(f, "not a PostgreSQL URL: {e}"),
-            OpenError::Connect(e) => write!(f, "PostgreSQL cannot be reached: {e}"),
+            OpenError::Url(e) => write!(f, "not a PostgreSQL URL: {}", describe(e)),
+            OpenError::Connect(e) => write!(f, "PostgreSQL cannot be reached: {}", describe(e)),
             OpenError::Pool(e) => write!(f, "PostgreSQL cannot be reached: {e}"),
             OpenError::Migrate(e) => e.fmt(f),
             OpenError::Thread(e) => write!(f, "the event log writer could not start: {e}"),
@@ -47,6 +47,19 @@ impl std::fmt::Display for OpenError {
 }
 
 impl std::error::Error for OpenError {}
+
+/// The error with its causes: a `postgres::Error` says only "error connecting to server" or
+/// "db error" and keeps what happened (refused, the server's message) in its source.
+pub fn describe(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
 
 /// Parses a `postgresql://USER@HOST[:PORT]/DB` URL (or a `key=value` string), naming the
 /// connections "tocsin" so that `pg_stat_activity` tells them apart.

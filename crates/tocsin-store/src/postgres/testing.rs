@@ -5,6 +5,7 @@
 //! A test that cannot reach PostgreSQL fails; it never passes by skipping. scripts/test.sh
 //! makes sure a server is there (the machine's, or a private cluster it starts).
 
+use super::describe;
 use postgres::{Config, NoTls};
 use std::hash::{BuildHasher, Hasher};
 use std::str::FromStr;
@@ -27,7 +28,7 @@ impl TestDb {
         let name = format!("tocsin_test_{:016x}", random());
         admin_client(&admin)
             .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("creating the test database {name}: {e}"));
+            .unwrap_or_else(|e| panic!("creating the test database {name}: {}", describe(&e)));
         let url = with_database(&admin, &name);
         TestDb { name, url, admin }
     }
@@ -49,7 +50,7 @@ impl TestDb {
     pub fn client(&self) -> postgres::Client {
         self.config()
             .connect(NoTls)
-            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.url))
+            .unwrap_or_else(|e| panic!("connecting to {}: {}", self.url, describe(&e)))
     }
 }
 
@@ -71,7 +72,11 @@ impl Drop for TestDb {
                 ))
             });
         if let Err(e) = dropped {
-            eprintln!("the test database {} was not dropped: {e}", self.name);
+            eprintln!(
+                "the test database {} was not dropped: {}",
+                self.name,
+                describe(&e)
+            );
         }
     }
 }
@@ -88,9 +93,10 @@ fn admin_client(url: &str) -> postgres::Client {
             ""
         };
         panic!(
-            "PostgreSQL is needed by this test{required} and cannot be reached at {url}: {e}. \
+            "PostgreSQL is needed by this test{required} and cannot be reached at {url}: {}. \
              Run scripts/test.sh (it starts one when none is running), or set TOCSIN_TEST_PG \
-             to the URL of a server where this user may create databases."
+             to the URL of a server where this user may create databases.",
+            describe(&e)
         )
     })
 }

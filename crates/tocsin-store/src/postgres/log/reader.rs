@@ -3,6 +3,7 @@
 
 use super::LogPosition;
 use crate::log::{decode_entry_of, LogEntry};
+use crate::postgres::describe;
 use postgres::GenericClient;
 
 /// The entries after `$1, $2` that no transaction can still add to, in order. The row
@@ -26,7 +27,9 @@ pub enum ReadError {
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ReadError::Db(e) => write!(f, "the event log could not be read: {e}"),
+            ReadError::Db(e) => {
+                write!(f, "the event log could not be read: {}", describe(e))
+            }
             ReadError::Entry { at, reason } => write!(f, "event log entry {at}: {reason}"),
         }
     }

@@ -5,7 +5,7 @@
 
 use crate::log::{serve, Request};
 use crate::log::{LogWriter, Sink, WriteGate, FORMAT};
-use crate::postgres::pool::{connect, OpenError};
+use crate::postgres::pool::{connect, describe, OpenError};
 use postgres::{Client, Config, Statement};
 use std::sync::Arc;
 
@@ -103,12 +103,12 @@ impl GroupWriter {
         // refused (a sender that tries again may then be stored twice, as with any timeout).
         if let Err(e) = self.conn()?.client.batch_execute("BEGIN") {
             if self.conn.as_ref().is_some_and(|c| !c.client.is_closed()) {
-                return Err(e.to_string());
+                return Err(describe(&e));
             }
             self.conn()?
                 .client
                 .batch_execute("BEGIN")
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| describe(&e))?;
         }
         let conn = self.conn()?;
         let written = conn
@@ -119,7 +119,7 @@ impl GroupWriter {
             Err(e) => {
                 // Leaves the connection usable; a broken one is replaced by `conn` next time.
                 let _ = conn.client.batch_execute("ROLLBACK");
-                Err(e.to_string())
+                Err(describe(&e))
             }
         }
     }
