@@ -8,6 +8,7 @@
 //! written by a newer tocsin: it is refused before anything is changed, since this binary
 //! would misread what it does not know.
 
+use super::describe;
 use postgres::Client;
 
 /// The migrations, in order; migration N brings the schema to version N.
@@ -24,49 +25,18 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 const LOCK_KEY: i64 = i64::from_be_bytes(*b"tocsinmg");
 
 /// Why the schema could not be brought to [`SCHEMA_VERSION`].
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
-    /// The database is at a version this binary does not know.
-    Newer {
-        database: i32,
-        binary: i32,
-    },
-    Db(postgres::Error),
-}
-
-impl std::fmt::Display for MigrateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MigrateError::Newer { database, binary } => write!(
-                f,
-                "the database is at schema version {database}, written by a newer tocsin; \
-                 this one knows versions up to {binary}: run the newer release, or restore a \
-                 backup taken before the upgrade"
-            ),
-            MigrateError::Db(e) => {
-                write!(
-                    f,
-                    "the database could not be migrated: {}",
-                    super::describe(e)
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for MigrateError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            MigrateError::Newer { .. } => None,
-            MigrateError::Db(e) => Some(e),
-        }
-    }
-}
-
-impl From<postgres::Error> for MigrateError {
-    fn from(e: postgres::Error) -> Self {
-        MigrateError::Db(e)
-    }
+    /// A newer tocsin migrated the database past what this binary knows: writing to it could
+    /// lose what the newer schema keeps, so nothing is touched (as the SQLite store does).
+    #[error(
+        "the database is at schema version {database}, written by a newer tocsin; this one \
+         knows versions up to {binary}: run the newer binary, or restore the backup taken \
+         before the upgrade"
+    )]
+    Newer { database: i32, binary: i32 },
+    #[error("the database could not be migrated: {}", describe(.0))]
+    Db(#[from] postgres::Error),
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`] and returns the version it found.

@@ -22,31 +22,22 @@ const POOL_SIZE: u32 = 8;
 /// as the SQLite store's busy timeout.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The URL is not a PostgreSQL connection string.
+    #[error("not a PostgreSQL URL: {}", describe(.0))]
     Url(postgres::Error),
     /// The database could not be reached.
+    #[error("PostgreSQL cannot be reached: {}", describe(.0))]
     Connect(postgres::Error),
+    #[error("PostgreSQL cannot be reached: {0}")]
     Pool(r2d2::Error),
+    #[error(transparent)]
     Migrate(MigrateError),
     /// The event log's writer thread could not be started.
+    #[error("the event log writer could not start: {0}")]
     Thread(std::io::Error),
 }
-
-impl std::fmt::Display for OpenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OpenError::Url(e) => write!(f, "not a PostgreSQL URL: {}", describe(e)),
-            OpenError::Connect(e) => write!(f, "PostgreSQL cannot be reached: {}", describe(e)),
-            OpenError::Pool(e) => write!(f, "PostgreSQL cannot be reached: {e}"),
-            OpenError::Migrate(e) => e.fmt(f),
-            OpenError::Thread(e) => write!(f, "the event log writer could not start: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for OpenError {}
 
 /// The error with its causes: a `postgres::Error` says only "error connecting to server" or
 /// "db error" and keeps what happened (refused, the server's message) in its source.

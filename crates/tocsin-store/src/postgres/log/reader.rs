@@ -14,33 +14,13 @@ const READ: &str = "SELECT tx, seq, format, payload FROM event_log
      ORDER BY tx, seq
      LIMIT $3";
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    Db(postgres::Error),
+    #[error("the event log could not be read: {}", describe(.0))]
+    Db(#[from] postgres::Error),
     /// An entry this binary cannot decode (a newer format, or damage).
-    Entry {
-        at: LogPosition,
-        reason: String,
-    },
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Db(e) => {
-                write!(f, "the event log could not be read: {}", describe(e))
-            }
-            ReadError::Entry { at, reason } => write!(f, "event log entry {at}: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
-
-impl From<postgres::Error> for ReadError {
-    fn from(e: postgres::Error) -> Self {
-        ReadError::Db(e)
-    }
+    #[error("event log entry {at}: {reason}")]
+    Entry { at: LogPosition, reason: String },
 }
 
 /// A reader's cursor. It holds no connection: the caller lends one for each read, so the
