@@ -9,10 +9,11 @@ use crate::postgres::pool::{connect, describe, OpenError};
 use postgres::{Client, Config, Statement};
 use std::sync::Arc;
 
-/// Numbers for a group: one round trip, sorted by the caller (a set-returning query does
-/// not promise its order).
+/// Numbers for a group in one round trip; sorted after (a set-returning query does not
+/// promise its order).
 const NEXT_SEQS: &str = "SELECT nextval('event_log_seq') FROM generate_series(1, $1::bigint)";
-/// The group's rows, numbered; `tx` comes from its default.
+/// The group's rows, numbered; `tx` comes from its default, so the whole group has the id of
+/// this statement's transaction.
 const INSERT: &str = "INSERT INTO event_log (seq, format, payload)
      SELECT seq, $2::integer, payload FROM unnest($1::bigint[], $3::bytea[]) AS g(seq, payload)";
 
@@ -64,18 +65,23 @@ impl Conn {
         Ok((client.prepare(NEXT_SEQS)?, client.prepare(INSERT)?))
     }
 
-    /// Inserts the group inside the transaction the caller began.
-    fn insert<T>(&mut self, group: &[Request<T>]) -> Result<Vec<i64>, postgres::Error> {
-        let count = group.len() as i64;
-        let mut seqs: Vec<i64> = (self.client.query(&self.next_seqs, &[&count])?)
+    /// Numbers for `count` entries, ascending. Outside any transaction: a sequence is not
+    /// transactional anyway, and numbers a failed group took are only a gap.
+    fn next_seqs(&mut self, count: usize) -> Result<Vec<i64>, postgres::Error> {
+        let mut seqs: Vec<i64> = (self.client.query(&self.next_seqs, &[&(count as i64)])?)
             .iter()
             .map(|row| row.get(0))
             .collect();
         seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    /// Inserts the group under `seqs` in one statement, which is its own transaction.
+    fn insert<T>(&mut self, seqs: &[i64], group: &[Request<T>]) -> Result<(), postgres::Error> {
         let payloads: Vec<&[u8]> = group.iter().map(|r| r.payload.as_slice()).collect();
         self.client
             .execute(&self.insert, &[&seqs, &(FORMAT as i32), &payloads])?;
-        Ok(seqs)
+        Ok(())
     }
 }
 
@@ -95,32 +101,27 @@ impl GroupWriter {
         Ok(self.conn.as_mut().expect("just connected"))
     }
 
-    /// Inserts and commits a group; returns each request's `seq`, in the group's order.
+    /// Inserts and commits a group, in two round trips (its numbers, then one `INSERT` that
+    /// commits by itself); returns each request's `seq`, in the group's order.
     fn write_group<T>(&mut self, group: &[Request<T>]) -> Result<Vec<u64>, String> {
         // A connection the server closed while it was idle (a restart) shows only when it is
-        // used. Nothing of the group has been sent before BEGIN, so that one is retried on a
-        // new connection; after it, the outcome of a failure is unknown and the group is
-        // refused (a sender that tries again may then be stored twice, as with any timeout).
-        if let Err(e) = self.conn()?.client.batch_execute("BEGIN") {
-            if self.conn.as_ref().is_some_and(|c| !c.client.is_closed()) {
+        // used. Nothing of the group is stored before the INSERT, so a failure before it on a
+        // closed connection is retried on a new one; a failed INSERT has an unknown outcome
+        // and the group is refused (a sender that tries again may then be stored twice, as
+        // with any timeout).
+        let seqs = match self.conn()?.next_seqs(group.len()) {
+            Ok(seqs) => seqs,
+            Err(e) if self.conn.as_ref().is_some_and(|c| !c.client.is_closed()) => {
                 return Err(describe(&e));
             }
-            self.conn()?
-                .client
-                .batch_execute("BEGIN")
-                .map_err(|e| describe(&e))?;
-        }
-        let conn = self.conn()?;
-        let written = conn
-            .insert(group)
-            .and_then(|seqs| conn.client.batch_execute("COMMIT").map(|_| seqs));
-        match written {
-            Ok(seqs) => Ok(seqs.into_iter().map(|s| s as u64).collect()),
-            Err(e) => {
-                // Leaves the connection usable; a broken one is replaced by `conn` next time.
-                let _ = conn.client.batch_execute("ROLLBACK");
-                Err(describe(&e))
-            }
-        }
+            Err(_) => self
+                .conn()?
+                .next_seqs(group.len())
+                .map_err(|e| describe(&e))?,
+        };
+        self.conn()?
+            .insert(&seqs, group)
+            .map_err(|e| describe(&e))?;
+        Ok(seqs.into_iter().map(|s| s as u64).collect())
     }
 }
