@@ -11,6 +11,7 @@ mod commands;
 mod correlation;
 mod failures;
 mod flapping;
+mod follow_ups;
 mod group_timing;
 mod heartbeats;
 mod index;

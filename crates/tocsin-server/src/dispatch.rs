@@ -346,6 +346,7 @@ fn card(
             .public_url_set
             .then(|| format!("{}/ui/incidents/{}", state.public_url, i.id)),
         new_alerts: Vec::new(),
+        follow_up: None,
     }
 }
 

@@ -60,6 +60,53 @@ fn on_five_hosts() -> Message {
     m
 }
 
+/// Issue 17 item 4: nobody was told when an incident they were paged about was acknowledged.
+#[test]
+fn every_form_of_a_follow_up_says_who_when_and_the_comment_without_action_links() {
+    let t = Templates::builtin();
+    let mut m = one_incident();
+    m.kind = MessageKind::Acknowledged;
+    m.incidents[0].follow_up = Some(crate::message::FollowUp {
+        by: Some("Bob Lim".into()),
+        at: "2024-05-01 03:20 CST".into(),
+        comment: "restarting it".into(),
+        open_for_s: 480,
+    });
+    for (reader, line, headline) in [
+        (
+            en_reader(),
+            "Acknowledged by Bob Lim at 2024-05-01 03:20 CST, 8 minutes after it opened: restarting it",
+            "Acknowledged: [P1]",
+        ),
+        (
+            zh_reader(),
+            "Bob Lim 于 2024-05-01 03:20 CST 认领（发生后 8 分钟）：restarting it",
+            "【已认领】[P1]",
+        ),
+    ] {
+        let email = t.email(&reader, &m).unwrap();
+        assert!(email.subject.contains(headline), "{}", email.subject);
+        let forms = [
+            t.markdown(&reader, &m, Dialect::Markdown, "").unwrap(),
+            t.markdown(&reader, &m, Dialect::Slack, "").unwrap(),
+            t.markdown(&reader, &m, Dialect::TelegramHtml, "").unwrap(),
+            t.short(&reader, &m, false).unwrap(),
+            t.short(&reader, &m, true).unwrap(),
+            t.feishu_card(&reader, &m, "").unwrap().to_string(),
+            t.teams_card(&reader, &m).unwrap().to_string(),
+            email.text,
+            email.html,
+        ];
+        for form in forms {
+            assert!(form.contains(line), "{form}");
+            assert!(!form.contains("sig=a"), "no acknowledge link: {form}");
+        }
+    }
+    // Nothing of the kind in a page.
+    let sms = t.short(&en_reader(), &one_incident(), false).unwrap();
+    assert!(!sms.contains("Acknowledged by"), "{sms}");
+}
+
 #[test]
 fn every_form_says_where_and_names_the_team() {
     let t = Templates::builtin();
