@@ -27,7 +27,7 @@ impl Index {
         p: &mut Pending<'_>,
     ) -> rusqlite::Result<bool> {
         let paged = store::paged_contacts(conn, incident)?;
-        let to = follow_up_to(config, &paged, kind);
+        let to = follow_up_to(config, &paged, kind, change.actor.as_deref());
         if to.is_empty() {
             return Ok(false);
         }

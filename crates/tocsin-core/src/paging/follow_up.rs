@@ -2,7 +2,8 @@
 //! who were paged for it are told, over the channels that reached them, each once. Which
 //! kinds a contact gets is its own `follow_ups`, else its channel's, else the channel type's
 //! default: chat, webhooks and mail get both, SMS and voice neither (a text or a call in the
-//! night to say that someone else took it wakes people for nothing).
+//! night to say that someone else took it wakes people for nothing). The person who
+//! acknowledged or resolved it is not told what they just did.
 
 use crate::config::Config;
 
@@ -71,15 +72,32 @@ pub struct Paged {
     pub address: String,
 }
 
+/// The person an actor of a command names: the console and the API name a person by their
+/// id (`alice`), a signed link by their id and how (`alice (link)`). Another actor (an API
+/// token's name, a monitoring tool) comes back as it is, and matches no user.
+pub fn acting_user(actor: &str) -> &str {
+    actor
+        .strip_suffix(crate::links::ACTOR_SUFFIX)
+        .unwrap_or(actor)
+}
+
 /// Of the contacts an incident's pages reached, those that get a follow-up of this kind: each
 /// (person, channel, address) once, while the person, the channel and the contact are still
-/// in the config, and the contact (else its channel) wants this kind.
-pub fn follow_up_to<'a>(config: &Config, paged: &'a [Paged], kind: FollowUpKind) -> Vec<&'a Paged> {
+/// in the config, and the contact (else its channel) wants this kind; not the person who
+/// acknowledged or resolved it (`actor`), who knows.
+pub fn follow_up_to<'a>(
+    config: &Config,
+    paged: &'a [Paged],
+    kind: FollowUpKind,
+    actor: Option<&str>,
+) -> Vec<&'a Paged> {
+    let actor = actor.map(acting_user);
     let mut out: Vec<&Paged> = Vec::new();
     for p in paged {
-        if out
-            .iter()
-            .any(|o| o.user == p.user && o.channel == p.channel && o.address == p.address)
+        if actor == Some(p.user.as_str())
+            || out
+                .iter()
+                .any(|o| o.user == p.user && o.channel == p.channel && o.address == p.address)
         {
             continue;
         }
@@ -132,7 +150,7 @@ channels:
     }
 
     fn who(config: &Config, paged: &[Paged], kind: FollowUpKind) -> Vec<String> {
-        follow_up_to(config, paged, kind)
+        follow_up_to(config, paged, kind, None)
             .into_iter()
             .map(|p| format!("{} {}", p.user, p.channel))
             .collect()
@@ -160,6 +178,24 @@ channels:
             who(&config, &all, FollowUpKind::Resolved),
             ["alice dingtalk", "alice mail", "bob sms"]
         );
+    }
+
+    #[test]
+    fn the_person_who_acted_is_not_told() {
+        let config = crate::config::load_str(CONFIG).expect("valid");
+        let all = [
+            paged("alice", 1, "dingtalk", "138"),
+            paged("bob", 0, "hook", "bob"),
+            paged("bob", 1, "sms", "+2"),
+        ];
+        for actor in ["alice", "alice (link)"] {
+            let to = follow_up_to(&config, &all, FollowUpKind::Acknowledged, Some(actor));
+            assert_eq!(to.len(), 1, "{actor}: {to:?}");
+            assert_eq!(to[0].user, "bob");
+        }
+        // A token or a tool is nobody paged: everyone is told.
+        let to = follow_up_to(&config, &all, FollowUpKind::Acknowledged, Some("ops-bot"));
+        assert_eq!(to.len(), 2, "{to:?}");
     }
 
     fn text(errors: Vec<crate::config::ConfigError>) -> String {

@@ -10,7 +10,7 @@ mod rules;
 mod secret;
 
 pub use escalation::{next_step, EscalationState, Step};
-pub use follow_up::{follow_up_to, FollowUpKind, FollowUps, Paged};
+pub use follow_up::{acting_user, follow_up_to, FollowUpKind, FollowUps, Paged};
 pub use rules::{plan_for_user, PlannedContact, RuleWhy};
 pub use secret::Secret;
 
