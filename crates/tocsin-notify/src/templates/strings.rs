@@ -115,9 +115,9 @@ pub fn follow_up(lang: Language, kind: MessageKind, f: &FollowUp) -> String {
         (Language::En, MessageKind::Acknowledged, Some(by)) => {
             format!("Acknowledged by {by} at {at}, {open} after it opened")
         }
-        (Language::En, _, Some(by)) => format!("Resolved by {by} at {at}, after {open}"),
+        (Language::En, _, Some(by)) => format!("Resolved by {by} at {at}, open for {open}"),
         (Language::En, _, None) => {
-            format!("Resolved at {at}: all its alerts resolved, after {open}")
+            format!("Resolved at {at}: all its alerts resolved, open for {open}")
         }
         (Language::Zh, MessageKind::Acknowledged, Some(by)) => {
             format!("{by} 于 {at} 认领（发生后 {open}）")
@@ -301,7 +301,7 @@ mod tests {
         };
         assert_eq!(
             follow_up(Language::En, MessageKind::Resolved, &by_alerts),
-            "Resolved at 2024-05-01 03:20 CST: all its alerts resolved, after 1 day 2 hours"
+            "Resolved at 2024-05-01 03:20 CST: all its alerts resolved, open for 1 day 2 hours"
         );
         assert_eq!(
             follow_up(Language::Zh, MessageKind::Resolved, &by_alerts),

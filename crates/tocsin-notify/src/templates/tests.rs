@@ -82,7 +82,7 @@ fn every_form_of_a_follow_up_says_who_when_and_the_comment_without_action_links(
         (
             MessageKind::Resolved,
             en_reader(),
-            "Resolved by Bob Lim at 2024-05-01 03:20 CST, after 8 minutes: restarting it",
+            "Resolved by Bob Lim at 2024-05-01 03:20 CST, open for 8 minutes: restarting it",
             "Resolved: [P1]",
         ),
         (
