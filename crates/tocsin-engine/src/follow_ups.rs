@@ -16,6 +16,7 @@ use tocsin_store::sqlite::paging::{self as store, NewNotification};
 impl Index {
     /// Tells the people paged for the incident that it was acknowledged or resolved. Tells
     /// whether notifications were added.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn follow_up(
         &self,
         config: &Config,
