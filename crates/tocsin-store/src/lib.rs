@@ -7,5 +7,8 @@
 //!   the log, and that the API reads. It records the last log position it applied, so a
 //!   restart replays exactly what is missing.
 
+mod error;
 pub mod log;
 pub mod sqlite;
+
+pub use error::StoreError;

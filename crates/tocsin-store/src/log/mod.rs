@@ -19,5 +19,5 @@ pub use entry::{decode_entry, encode_entry, encode_entry_with_capacity, LogEntry
 pub use gate::WriteGate;
 pub use reader::{recover, Recovered};
 pub use refused::RefusedMarks;
-pub use segment::{list_segments, prune_applied};
+pub use segment::{list_segments, prune_applied, FORMAT, FORMATS_READ};
 pub use writer::{AppendError, LogWriter, Sink};

@@ -3,11 +3,13 @@
 
 use super::gate::WriteGate;
 use super::reader::Recovered;
-use super::segment::{frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES};
+use super::segment::{
+    create_segment, frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES,
+};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,6 +101,8 @@ impl<T: Send + 'static> LogWriter<T> {
         let state = WriterThread {
             dir,
             file,
+            segment: recovered.segment,
+            must_rotate: false,
             len: recovered.segment_len,
             allocated,
             next_lsn: recovered.next_lsn,
@@ -153,6 +157,11 @@ type Pending = oneshot::Receiver<Result<u64, AppendError>>;
 struct WriterThread<T, S> {
     dir: PathBuf,
     file: File,
+    /// The segment `file` is.
+    segment: PathBuf,
+    /// A write failed: the next group starts a segment afresh rather than trusting this
+    /// file's tail (a failed fdatasync may have dropped dirty pages).
+    must_rotate: bool,
     /// Where the records end.
     len: u64,
     /// How far the file is filled (records, then preallocated zeros).
@@ -217,7 +226,7 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
     /// Writes and syncs a group; on failure the group's bytes are cleared and writing goes
     /// on in a new segment, so no half-written group stays behind, and the LSNs are reused.
     fn write_group(&mut self, group: &[Request<T>]) -> io::Result<u64> {
-        if self.len >= SEGMENT_BYTES {
+        if self.len >= SEGMENT_BYTES || self.must_rotate {
             self.rotate()?;
         }
         let first_lsn = self.next_lsn;
@@ -232,8 +241,10 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
             .and_then(|_| self.file.sync_data());
         if let Err(e) = result {
             // A failed fdatasync may have dropped dirty pages; start over in a new segment
-            // rather than trusting this file's tail.
+            // rather than trusting this file's tail. When that fails too (the disk is still
+            // full), the next group tries again before writing anything.
             let _ = write_zeros(&self.file, self.len, end);
+            self.must_rotate = true;
             let _ = self.rotate();
             return Err(e);
         }
@@ -272,18 +283,18 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
 
     fn rotate(&mut self) -> io::Result<()> {
         let path = segment_path(&self.dir, self.next_lsn);
-        let fresh = !path.exists();
-        self.file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)?;
-        self.allocated = self.file.metadata()?.len();
-        if fresh {
-            self.len = 0;
-        }
+        let (file, start) = create_segment(&path)?;
         sync_dir(&self.dir)?;
+        self.allocated = file.metadata()?.len();
+        // The same path when the group that failed was the first of this segment: the same
+        // file goes on, from where its records end. Any other is new (or left empty by a
+        // rotation that failed): records start after its header.
+        if path != self.segment {
+            self.len = start;
+        }
+        self.file = file;
+        self.segment = path;
+        self.must_rotate = false;
         Ok(())
     }
 }

@@ -33,7 +33,7 @@ use std::path::Path;
 /// event log, which is synced before any sender is answered. After a power loss SQLite may
 /// lose its last transactions but stays consistent, and the engine re-applies them from the
 /// log because `applied_lsn` is rolled back with them.
-pub fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+pub fn open_writer(path: &Path) -> Result<Connection, crate::StoreError> {
     let mut conn = Connection::open(path)?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL;
