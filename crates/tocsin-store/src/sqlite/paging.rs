@@ -123,6 +123,10 @@ pub struct NewNotification<'a> {
     pub comment: Option<&'a str>,
 }
 
+/// The kinds of notification that page someone (a page, an update of one, a reminder), as an
+/// SQL list; the others, `acknowledged` and `resolved`, are follow-ups.
+pub(crate) const PAGE_KINDS: &str = "('page', 'update', 'repeat')";
+
 pub fn insert_notification(conn: &Connection, n: &NewNotification<'_>) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "INSERT INTO notifications (incident_id, user_id, contact, contact_type, address,
@@ -160,15 +164,16 @@ pub fn cancel_notifications(
     incident_id: i64,
     only_unacked_ones: bool,
 ) -> rusqlite::Result<usize> {
-    let sql = if only_unacked_ones {
-        "UPDATE notifications SET state = 'cancelled'
-         WHERE incident_id = ?1 AND state = 'pending' AND only_if_unacked = 1"
+    let which = if only_unacked_ones {
+        "only_if_unacked = 1".to_string()
     } else {
-        "UPDATE notifications SET state = 'cancelled'
-         WHERE incident_id = ?1 AND state = 'pending'
-             AND kind NOT IN ('acknowledged', 'resolved')"
+        format!("kind IN {PAGE_KINDS}")
     };
-    conn.prepare_cached(sql)?.execute([incident_id])
+    conn.prepare_cached(&format!(
+        "UPDATE notifications SET state = 'cancelled'
+         WHERE incident_id = ?1 AND state = 'pending' AND {which}"
+    ))?
+    .execute([incident_id])
 }
 
 /// A notification as the dispatcher and the API see it.
@@ -243,11 +248,11 @@ pub fn paged_contacts(
     conn: &Connection,
     incident_id: i64,
 ) -> rusqlite::Result<Vec<tocsin_core::paging::Paged>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT user_id, contact, channel, address FROM notifications
-         WHERE incident_id = ?1 AND state = 'sent' AND kind IN ('page', 'update', 'repeat')
-         ORDER BY sent_at, id",
-    )?;
+         WHERE incident_id = ?1 AND state = 'sent' AND kind IN {PAGE_KINDS}
+         ORDER BY sent_at, id"
+    ))?;
     let rows = stmt.query_map([incident_id], |r| {
         Ok(tocsin_core::paging::Paged {
             user: r.get(0)?,
