@@ -5,7 +5,7 @@
 //! alerts with a change inside the window have one here, and it is dropped (at the engine's
 //! time horizon, like expiries) once its last change leaves the window. A flapping alert's
 //! resolves leave its incident open (see `leave_incident`), so its re-fires rejoin it and page
-//! nobody, and while nothing in it fires its escalation holds (`held_by_flapping`); when it
+//! nobody, and while nothing in it fires its escalation holds (`escalation_held`); when it
 //! has been quiet long enough it stops flapping, and its incident resolves then if nothing in
 //! it fires.
 

@@ -290,6 +290,8 @@ impl Index {
                     at,
                     kind: "update",
                     since: Some(row.announced_at),
+                    actor: None,
+                    comment: None,
                 },
             )?;
             told.push(user.id.clone());

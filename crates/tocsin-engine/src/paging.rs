@@ -16,7 +16,7 @@ use tocsin_core::command::{DeliveryOutcome, DeliveryReport, ReassignTo};
 use tocsin_core::config::Config;
 use tocsin_core::incident::IncidentState;
 use tocsin_core::paging::{
-    next_step, plan_for_user, EscalationPolicy, EscalationState, Step, Target,
+    next_step, plan_for_user, EscalationPolicy, EscalationState, FollowUpKind, Step, Target,
 };
 use tocsin_core::priority::Level;
 use tocsin_core::schedule::on_call_at;
@@ -205,9 +205,18 @@ impl Index {
                 };
                 self.page_level(config, incident, policy, 0, 0, at, "now urgent", conn, p)
             }
-            PagingCue::Acknowledged { incident, at } => {
+            PagingCue::Acknowledged { incident, at, by } => {
+                let told = self.follow_up(
+                    config,
+                    incident,
+                    FollowUpKind::Acknowledged,
+                    &by,
+                    at,
+                    conn,
+                    p,
+                )?;
                 let Some(mut row) = self.escalations.rows.get(&incident).cloned() else {
-                    return Ok(false);
+                    return Ok(told);
                 };
                 let policy = config.escalation_policy(&row.policy);
                 row.state = "acknowledged".into();
@@ -222,9 +231,13 @@ impl Index {
                         format!("{n} later notification(s) cancelled: acknowledged"),
                     );
                 }
-                Ok(false)
+                Ok(told)
             }
-            PagingCue::Ended { incident, at } => {
+            PagingCue::Ended {
+                incident,
+                at,
+                resolved,
+            } => {
                 self.group_ended(incident, at, conn, p)?;
                 if let Some(mut row) = self.escalations.rows.get(&incident).cloned() {
                     row.state = "stopped".into();
@@ -240,7 +253,12 @@ impl Index {
                         format!("{n} pending notification(s) cancelled: the incident ended"),
                     );
                 }
-                Ok(false)
+                match resolved {
+                    Some(by) => {
+                        self.follow_up(config, incident, FollowUpKind::Resolved, &by, at, conn, p)
+                    }
+                    None => Ok(false),
+                }
             }
             PagingCue::Escalate {
                 incident,
@@ -395,15 +413,15 @@ impl Index {
             self.save(conn, row)?;
             return Ok(false);
         };
-        if self.held_by_flapping(incident) {
-            // Open only because a resolved alert flaps: nothing to wake anyone for. The step
-            // stays due but off the queue until one of its alerts fires again
-            // (`PagingCue::Refired`); a restart queues it again and it is held again.
+        if let Some(why) = self.escalation_held(config, incident) {
+            // Open though nothing fires: nothing to wake anyone for. The step stays due but
+            // off the queue until one of its alerts fires again (`PagingCue::Refired`); a
+            // restart queues it again and it is held again.
             note(
                 p,
                 incident,
                 at,
-                "escalation held: none of its alerts fires (a flapping one keeps it open)".into(),
+                format!("escalation held: none of its alerts fires ({why})"),
             );
             return Ok(false);
         }
@@ -681,6 +699,8 @@ impl Index {
                         at,
                         kind,
                         since: None,
+                        actor: None,
+                        comment: None,
                     },
                 )?;
                 added = true;
@@ -731,8 +751,10 @@ impl Index {
                     d.at,
                     format!("could not notify {how}: {error}"),
                 );
-                // The next way to reach the same person, at once.
-                if let Some(user) = config.user(&n.user) {
+                // The next way to reach the same person, at once; a follow-up only says what
+                // happened, and is not worth another channel.
+                let follow_up = FollowUpKind::parse(&n.kind).is_some();
+                if let Some(user) = config.user(&n.user).filter(|_| !follow_up) {
                     // The next contact with a channel, now. One already waiting for a later
                     // step is brought forward; one already notified is passed over (with no
                     // rules, every contact was paged at once).
@@ -777,6 +799,8 @@ impl Index {
                                 at: d.at,
                                 kind: &n.kind,
                                 since: n.since,
+                                actor: n.actor.as_deref(),
+                                comment: n.comment.as_deref(),
                             },
                         )?;
                         added = true;

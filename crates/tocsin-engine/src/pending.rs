@@ -57,10 +57,14 @@ pub enum PagingCue {
     Acknowledged {
         incident: i64,
         at: Millis,
+        by: Change,
     },
+    /// Resolved, closed or merged away; `resolved` says who resolved an open incident (its
+    /// follow-ups say so), `None` when nobody is told (merged, or closed once resolved).
     Ended {
         incident: i64,
         at: Millis,
+        resolved: Option<Change>,
     },
     /// Its worst severity rose: an incident held back for support hours may page now.
     Raised {
@@ -72,7 +76,7 @@ pub enum PagingCue {
         at: Millis,
     },
     /// An alert fires again in an open incident in which none fired: an escalation step
-    /// held meanwhile (see `held_by_flapping`) goes on.
+    /// held meanwhile (see `escalation_held`) goes on.
     Refired {
         incident: i64,
         at: Millis,
@@ -88,6 +92,14 @@ pub enum PagingCue {
         actor: String,
         to: tocsin_core::command::ReassignTo,
     },
+}
+
+/// Who acknowledged or resolved an incident and what they wrote, for its follow-up messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// `None`: tocsin did, because its alerts resolved.
+    pub actor: Option<String>,
+    pub comment: String,
 }
 
 impl<'b> Pending<'b> {

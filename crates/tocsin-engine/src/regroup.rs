@@ -134,7 +134,12 @@ impl Index {
                 self.open_groups.remove(&source.group_key);
             }
             p.states_changed = true;
-            p.paging.push(PagingCue::Ended { incident: from, at });
+            // Not resolved but merged: its alerts go on in `into`, so nobody is told.
+            p.paging.push(PagingCue::Ended {
+                incident: from,
+                at,
+                resolved: None,
+            });
         }
         let (priority, manual, last_alert_at) = (
             source.priority,

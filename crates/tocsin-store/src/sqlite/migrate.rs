@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_011.sql"),
     include_str!("migrations_012.sql"),
     include_str!("migrations_013.sql"),
+    include_str!("migrations_014.sql"),
 ];
 
 /// Brings the schema up to this binary's version; refuses one a newer binary wrote.
