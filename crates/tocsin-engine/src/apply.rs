@@ -12,7 +12,7 @@ use tocsin_core::fingerprint::alert_key;
 use tocsin_core::incident::{transition, IncidentState, StateAction};
 use tocsin_core::silence::alert_labels;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::state::{AlertState, IncidentRecord};
+use tocsin_store::engine::{AlertState, IncidentRecord};
 
 /// The `source` of heartbeat events (`tocsin-integrations`' heartbeat adapter).
 pub const HEARTBEAT: &str = "heartbeat";

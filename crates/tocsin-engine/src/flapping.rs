@@ -17,7 +17,7 @@ use tocsin_core::config::Config;
 use tocsin_core::event::Status;
 use tocsin_core::flapping::describe;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::state::{AlertState, FlapRow};
+use tocsin_store::engine::{AlertState, FlapRow};
 
 #[derive(Default)]
 pub struct Flaps {

@@ -7,11 +7,10 @@
 use crate::index::Index;
 use crate::paging::note;
 use crate::pending::{Change, Pending};
-use rusqlite::Connection;
 use tocsin_core::config::Config;
 use tocsin_core::paging::{follow_up_to, FollowUpKind};
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::paging::{self as store, NewNotification};
+use tocsin_store::engine::{EngineTx, NewNotification, StoreResult};
 
 impl Index {
     /// Tells the people paged for the incident that it was acknowledged or resolved. Tells
@@ -24,10 +23,10 @@ impl Index {
         kind: FollowUpKind,
         change: &Change,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
-        let paged = store::paged_contacts(conn, incident)?;
+    ) -> StoreResult<bool> {
+        let paged = conn.paged_contacts(incident)?;
         let to = follow_up_to(config, &paged, kind, change.actor.as_deref());
         if to.is_empty() {
             return Ok(false);
@@ -39,27 +38,24 @@ impl Index {
                 .user(&c.user)
                 .and_then(|u| u.contacts.get(c.contact))
                 .map_or("", |x| x.kind.as_str());
-            store::insert_notification(
-                conn,
-                &NewNotification {
-                    incident_id: incident,
-                    user: &c.user,
-                    contact: c.contact,
-                    contact_type,
-                    address: &c.address,
-                    channel: &c.channel,
-                    level: None,
-                    round: None,
-                    reason: &format!("follow-up: {}; paged before", kind.as_str()),
-                    due_at: at,
-                    only_if_unacked: false,
-                    at,
-                    kind: kind.as_str(),
-                    since: None,
-                    actor: change.actor.as_deref(),
-                    comment: (!comment.is_empty()).then_some(comment),
-                },
-            )?;
+            conn.insert_notification(&NewNotification {
+                incident_id: incident,
+                user: &c.user,
+                contact: c.contact,
+                contact_type,
+                address: &c.address,
+                channel: &c.channel,
+                level: None,
+                round: None,
+                reason: &format!("follow-up: {}; paged before", kind.as_str()),
+                due_at: at,
+                only_if_unacked: false,
+                at,
+                kind: kind.as_str(),
+                since: None,
+                actor: change.actor.as_deref(),
+                comment: (!comment.is_empty()).then_some(comment),
+            })?;
             who.push(format!("{} by {}", c.user, contact_type));
         }
         note(

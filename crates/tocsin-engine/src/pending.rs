@@ -5,8 +5,7 @@ use crate::index::Index;
 use std::collections::{HashMap, HashSet};
 use tocsin_core::event::Event;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::silences::SilenceRecord;
-use tocsin_store::sqlite::state::{BatchWriter, Muting};
+use tocsin_store::engine::{EngineTx, Muting, SilenceRecord, StoreResult};
 
 struct AlertWrite<'b> {
     key: u64,
@@ -208,7 +207,7 @@ impl<'b> Pending<'b> {
 
     /// Writes everything, reading the latest state of each row from the index and
     /// numbering history entries from `index.next_history_seq`.
-    pub fn flush(self, index: &mut Index, w: &BatchWriter<'_, '_>) -> rusqlite::Result<()> {
+    pub fn flush(self, index: &mut Index, w: &dyn EngineTx) -> StoreResult<()> {
         for (_, write) in self.alerts {
             let Some(state) = index.alerts.get(&write.key) else {
                 continue;

@@ -16,3 +16,14 @@ pub enum StoreError {
     )]
     NewerSchema { found: usize, known: usize },
 }
+
+impl StoreError {
+    /// Whether the store failed for want of disk space: the server then turns read-only
+    /// until there is room, instead of failing.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            StoreError::NewerSchema { .. } => false,
+        }
+    }
+}

@@ -7,6 +7,7 @@
 pub mod cofire;
 pub mod console;
 pub mod discovered;
+mod engine_store;
 pub mod group_timers;
 pub mod maintenance;
 mod migrate;
@@ -22,6 +23,7 @@ pub mod state;
 pub mod storms;
 pub mod tokens;
 
+pub use engine_store::SqliteEngineStore;
 pub use pool::ReadPool;
 
 use rusqlite::Connection;
