@@ -7,10 +7,12 @@
 //! - [`sqlite`]: the state store (alerts, incidents, timelines) that the engine derives from
 //!   the log, and that the API reads. It records the last log position it applied, so a
 //!   restart replays exactly what is missing.
+//! - [`postgres`]: the same state, and the log as a table, in PostgreSQL.
 
 pub mod engine;
 mod error;
 pub mod log;
+pub mod postgres;
 pub mod sqlite;
 
 pub use error::StoreError;
