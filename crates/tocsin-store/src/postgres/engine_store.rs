@@ -194,10 +194,7 @@ impl EngineTx for PostgresBatch<'_> {
             |r| Ok((r.try_get(0)?, r.try_get(1)?)),
         )
     }
-    fn load_alerts(
-        &self,
-        f: &mut dyn FnMut(&str, &str, AlertState, Vec<String>, Vec<i64>),
-    ) -> StoreResult<()> {
+    fn load_alerts(&self, f: &mut AlertVisitor<'_>) -> StoreResult<()> {
         self.each(
             "SELECT id, source, dedup_key, status, severity, episode, occurrences, ends_at,
                     incident_id, silenced_by, inhibited_by
