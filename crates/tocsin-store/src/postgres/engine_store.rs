@@ -46,8 +46,15 @@ pub struct PostgresEngineStore {
 impl PostgresEngineStore {
     /// Connects, migrating the schema as [`super::open`] does (a newer database is refused).
     pub fn open(config: &Config) -> Result<PostgresEngineStore, OpenError> {
-        let mut client = connect(config)?;
+        let mut config = config.clone();
+        // Named apart from the pool's and the log writer's, for `pg_stat_activity`.
+        config.application_name("tocsin-engine");
+        let mut client = connect(&config)?;
         super::migrate::migrate(&mut client).map_err(OpenError::Migrate)?;
+        // What makes `make_durable` nothing to do, whatever the database or role default.
+        client
+            .batch_execute("SET synchronous_commit = on")
+            .map_err(OpenError::Connect)?;
         catch_up_identities(&mut client).map_err(|e| OpenError::Migrate(MigrateError::Db(e)))?;
         Ok(PostgresEngineStore {
             client,
@@ -89,8 +96,8 @@ impl EngineStore for PostgresEngineStore {
     }
 
     fn make_durable(&mut self) -> StoreResult<()> {
-        // Nothing to do: with PostgreSQL's default `synchronous_commit = on`, a commit returns
-        // once its write-ahead log is flushed, so every committed batch is durable already.
+        // Nothing to do: with `synchronous_commit = on` (set at open), a commit returns once
+        // its write-ahead log is flushed, so every committed batch is durable already.
         Ok(())
     }
 }
