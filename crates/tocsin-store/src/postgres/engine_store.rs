@@ -38,6 +38,7 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// The engine's connection to the PostgreSQL store.
 pub struct PostgresEngineStore {
+    config: Config,
     client: Client,
     /// This connection's prepared statements, by their text.
     statements: HashMap<&'static str, Statement>,
@@ -51,16 +52,30 @@ impl PostgresEngineStore {
         config.application_name("tocsin-engine");
         let mut client = connect(&config)?;
         super::migrate::migrate(&mut client).map_err(OpenError::Migrate)?;
-        // What makes `make_durable` nothing to do, whatever the database or role default.
-        client
-            .batch_execute("SET synchronous_commit = on")
-            .map_err(OpenError::Connect)?;
         catch_up_identities(&mut client).map_err(|e| OpenError::Migrate(MigrateError::Db(e)))?;
+        set_up(&mut client).map_err(OpenError::Connect)?;
         Ok(PostgresEngineStore {
+            config,
             client,
             statements: HashMap::new(),
         })
     }
+
+    /// A new connection in place of one the server closed (a restart, a terminated
+    /// backend): the batch that found it closed failed, and the engine retries on this one.
+    fn reconnect(&mut self) -> Result<(), postgres::Error> {
+        let mut client = self.config.connect(postgres::NoTls)?;
+        set_up(&mut client)?;
+        self.client = client;
+        self.statements.clear();
+        Ok(())
+    }
+}
+
+/// What every engine connection sets: `synchronous_commit = on`, whatever the database or
+/// role default, is what makes [`EngineStore::make_durable`] nothing to do.
+fn set_up(client: &mut Client) -> Result<(), postgres::Error> {
+    client.batch_execute("SET synchronous_commit = on")
 }
 
 /// The columns the store numbers itself (identity columns), as (table, column).
@@ -89,6 +104,9 @@ fn catch_up_identities(client: &mut Client) -> Result<(), postgres::Error> {
 
 impl EngineStore for PostgresEngineStore {
     fn begin(&mut self) -> StoreResult<Box<dyn EngineBatch + '_>> {
+        if self.client.is_closed() {
+            self.reconnect()?;
+        }
         Ok(Box::new(PostgresBatch {
             tx: RefCell::new(self.client.transaction()?),
             statements: RefCell::new(&mut self.statements),

@@ -331,3 +331,30 @@ fn a_batch_is_one_transaction_and_reads_its_own_writes() {
     });
     store.make_durable().unwrap();
 }
+
+/// The server closed the engine's connection (a restart, an operator): the batch then fails,
+/// and the next one runs on a new connection with its statements prepared again.
+#[test]
+fn a_connection_the_server_closed_is_replaced_at_the_next_batch() {
+    let db = TestDb::new();
+    let mut store = open(&db);
+    batch(&mut store, |b| b.heartbeat("cron", 1).unwrap());
+    let ended: bool = db
+        .client()
+        .query_one(
+            "SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'tocsin-engine'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ended);
+    let failed = store.begin().and_then(|b| {
+        b.heartbeat("cron", 2)?;
+        b.commit()
+    });
+    assert!(failed.is_err(), "the batch on the closed connection fails");
+    batch(&mut store, |b| b.heartbeat("cron", 3).unwrap());
+    let pings = batch(&mut store, |b| b.load_heartbeats().unwrap());
+    assert_eq!(pings, [("cron".to_string(), 3)]);
+}
