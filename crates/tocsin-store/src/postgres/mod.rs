@@ -7,6 +7,7 @@
 //! connect with a clear error rather than quietly going unencrypted.
 
 mod engine_store;
+mod engine_tx;
 pub mod log;
 pub mod migrate;
 mod pool;

@@ -5,8 +5,11 @@
 
 use super::*;
 use crate::postgres::testing::TestDb;
+use tocsin_core::correlation::cofire::{KindStats, PairStats};
+use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::IncidentState;
 use tocsin_core::priority::{Level, Priority};
+use tocsin_core::time::Millis;
 
 fn open(db: &TestDb) -> PostgresEngineStore {
     PostgresEngineStore::open(&db.config()).unwrap()
