@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 # WebDriver for the web console's tests.
 need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
+# openssl makes the CA and certificate of the CLI's https test.
+command -v openssl >/dev/null || need_apt+=(openssl)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v amtool >/dev/null || need_apt+=(prometheus-alertmanager)
 [ -x /usr/sbin/nagios4 ] || need_apt+=(nagios4)

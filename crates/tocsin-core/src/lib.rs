@@ -10,6 +10,8 @@ pub mod clock;
 pub mod command;
 pub mod config;
 pub mod correlation;
+pub mod delivery_health;
+pub mod discovered;
 pub mod event;
 pub mod fingerprint;
 pub mod flapping;

@@ -16,42 +16,58 @@ const HOST_LABELS: [&str; 7] = [
 /// The service and host an event belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Placement<'c> {
+    /// The catalog service; for a discovered one, where the event goes if the engine's cap
+    /// refuses it (its integration's service, or the default).
     pub service: &'c Service,
+    /// The event names a service (`discovered::named`) that the catalog does not have and no
+    /// rule or host places it: its alerts belong to a discovered service of that name,
+    /// which takes the default service's settings (see `discovered.rs`).
+    pub discovered: bool,
     /// The catalog's name for the machine, or the name the event gave when the catalog does
     /// not know it (without a port); `None` when the event names no machine.
     pub host: Option<String>,
-    /// Nothing placed the event: it fell through to the default service.
+    /// Nothing in the config placed the event: it fell through to the default service
+    /// (or, with `discovered`, is in a service of its own).
     pub fallback: bool,
 }
 
 impl Config {
     /// Places an event. The service is, in order: the one the event names (`service` field
     /// or label) if the catalog has it; the first service rule that matches; the service of
-    /// its host; its integration's service; the default service.
+    /// its host; the one it names as a discovered service (unless
+    /// `intake.max_discovered_services` is 0); its integration's service; the default
+    /// service. The config's own rules and hosts come before a name the sender chose, and
+    /// that name before the integration's catch-all.
     pub fn place(&self, e: &Event) -> Placement<'_> {
         let (catalog_host, named_host) = self.find_host(e);
         let host = catalog_host
             .map(|h| h.name.clone())
             .or_else(|| named_host.map(str::to_owned));
+        let named = crate::discovered::named(e);
         let service = e
             .service
             .as_deref()
             .and_then(|s| self.service(s))
             .or_else(|| e.labels.get("service").and_then(|s| self.service(s)))
+            .or_else(|| named.and_then(|s| self.service(s)))
             .or_else(|| {
                 self.service_rules
                     .iter()
                     .find(|r| r.matches(e, host.as_deref()))
                     .and_then(|r| self.service(&r.service))
             })
-            .or_else(|| catalog_host.and_then(|h| self.service(&h.service)))
-            .or_else(|| {
-                self.integration(&e.integration)
-                    .and_then(|i| i.service.as_deref())
-                    .and_then(|s| self.service(s))
-            });
+            .or_else(|| catalog_host.and_then(|h| self.service(&h.service)));
+        // Only a name nothing in the config placed makes a discovered service.
+        let discovered =
+            service.is_none() && named.is_some() && self.intake.max_discovered_services > 0;
+        let service = service.or_else(|| {
+            self.integration(&e.integration)
+                .and_then(|i| i.service.as_deref())
+                .and_then(|s| self.service(s))
+        });
         Placement {
             service: service.unwrap_or_else(|| self.service_for(None)),
+            discovered,
             host,
             fallback: service.is_none(),
         }
@@ -208,6 +224,42 @@ integrations:
         assert_eq!(unknown.host.as_deref(), Some("10.9.9.9"));
         assert_eq!(c.place(&event("", &[])).service.id, "web");
         assert_eq!(c.place(&event("", &[])).host, None);
+    }
+
+    #[test]
+    fn a_service_named_but_not_in_the_catalog_is_discovered() {
+        let c = load_str(CATALOG).unwrap();
+        let e = event("", &[("service", " web-a ")]);
+        assert!(c.place(&e).discovered);
+        assert_eq!(crate::discovered::named(&e), Some("web-a"));
+        // The catalog's rules, hosts and services come first; a name padded with blanks is
+        // still the catalog's.
+        for labels in [
+            &[("service", "web-a"), ("job", "mysql")][..],
+            &[("service", "web-a"), ("host", "web-01")],
+            &[("service", " db ")],
+        ] {
+            let p = c.place(&event("", labels));
+            assert!(!p.discovered && !p.fallback, "{labels:?}");
+        }
+        assert_eq!(c.place(&event("", &[("service", " db ")])).service.id, "db");
+        // Before the integration's catch-all, which is where it goes beyond the cap.
+        let p = c.place(&event("zbx", &[("service", "web-a")]));
+        assert!(p.discovered);
+        assert_eq!(p.service.id, "fallback");
+        // No name, or one that cannot be a service: the default service as before.
+        for labels in [&[][..], &[("service", "  ")], &[("service", "a\u{0}b")]] {
+            let p = c.place(&event("", labels));
+            assert_eq!((p.discovered, p.fallback), (false, true), "{labels:?}");
+        }
+        // The event's own service field wins over its label.
+        let mut e = event("", &[("service", "label-one")]);
+        e.service = Some("field-one".into());
+        assert_eq!(crate::discovered::named(&e), Some("field-one"));
+        // Turned off: the default service.
+        let off = load_str("intake: {max_discovered_services: 0}").unwrap();
+        let p = off.place(&event("", &[("service", "web-a")]));
+        assert_eq!((p.discovered, p.fallback), (false, true));
     }
 
     #[test]

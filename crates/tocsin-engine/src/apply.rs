@@ -44,10 +44,25 @@ impl Index {
         p: &mut Pending<'b>,
     ) -> Applied {
         let placement = config.place(e);
-        let service = placement.service;
+        let at = e.received_at;
+        // A service the event names that the catalog lacks, if the cap lets it be one.
+        let discovered = tocsin_core::discovered::named(e).filter(|name| {
+            placement.discovered
+                && self
+                    .discovered
+                    .admit(name, config.intake.max_discovered_services, at)
+        });
+        let own;
+        let (service, service_id): (&Service, &'b str) = match discovered {
+            Some(name) => {
+                p.discovered(name, at);
+                own = config.discovered_service(name);
+                (&own, name)
+            }
+            None => (placement.service, &placement.service.id),
+        };
         let key = alert_key(&e.source, &e.dedup_key);
         let current = self.alerts.get(&key).copied();
-        let at = e.received_at;
         let pinged = e.source == HEARTBEAT && self.heartbeat_ping(e, p);
         let firing = e.status == Status::Firing;
         let muted = if firing {
@@ -225,7 +240,7 @@ impl Index {
         if let Some(l) = &labels {
             self.observe_source(id, l);
         }
-        p.alert_from_event(id, key, &service.id, placement.host, e);
+        p.alert_from_event(id, key, service_id, placement.host, e);
         p.incident(incident_id);
         Applied::Changed
     }
@@ -308,10 +323,12 @@ impl Index {
     ) -> i64 {
         let at = e.received_at;
         let key = crate::group_timing::group_key_of(config, service, e);
-        // The catalog host, for correlation (placing again: only new firings come here).
+        // The catalog host, for correlation (placing again: only new firings come here). A
+        // discovered service says as much about its alerts as a catalog one: its name.
         let (host, service_known) = if config.correlation.enabled {
             let placed = config.place(e);
-            let known = !placed.fallback && !config.is_catch_all(&service.id);
+            let known =
+                (placed.discovered || !placed.fallback) && !config.is_catch_all(&service.id);
             (placed.host, known)
         } else {
             (None, false)

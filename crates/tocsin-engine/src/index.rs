@@ -50,6 +50,8 @@ pub struct Index {
     /// Alerts a person moved (merged or split) -> the open incident they moved them into,
     /// where their re-fires go back (see `regroup.rs`).
     pub moved: HashMap<u64, i64>,
+    /// The services alerts named that the catalog does not have.
+    pub discovered: crate::discovered::Discovered,
 }
 
 impl Index {
@@ -93,6 +95,7 @@ impl Index {
             index.silences.insert(s);
         }
         index.windows = crate::maintenance::RuntimeWindows::load(conn)?;
+        index.discovered = crate::discovered::Discovered::load(conn)?;
         state::load_moved(conn, |source, dedup_key, incident| {
             index.moved.insert(alert_key(source, dedup_key), incident);
         })?;

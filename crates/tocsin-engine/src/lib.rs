@@ -9,6 +9,7 @@
 mod apply;
 mod commands;
 mod correlation;
+mod discovered;
 mod failures;
 mod flapping;
 mod group_timing;

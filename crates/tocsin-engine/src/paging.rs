@@ -329,8 +329,8 @@ impl Index {
         if self.held_by_storm(incident, at, p) {
             return Ok(false);
         }
-        let service = config.service(&service_id);
-        let Some(policy) = service.and_then(|s| config.policy_for(s)) else {
+        let service = config.service_or_discovered(&service_id);
+        let Some(policy) = config.policy_for(&service) else {
             // Worth a line only where paging is set up at all: then it is a gap in the config.
             if !config.escalation_policies.is_empty() {
                 note(
@@ -344,7 +344,7 @@ impl Index {
         };
         // Outside its service's support hours an incident that is not urgent waits for them.
         let urgency = config.priority.urgency_of(severity);
-        if let Some(hours) = service.and_then(|s| s.support_hours.as_ref()) {
+        if let Some(hours) = &service.support_hours {
             if urgency != Level::High && !hours.contains(at) {
                 let from = hours.next_start(at);
                 self.save(

@@ -33,6 +33,8 @@ pub struct Pending<'b> {
     history: Vec<(i64, u32, i64, &'static str, Millis)>,
     timeline: Vec<TimelineEntry>,
     heartbeats: Vec<(&'b str, Millis)>,
+    /// Discovered services whose alerts this batch saw: first and last time.
+    discovered: HashMap<&'b str, (Millis, Millis)>,
     /// Silences created or changed, by id: the last version is written.
     silences: HashMap<String, SilenceRecord>,
     /// Alerts (id -> key) whose flapping history or mark changed.
@@ -172,6 +174,12 @@ impl<'b> Pending<'b> {
         self.timeline.push(entry);
     }
 
+    /// An alert of a discovered service was seen.
+    pub fn discovered(&mut self, id: &'b str, at: Millis) {
+        let seen = self.discovered.entry(id).or_insert((at, at));
+        *seen = (seen.0.min(at), seen.1.max(at));
+    }
+
     pub fn heartbeat(&mut self, name: &'b str, at: Millis) {
         self.heartbeats.push((name, at));
     }
@@ -181,6 +189,7 @@ impl<'b> Pending<'b> {
             && self.incidents.is_empty()
             && self.history.is_empty()
             && self.heartbeats.is_empty()
+            && self.discovered.is_empty()
             && self.silences.is_empty()
             && self.flaps.is_empty()
     }
@@ -243,6 +252,9 @@ impl<'b> Pending<'b> {
         }
         for (name, at) in self.heartbeats {
             w.heartbeat(name, at)?;
+        }
+        for (id, (first, last)) in self.discovered {
+            w.discovered_seen(id, first, last)?;
         }
         for t in self.timeline {
             w.timeline(t.incident_id, t.at, &t.actor, t.kind, &t.message)?;

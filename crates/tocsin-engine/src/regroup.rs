@@ -235,7 +235,7 @@ impl Index {
             .max_by_key(|(n, id)| (of_incident[*id].1, std::cmp::Reverse(*n)))
             .expect("not empty");
         let lead_place = state::alert_place(tx, lead)?.expect("the index's alerts are stored");
-        let service = config.service_for(Some(&lead_place.service));
+        let service = &*config.service_or_discovered(&lead_place.service);
         let severity = of_incident[&lead].1;
         let id = self.next_incident_id;
         // Its own group: new alerts of the old group still join the old incident.
@@ -373,9 +373,7 @@ impl Index {
     /// Tells topology correlation the alert is in `incident` now, as if it had fired there:
     /// its footprint covers the alert's place, and a recurrence of the alert finds it.
     fn remember_in(&mut self, config: &Config, place: &AlertPlace, incident: i64, at: Millis) {
-        let Some(service) = config.service(&place.service) else {
-            return;
-        };
+        let service = &*config.service_or_discovered(&place.service);
         // Correlation reads the alert's source, name and time, nothing else.
         let e = Event {
             source: place.source.clone(),

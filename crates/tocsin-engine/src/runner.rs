@@ -557,6 +557,9 @@ impl Engine {
                 self.stats
                     .events_ignored
                     .fetch_add(ignored, Ordering::Relaxed);
+                self.stats
+                    .discovered_refused
+                    .fetch_add(self.index.discovered.take_refused(), Ordering::Relaxed);
                 self.refresh_stats(states_changed);
                 for (input, outcome) in batch.into_iter().zip(outcomes) {
                     if let (Some(reply), Some(outcome)) = (input.reply, outcome) {

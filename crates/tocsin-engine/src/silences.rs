@@ -120,11 +120,9 @@ impl Index {
         at: Millis,
         p: &mut Pending<'_>,
     ) -> i64 {
-        let service = config
-            .service(&a.service)
-            .unwrap_or_else(|| config.service_for(None));
+        let service = config.service_or_discovered(&a.service);
         let event = event_of(a, at);
-        self.attach(config, service, &event, None, p)
+        self.attach(config, &service, &event, None, p)
     }
 }
 

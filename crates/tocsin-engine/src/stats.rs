@@ -13,6 +13,8 @@ pub struct EngineStats {
     pub events_applied: AtomicU64,
     /// Resolves for alerts that were not firing.
     pub events_ignored: AtomicU64,
+    /// Alerts that named a new service beyond `intake.max_discovered_services`.
+    pub discovered_refused: AtomicU64,
     /// Storms in progress.
     pub storms_active: AtomicI64,
     /// What correlation has learned: kinds of alert, and pairs of them seen together.

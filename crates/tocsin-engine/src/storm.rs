@@ -377,9 +377,8 @@ impl Index {
         let mut policies = BTreeSet::new();
         for i in incidents {
             let service = self.incidents.get(&i).map(|x| x.service.clone());
-            let policy = service
-                .and_then(|s| config.service(&s))
-                .and_then(|s| config.policy_for(s));
+            let service = service.map(|s| config.service_or_discovered(&s));
+            let policy = service.as_deref().and_then(|s| config.policy_for(s));
             if let Some(policy) = policy.filter(|pl| policies.insert(pl.id.clone())) {
                 targets.extend(
                     policy

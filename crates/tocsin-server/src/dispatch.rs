@@ -8,6 +8,7 @@
 //! not seven pages), keeps to each channel's messages a minute, and retries what a retry can
 //! help with, backing off.
 
+use crate::deliveries::Attempt;
 use crate::routes::act::link_url;
 use crate::state::SharedState;
 use std::collections::{HashMap, HashSet};
@@ -238,29 +239,45 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
     };
     let result = channel.send(&to, &message).await;
     let now = state.clock.now();
+    let kind = spec.settings.contact_type();
     match result {
-        Ok(_) => report_all(state, &group, |_| DeliveryOutcome::Sent).await,
+        Ok(_) => {
+            crate::deliveries::record(state, &spec.id, kind, group.len(), Attempt::Sent);
+            report_all(state, &group, |_| DeliveryOutcome::Sent).await
+        }
         Err(e) => {
-            report_all(state, &group, |n| {
-                let attempt = n.attempts as usize;
-                if e.retry && attempt < BACKOFF_S.len() {
-                    let wait = e
-                        .retry_after
-                        .unwrap_or_default()
-                        .max(Duration::from_secs(BACKOFF_S[attempt]));
-                    DeliveryOutcome::Retry {
-                        retry_at: now + wait.as_millis() as Millis,
-                        error: e.message.clone(),
-                    }
-                } else {
-                    DeliveryOutcome::Failed {
-                        error: e.message.clone(),
-                    }
-                }
+            let retried = group.iter().filter(|n| retry_wait(&e, n).is_some()).count();
+            let error = &e.message;
+            crate::deliveries::record(
+                state,
+                &spec.id,
+                kind,
+                group.len(),
+                Attempt::Failed { error, retried },
+            );
+            report_all(state, &group, |n| match retry_wait(&e, n) {
+                Some(wait) => DeliveryOutcome::Retry {
+                    retry_at: now + wait.as_millis() as Millis,
+                    error: e.message.clone(),
+                },
+                None => DeliveryOutcome::Failed {
+                    error: e.message.clone(),
+                },
             })
             .await
         }
     }
+}
+
+/// How long to wait before trying a failed notification again; `None` when a retry cannot
+/// help or its retries are used up.
+fn retry_wait(e: &tocsin_notify::SendError, n: &NotificationRow) -> Option<Duration> {
+    let attempt = n.attempts as usize;
+    (e.retry && attempt < BACKOFF_S.len()).then(|| {
+        e.retry_after
+            .unwrap_or_default()
+            .max(Duration::from_secs(BACKOFF_S[attempt]))
+    })
 }
 
 /// One incident as this reader sees it: times on their clock, links signed for them, its

@@ -10,6 +10,7 @@ mod auth;
 pub mod console;
 mod csv;
 pub mod data_dir;
+mod deliveries;
 mod dispatch;
 mod error;
 mod front_door;

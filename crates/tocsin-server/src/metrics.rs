@@ -10,6 +10,7 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tocsin_core::incident::IncidentState;
+use tocsin_store::sqlite::paging::Backlog;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceLabel {
@@ -25,6 +26,20 @@ pub struct StateLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
     pub reason: &'static str,
+}
+
+/// One notification's outcome on a channel. Every value is bounded: channel ids come from
+/// the config, types from the channel registry, outcomes are `sent` or `failed`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NotificationLabels {
+    pub channel: String,
+    pub r#type: &'static str,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChannelLabel {
+    pub channel: String,
 }
 
 /// Cheap to clone: every metric is a shared handle.
@@ -44,6 +59,11 @@ pub struct Metrics {
     alerts_total: Gauge,
     events_ignored: Gauge,
     incidents: Family<StateLabel, Gauge>,
+    notifications: Family<NotificationLabels, Counter>,
+    notification_retries: Family<ChannelLabel, Counter>,
+    outbox_pending: Gauge,
+    outbox_oldest_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    discovered_refused: Gauge,
 }
 
 impl Metrics {
@@ -64,7 +84,13 @@ impl Metrics {
             alerts_total: Gauge::default(),
             events_ignored: Gauge::default(),
             incidents: Family::default(),
+            notifications: Family::default(),
+            notification_retries: Family::default(),
+            outbox_pending: Gauge::default(),
+            outbox_oldest_seconds: Gauge::default(),
+            discovered_refused: Gauge::default(),
         };
+        register_discovered(&mut r, &m);
         r.register(
             "tocsin_events_received",
             "Events accepted and made durable, by integration",
@@ -130,14 +156,69 @@ impl Metrics {
             "Incidents by state",
             m.incidents.clone(),
         );
+        r.register(
+            "tocsin_notifications",
+            "Notifications delivery attempts were made for, by channel, channel type and outcome \
+             (sent, failed); a failed one may be retried (see tocsin_notification_retries)",
+            m.notifications.clone(),
+        );
+        r.register(
+            "tocsin_notification_retries",
+            "Failed notifications scheduled to be tried again, by channel",
+            m.notification_retries.clone(),
+        );
+        r.register(
+            "tocsin_outbox_pending",
+            "Notifications due and not sent yet, or waiting for a retry",
+            m.outbox_pending.clone(),
+        );
+        r.register(
+            "tocsin_outbox_oldest_pending_seconds",
+            "How long the oldest notification waiting in the outbox has waited (0 when none)",
+            m.outbox_oldest_seconds.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
             ..m
         }
     }
 
-    /// Renders every metric, reading the engine's counters at this moment.
-    pub fn render(&self, state: &AppState) -> String {
+    /// Counts the notifications one delivery attempt carried, and those of them that are
+    /// tried again.
+    pub fn notification(
+        &self,
+        channel: &str,
+        kind: &'static str,
+        outcome: &'static str,
+        notifications: usize,
+        retried: usize,
+    ) {
+        self.notifications
+            .get_or_create(&NotificationLabels {
+                channel: channel.to_string(),
+                r#type: kind,
+                outcome,
+            })
+            .inc_by(notifications as u64);
+        if retried > 0 {
+            self.notification_retries
+                .get_or_create(&ChannelLabel {
+                    channel: channel.to_string(),
+                })
+                .inc_by(retried as u64);
+        }
+    }
+
+    /// Renders every metric, reading the engine's counters and the outbox's backlog (read
+    /// from the store just before) at this moment.
+    pub fn render(&self, state: &AppState, outbox: Backlog) -> String {
+        let now = state.clock.now();
+        self.outbox_pending.set(outbox.waiting);
+        self.outbox_oldest_seconds.set(
+            outbox
+                .oldest
+                .map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0),
+        );
         let s = &state.stats;
         self.applied_lsn
             .set(s.applied_lsn.load(Ordering::Relaxed) as i64);
@@ -153,6 +234,8 @@ impl Metrics {
             .set(s.alerts_total.load(Ordering::Relaxed));
         self.events_ignored
             .set(s.events_ignored.load(Ordering::Relaxed) as i64);
+        self.discovered_refused
+            .set(s.discovered_refused.load(Ordering::Relaxed) as i64);
         for st in IncidentState::ALL {
             self.incidents
                 .get_or_create(&StateLabel { state: st.as_str() })
@@ -163,4 +246,14 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         out
     }
+}
+
+/// Services discovered in alerts (docs/correlation.md): how many alerts named a new one
+/// beyond the cap and went to the default service instead.
+fn register_discovered(r: &mut Registry, m: &Metrics) {
+    r.register(
+        "tocsin_discovered_services_refused",
+        "Alerts that named a new service beyond intake.max_discovered_services (they went to the default service)",
+        m.discovered_refused.clone(),
+    );
 }

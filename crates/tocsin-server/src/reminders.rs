@@ -7,6 +7,7 @@
 //! memory: a restart inside the reminder window may remind someone a second time, which is
 //! better than not at all.
 
+use crate::deliveries::{record, Attempt};
 use crate::routes::schedules::overrides;
 use crate::state::SharedState;
 use std::collections::HashSet;
@@ -53,14 +54,14 @@ async fn run(state: SharedState) {
             {
                 continue;
             }
-            remind(&config, sc, &next).await;
+            remind(&state, &config, sc, &next).await;
         }
         // Forget shifts long started.
         sent.retain(|(_, _, start)| *start > now - 24 * 3_600_000);
     }
 }
 
-async fn remind(config: &Arc<Config>, sc: &Schedule, shift: &Shift) {
+async fn remind(state: &SharedState, config: &Arc<Config>, sc: &Schedule, shift: &Shift) {
     let Some(user) = config.user(&shift.user) else {
         return;
     };
@@ -97,11 +98,22 @@ async fn remind(config: &Arc<Config>, sc: &Schedule, shift: &Shift) {
         language: user.language,
         address: contact.to.clone(),
     };
+    let kind = spec.settings.contact_type();
     match channel_for(spec).send(&to, &message).await {
         Ok(_) => {
+            record(state, &spec.id, kind, 1, Attempt::Sent);
             tracing::info!(schedule = %sc.id, user = %user.id, channel = %spec.id, "hand-off reminder sent")
         }
         Err(e) => {
+            // Not retried: the reminder is late soon, and the shift starts anyway.
+            let error = &e.message;
+            record(
+                state,
+                &spec.id,
+                kind,
+                1,
+                Attempt::Failed { error, retried: 0 },
+            );
             tracing::warn!(schedule = %sc.id, user = %user.id, channel = %spec.id, error = %e, "hand-off reminder not delivered")
         }
     }

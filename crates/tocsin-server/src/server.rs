@@ -209,6 +209,7 @@ impl Server {
             clock: opts.clock,
             stats,
             metrics,
+            deliveries: Default::default(),
             shutting_down: AtomicBool::new(false),
             front_door: FrontDoor {
                 hosts: HostPolicy::new(addr, public_host, &opts.allow_hosts),

@@ -25,6 +25,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub stats: Arc<EngineStats>,
     pub metrics: Metrics,
+    /// Whether each channel's deliveries get through.
+    pub deliveries: crate::deliveries::Deliveries,
     pub shutting_down: AtomicBool,
     /// How this server is reached: the Host and loopback rules, the body deadline.
     pub front_door: crate::front_door::FrontDoor,

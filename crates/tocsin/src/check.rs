@@ -57,17 +57,17 @@ fn note_environment(path: &std::path::Path) {
 pub fn run(args: CheckArgs) -> ExitCode {
     match ConfigSource::File(args.config.clone()).load() {
         Ok(c) => {
-            println!(
-                "{}: valid ({} teams, {} services, {} hosts, {} integrations, {} users, {} schedules, {} tokens)",
-                args.config.display(),
-                c.teams.len(),
-                c.services.len(),
-                c.hosts.len(),
-                c.integrations.len(),
-                c.users.len(),
-                c.schedules.len(),
-                c.tokens.len()
-            );
+            let counts = [
+                (c.teams.len(), "team", "teams"),
+                (c.services.len(), "service", "services"),
+                (c.hosts.len(), "host", "hosts"),
+                (c.integrations.len(), "integration", "integrations"),
+                (c.users.len(), "user", "users"),
+                (c.schedules.len(), "schedule", "schedules"),
+                (c.tokens.len(), "token", "tokens"),
+            ]
+            .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }));
+            println!("{}: valid ({})", args.config.display(), counts.join(", "));
             for i in &c.integrations {
                 let to = i.service.as_deref().unwrap_or("placed by the catalog");
                 println!("  integration {} ({}) -> {to}", i.name, i.kind.as_str());

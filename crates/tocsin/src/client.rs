@@ -2,7 +2,8 @@
 
 use clap::Args;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Args, Clone)]
@@ -21,6 +22,10 @@ pub struct ClientArgs {
     /// Data directory of a local server, for its admin token.
     #[arg(long, env = "TOCSIN_DATA", default_value = crate::serve::DEFAULT_DATA, global = true)]
     pub data: PathBuf,
+    /// PEM file of CA certificates to trust for an https:// --url, besides the public ones
+    /// (a server behind a reverse proxy with a company CA or a self-signed certificate).
+    #[arg(long, env = "TOCSIN_CA_CERT", global = true)]
+    pub ca_cert: Option<PathBuf>,
 }
 
 pub struct Client {
@@ -28,7 +33,11 @@ pub struct Client {
     token: Option<String>,
     /// Where the token came from, or where it was looked for: a 401 says it.
     token_from: String,
-    agent: ureq::Agent,
+    /// The agent, or why none could be made (an unreadable --ca-cert): every request then
+    /// answers with that error, so that commands need not check it apart.
+    agent: Result<ureq::Agent, String>,
+    /// Whether --ca-cert was given: a certificate error then says the file did not help.
+    ca_given: bool,
 }
 
 impl Client {
@@ -61,22 +70,27 @@ impl Client {
             base: args.url.trim_end_matches('/').to_string(),
             token,
             token_from,
-            agent: ureq::AgentBuilder::new()
-                .timeout(Duration::from_secs(30))
-                .build(),
+            agent: tls_config(args.ca_cert.as_deref()).map(|tls| {
+                ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .tls_config(tls)
+                    .build()
+            }),
+            ca_given: args.ca_cert.is_some(),
         }
     }
 
-    fn request(&self, method: &str, path: &str) -> ureq::Request {
-        let req = self.agent.request(method, &format!("{}{path}", self.base));
-        match &self.token {
+    fn request(&self, method: &str, path: &str) -> Result<ureq::Request, String> {
+        let agent = self.agent.as_ref().map_err(Clone::clone)?;
+        let req = agent.request(method, &format!("{}{path}", self.base));
+        Ok(match &self.token {
             Some(t) => req.set("Authorization", &format!("Bearer {t}")),
             None => req,
-        }
+        })
     }
 
     pub fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, String> {
-        let mut req = self.request("GET", path);
+        let mut req = self.request("GET", path)?;
         for (k, v) in query {
             req = req.query(k, v);
         }
@@ -84,18 +98,19 @@ impl Client {
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
-        self.answer(self.request("POST", path).send_json(body))
+        self.answer(self.request("POST", path)?.send_json(body))
     }
 
     pub fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<Value, String> {
-        let mut req = self.request("DELETE", path);
+        let mut req = self.request("DELETE", path)?;
         for (k, v) in query {
             req = req.query(k, v);
         }
         self.answer(req.call())
     }
 
-    /// [`answer`], and on a 401 where the token came from and what to set instead.
+    /// [`answer`], and on a 401 where the token came from and what to set instead; on a
+    /// certificate the CLI does not trust, how to make it trust one.
     fn answer(&self, result: Result<ureq::Response, ureq::Error>) -> Result<Value, String> {
         answer(result).map_err(|e| {
             if e.starts_with("HTTP 401") {
@@ -103,11 +118,48 @@ impl Client {
                     "{e}\n  token: {}. Give one with --token or TOCSIN_TOKEN, or point --data at the server's data directory (it reads DIR/admin-token)",
                     self.token_from
                 )
+            } else if e.contains("invalid peer certificate") {
+                let hint = if self.ca_given {
+                    "the CA file given in --ca-cert or TOCSIN_CA_CERT does not vouch for it either"
+                } else {
+                    "if it is signed by your own CA or self-signed, give that certificate (PEM) with --ca-cert or TOCSIN_CA_CERT"
+                };
+                format!("{e}\n  the server's TLS certificate is not trusted: {hint}")
             } else {
                 e
             }
         })
     }
+}
+
+/// TLS for an https:// server: the public roots (Mozilla's, compiled in, so that the CLI
+/// behaves the same on every machine) and the CAs of `ca_file`, if given.
+fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let unreadable = |e: &dyn std::fmt::Display| format!("--ca-cert {}: {e}", path.display());
+        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| unreadable(&e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| unreadable(&e))?;
+        if certs.is_empty() {
+            return Err(unreadable(&"no PEM certificate in it"));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| unreadable(&e))?;
+        }
+    }
+    // The provider is named rather than taken from the process default: the workspace links
+    // rustls with ring only, and naming it keeps that so if another crate adds aws-lc-rs.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// Turns an answer into its JSON, or the server's error message.

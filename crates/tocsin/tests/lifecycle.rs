@@ -248,7 +248,7 @@ fn check_accepts_a_valid_config() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(
-            "valid (1 teams, 2 services, 0 hosts, 0 integrations, 0 users, 0 schedules, 1 tokens)"
+            "valid (1 team, 2 services, 0 hosts, 0 integrations, 0 users, 0 schedules, 1 token)"
         ),
         "{}",
         stdout(&o)

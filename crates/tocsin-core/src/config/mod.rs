@@ -28,6 +28,7 @@ pub use webhook::{MappedField, PayloadValues, RenderContext, WebhookMapping};
 pub use load::{load_str, ConfigError};
 pub use maintenance::MaintenanceWindow;
 pub use paging::env_references;
+pub use validate::is_valid_id;
 
 use crate::auth::Role;
 use crate::grouping::GroupField;
@@ -210,6 +211,9 @@ pub struct IntakeLimits {
     pub log_retention: Millis,
     /// ... and at most this many bytes of them, the oldest deleted first.
     pub log_max_bytes: u64,
+    /// How many services seen in alerts but not in the catalog are kept as discovered
+    /// services (see `discovered.rs`); 0 sends such alerts to the default service.
+    pub max_discovered_services: usize,
 }
 
 /// An API token declared in config: only its SHA-256 is kept.
@@ -225,7 +229,8 @@ pub struct TokenSpec {
 pub struct Config {
     pub teams: Vec<Team>,
     pub services: Vec<Service>,
-    /// Where alerts go whose service is not in the catalog.
+    /// Where alerts go that name no service (or a discovered one beyond the cap); a
+    /// discovered service takes its settings.
     pub default_service: String,
     pub incidents: IncidentPolicy,
     pub priority: PriorityMatrix,

@@ -149,6 +149,7 @@ pub struct RawIntake {
     pub loopback_without_token: Option<bool>,
     pub log_retention: Option<String>,
     pub log_max_bytes: Option<u64>,
+    pub max_discovered_services: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]

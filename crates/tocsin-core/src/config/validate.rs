@@ -207,6 +207,10 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
             }
         },
         log_max_bytes: raw.intake.log_max_bytes.unwrap_or(DEFAULT_LOG_MAX_BYTES),
+        max_discovered_services: raw
+            .intake
+            .max_discovered_services
+            .unwrap_or(crate::discovered::DEFAULT_MAX_DISCOVERED),
     };
 
     let mut tokens = Vec::new();
@@ -304,13 +308,18 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<ConfigError>) -> Config 
     config
 }
 
-pub(super) fn check_id(errors: &mut Vec<ConfigError>, path: &str, id: &str) {
-    let ok = !id.is_empty()
+/// Whether a text can be the id of a team, service, user ...: 1 to 64 bytes of letters (any
+/// script), digits, '-', '_' or '.'.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 64
         && id
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+pub(super) fn check_id(errors: &mut Vec<ConfigError>, path: &str, id: &str) {
+    if !is_valid_id(id) {
         errors.push(ConfigError::new(
             path,
             format!("{id:?} is not a valid id: use 1 to 64 letters, digits, '-', '_' or '.'"),

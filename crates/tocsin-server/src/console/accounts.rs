@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use tocsin_core::auth::Role;
 use tocsin_core::config::{Config, Language};
+use tocsin_core::delivery_health::FailingChannel;
 use tocsin_core::time::Millis;
 use tocsin_store::sqlite::{self, console as store};
 
@@ -42,6 +43,9 @@ pub struct Viewer {
     pub zone: String,
     /// Sent back in `X-CSRF-Token` with every change the page makes.
     pub csrf: String,
+    /// The channels failing now, for the banner every page shows them (filled in with the
+    /// request; see [`crate::deliveries`]).
+    pub paging_trouble: Vec<FailingChannel>,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +181,7 @@ impl Accounts {
             language,
             zone,
             csrf: session.csrf,
+            paging_trouble: Vec::new(),
         })
     }
 

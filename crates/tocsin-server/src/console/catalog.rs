@@ -2,7 +2,8 @@
 //! showing where it is used: a policy's levels with their targets by name and the services
 //! and teams that use it; a service's team, impact, policy, dependencies, support hours,
 //! correlation and open incidents; a team's members, policy and services. They link to
-//! each other by `#policy-…`, `#service-…` and `#team-…` anchors.
+//! each other by `#policy-…`, `#service-…` and `#team-…` anchors. The services page also
+//! lists the services discovered in alerts, marked so, with the YAML that promotes them.
 
 use super::accounts::Viewer;
 use super::render;
@@ -14,6 +15,7 @@ use minijinja::{context, Value};
 use std::collections::HashMap;
 use tocsin_core::config::{Config, Service};
 use tocsin_core::paging::{EscalationPolicy, Target};
+use tocsin_store::sqlite::discovered::{self, DiscoveredRow};
 
 /// `GET /ui/policies`
 pub async fn policies(State(s): State<SharedState>, viewer: Viewer) -> Response {
@@ -98,25 +100,35 @@ fn target(config: &Config, t: &Target) -> Value {
 pub async fn services(State(s): State<SharedState>, viewer: Viewer) -> Response {
     let now = s.clock.now();
     let config = s.config.load_full();
-    let open = match super::read(&s, &viewer, open_by_service).await {
-        Ok(counts) => counts,
+    let read = |c: &rusqlite::Connection| Ok((open_by_service(c)?, discovered::list(c)?));
+    let (open, found) = match super::read(&s, &viewer, read).await {
+        Ok(rows) => rows,
         Err(page) => return page,
     };
-    let items: Vec<Value> = config
+    let found = crate::routes::catalog::not_in_catalog(&config, found);
+    let open_of = |id: &str| open.get(id).copied().unwrap_or(0);
+    let mut items: Vec<Value> = config
         .services
         .iter()
-        .map(|sv| service(&config, sv, open.get(&sv.id).copied().unwrap_or(0)))
+        .map(|sv| service(&config, sv, open_of(&sv.id), None))
         .collect();
+    items.extend(found.iter().map(|r| {
+        let sv = config.discovered_service(&r.id);
+        service(&config, &sv, open_of(&r.id), Some(r))
+    }));
+    let ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+    let promote = (!ids.is_empty()).then(|| tocsin_core::discovered::promotion_yaml(&config, &ids));
     render::page(
         "services.html",
         &viewer,
         "services",
         now,
-        context! { services => items },
+        context! { services => items, promote => promote },
     )
 }
 
-fn service(config: &Config, sv: &Service, open: i64) -> Value {
+/// A service's card; `seen` is set for a discovered one.
+fn service(config: &Config, sv: &Service, open: i64, seen: Option<&DiscoveredRow>) -> Value {
     let policy = config.policy_for(sv).map(policy_link);
     let team = config.teams.iter().find(|t| t.id == sv.team);
     let support = sv.support_hours.as_ref().map(|h| {
@@ -164,7 +176,8 @@ fn service(config: &Config, sv: &Service, open: i64) -> Value {
         correlation => correlation,
         labels => sv.labels,
         open => open,
-        default => sv.id == config.default_service,
+        default => sv.id == config.default_service && seen.is_none(),
+        discovered => seen.map(|r| context! { first_seen => r.first_seen, last_seen => r.last_seen }),
     }
 }
 

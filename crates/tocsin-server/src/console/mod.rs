@@ -61,7 +61,8 @@ impl FromRequestParts<SharedState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, s: &SharedState) -> Result<Self, Response> {
         let found = accounts::session_cookie(&parts.headers)
             .and_then(|c| s.console.resolve(&s.config.load(), c, s.clock.now()));
-        if let Some(viewer) = found {
+        if let Some(mut viewer) = found {
+            viewer.paging_trouble = s.deliveries.failing(&s.config.load());
             return Ok(viewer);
         }
         let fragment = parts.uri.query().is_some_and(|q| q.contains("fragment=1"))

@@ -146,6 +146,7 @@ pub fn page(template: &str, viewer: &Viewer, page: &str, now_ms: i64, ctx: Value
             can_act => viewer.role != tocsin_core::auth::Role::Viewer,
             is_admin => viewer.role == tocsin_core::auth::Role::Admin,
         },
+        paging_trouble => viewer.paging_trouble,
         csrf => viewer.csrf,
         asset_version => &*super::assets::VERSION,
         ..ctx

@@ -5,7 +5,8 @@ mod alertmanager_api;
 mod alertmanager_silences;
 mod alerts;
 mod calendar;
-mod catalog;
+pub(crate) mod catalog;
+mod channels;
 pub mod endpoints;
 pub(crate) mod incidents;
 mod intake;
@@ -61,7 +62,12 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/logins", get(logins::list).post(logins::create))
         .route("/api/v1/logins/{id}", delete(logins::remove))
         .route("/api/v1/services", get(catalog::services))
+        .route(
+            "/api/v1/services/discovered.yaml",
+            get(catalog::discovered_yaml),
+        )
         .route("/api/v1/teams", get(catalog::teams))
+        .route("/api/v1/channels", get(channels::list))
         .route("/api/v1/schedules", get(schedules::list))
         .route("/api/v1/schedules/{id}", get(schedules::one))
         .route("/api/v1/schedules/{id}/shifts", get(schedules::shifts))

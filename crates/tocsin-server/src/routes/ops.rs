@@ -10,6 +10,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use tocsin_core::auth::Role;
+use tocsin_store::sqlite::paging::backlog;
 
 const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -32,12 +33,18 @@ pub async fn ready(State(s): State<SharedState>) -> (StatusCode, String) {
 }
 
 pub async fn metrics(State(s): State<SharedState>) -> impl IntoResponse {
+    let now = s.clock.now();
+    // A store that cannot be read leaves the outbox gauges at zero; the other series still
+    // say what they know.
+    let outbox = crate::routes::read(&s, move |c| backlog(c, now))
+        .await
+        .unwrap_or_default();
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        s.metrics.render(&s),
+        s.metrics.render(&s, outbox),
     )
 }
 

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations_010.sql"),
     include_str!("migrations_011.sql"),
     include_str!("migrations_012.sql"),
+    include_str!("migrations_013.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -6,6 +6,7 @@
 
 pub mod cofire;
 pub mod console;
+pub mod discovered;
 pub mod group_timers;
 pub mod maintenance;
 mod migrate;

@@ -308,3 +308,93 @@ pub fn record_attempt(
     .execute(params![id, state, retry_at, error, at])?;
     Ok(())
 }
+
+/// What waits in the outbox: notifications due and not sent yet, or being retried.
+/// Escalation steps and contact-plan steps scheduled for later are not waiting yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub waiting: i64,
+    /// When the oldest of them first fell due; for one already tried (a retry moves its
+    /// due time) when the engine queued it.
+    pub oldest: Option<Millis>,
+}
+
+/// The outbox's backlog at `now`, for `/metrics`. Only pending rows are read, through
+/// `notifications_pending`: sent and failed ones (the whole history) are not looked at.
+pub fn backlog(conn: &Connection, now: Millis) -> rusqlite::Result<Backlog> {
+    conn.prepare_cached(BACKLOG)?.query_row([now], |r| {
+        Ok(Backlog {
+            waiting: r.get(0)?,
+            oldest: r.get(1)?,
+        })
+    })
+}
+
+const BACKLOG: &str = "SELECT count(*), min(CASE WHEN attempts = 0 THEN due_at ELSE created_at END)
+     FROM notifications WHERE state = 'pending' AND (due_at <= ?1 OR attempts > 0)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(conn: &Connection, incident_id: i64, due_at: Millis, at: Millis) -> i64 {
+        insert_notification(
+            conn,
+            &NewNotification {
+                incident_id,
+                user: "alice",
+                contact: 0,
+                contact_type: "webhook",
+                address: "alice",
+                channel: "hook",
+                level: Some(0),
+                round: Some(0),
+                reason: "test",
+                due_at,
+                only_if_unacked: false,
+                at,
+                kind: "page",
+                since: None,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_backlog_counts_what_is_due_or_retried_and_reads_only_pending_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::sqlite::open_writer(&dir.path().join("t.db")).unwrap();
+        assert_eq!(backlog(&conn, 0).unwrap(), Backlog::default());
+        let sent = queue(&conn, 1, 1_000, 1_000);
+        record_attempt(&conn, sent, "sent", None, None, 1_100).unwrap();
+        queue(&conn, 2, 5_000, 2_000); // due at 5 s
+        queue(&conn, 3, 900_000, 2_000); // a later step, not waiting yet
+        let retried = queue(&conn, 4, 3_000, 3_000);
+        record_attempt(
+            &conn,
+            retried,
+            "pending",
+            Some(60_000),
+            Some("HTTP 500"),
+            3_100,
+        )
+        .unwrap();
+        assert_eq!(
+            backlog(&conn, 10_000).unwrap(),
+            Backlog {
+                waiting: 2,
+                oldest: Some(3_000)
+            },
+            "the due one (5 s) and the retried one (queued at 3 s, retry at 60 s)"
+        );
+        let plan: String = conn
+            .query_row(&format!("EXPLAIN QUERY PLAN {BACKLOG}"), [10_000], |r| {
+                r.get(3)
+            })
+            .unwrap();
+        assert!(
+            plan.contains("USING INDEX notifications_pending (state=?)"),
+            "{plan}"
+        );
+    }
+}

@@ -12,6 +12,7 @@ pub mod console;
 pub mod console_configs;
 pub mod raw;
 pub mod scenarios;
+pub mod smtp;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
