@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::scenarios::{generate, parse_score, replay};
+use common::scenarios::{generate, replay, score};
 use common::{spawn_server, tocsin, ADMIN};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -111,29 +111,51 @@ fn every_firing_event_has_its_truth_and_the_payloads_are_the_tools_own() {
 fn the_switch_storm_is_two_incidents_where_grouping_by_name_makes_dozens() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "switch-storm", 1, "en");
-    let truth = dir.path().join("truth.jsonl");
-    let text = replay(dir.path(), &["--truth", truth.to_str().unwrap()]);
-    let (ours, baseline) = (
-        parse_score(&text, "tocsin:"),
-        parse_score(&text, "by name and service"),
+    // Measured: 2 incidents of 2, F1 1.000, one storm; the baseline 86 incidents, F1 0.058.
+    let s = score(dir.path());
+    let text = &s.text;
+    assert_eq!(
+        (s.tocsin.incidents, s.tocsin.true_incidents),
+        (2, 2),
+        "{text}"
     );
-    assert_eq!((ours.incidents, ours.true_incidents), (2, 2), "{text}");
-    assert!(ours.b3_f1 > 0.99, "{text}");
-    assert!(baseline.incidents > 20 && baseline.b3_f1 < 0.5, "{text}");
+    assert!(s.tocsin.b3_f1 > 0.99, "{text}");
+    assert!(
+        s.baseline.incidents > 20 && s.baseline.b3_f1 < 0.5,
+        "{text}"
+    );
     assert!(text.contains("; 1 storms detected;"), "{text}");
-    // The other stories: a deploy's trouble is one incident or nearly; a flapping check one;
-    // noise as many as there are alerts.
-    for (profile, most) in [("bad-deploy", 3), ("flapping-check", 1), ("noise", 20)] {
-        let d = tempfile::tempdir().unwrap();
-        generate(d.path(), profile, 1, "en");
-        let t = d.path().join("truth.jsonl");
-        let text = replay(d.path(), &["--truth", t.to_str().unwrap()]);
-        let s = parse_score(&text, "tocsin:");
-        assert!(
-            s.incidents <= most && s.incidents >= s.true_incidents.min(most),
-            "{profile}: {text}"
-        );
+}
+
+#[test]
+fn the_other_stories_tell_what_they_promise() {
+    // (profile, true incidents, the incidents tocsin may make of them). Measured at seeds
+    // 1-3: a bad deploy 3, 1, 1 incidents; a flapping check 1; noise 20, 19, 19 (two
+    // unrelated alerts on one service seconds apart join).
+    let stories = [
+        ("bad-deploy", 1, 1..=3),
+        ("flapping-check", 1, 1..=1),
+        ("noise", 20, 18..=20),
+    ];
+    for (profile, truth, incidents) in stories {
+        for seed in 1..=3 {
+            let dir = tempfile::tempdir().unwrap();
+            generate(dir.path(), profile, seed, "en");
+            let s = score(dir.path());
+            let text = &s.text;
+            assert_eq!(s.tocsin.true_incidents, truth, "{profile} {seed}: {text}");
+            assert!(
+                incidents.contains(&s.tocsin.incidents),
+                "{profile} {seed}: {text}"
+            );
+        }
     }
+    // The flapping check is one alert that fired a dozen times.
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "flapping-check", 1, "en");
+    let truth = lines(&read(dir.path(), "truth.jsonl"));
+    let alerts: HashSet<&str> = truth.iter().map(|t| t["alert"].as_str().unwrap()).collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
 }
 
 #[test]
@@ -218,7 +240,15 @@ fn send_plays_a_stream_into_a_running_server_as_the_tools_would() {
             .then_some(())
             .ok_or(format!("{n} alerts, not {alerts}"))
     });
-    assert!(!s.items("/api/v1/incidents").is_empty());
+    let incidents = s.all("/api/v1/incidents", "").len();
+    // Measured 67 incidents of 143 alerts, and the storm: without the topology the server
+    // cannot tell the hosts hang off the switch, but correlation still folds each service's
+    // alerts, and storm mode sees the flood.
+    assert!(
+        (2..alerts * 2 / 3).contains(&incidents),
+        "{incidents} incidents of {alerts} alerts"
+    );
+    assert_eq!(s.items("/api/v1/storms").len(), 1);
     let sources: HashSet<String> = s
         .all_alerts()
         .iter()
@@ -226,13 +256,40 @@ fn send_plays_a_stream_into_a_running_server_as_the_tools_would() {
         .collect();
     assert!(sources.len() >= 3, "{sources:?}");
 
-    // Without keys the company is all Prometheus, which needs no integration.
+    // At a rate: without keys the company is all Prometheus, which needs no integration,
+    // and its events go out evenly at that rate whatever their spacing.
+    let noise = tempfile::tempdir().unwrap();
+    let o = tocsin(&[
+        "simulate",
+        "write",
+        "--profile",
+        "noise",
+        "--tools",
+        "prometheus",
+        "--out",
+        noise.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let events = read(noise.path(), "events.jsonl").lines().count();
+    let started = std::time::Instant::now();
     let o = s.cli(
         Some(ADMIN),
-        &["simulate", "send", "--profile", "noise", "--rate", "1000"],
+        &["simulate", "send", "--profile", "noise", "--rate", "400"],
     );
+    let took = started.elapsed().as_secs_f64();
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(o.status.success() && !out.contains("refused"), "{out}");
+    assert!(out.contains(&format!(": {events} accepted\n")), "{out}");
+    let least = (events - 1) as f64 / 400.0;
+    assert!(
+        took >= least,
+        "{events} events in {took:.2} s at 400 a second"
+    );
+    common::eventually("the noise's alerts stored", || {
+        let n = s.alert_count();
+        (n > alerts).then_some(()).ok_or(format!("{n} alerts"))
+    });
+    assert!(s.all("/api/v1/incidents", "").len() > incidents);
 }
 
 #[test]

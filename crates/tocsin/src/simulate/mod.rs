@@ -14,7 +14,7 @@ mod stream;
 mod topology;
 mod vocabulary;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use profiles::{simulate, Profile, Simulation};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -82,6 +82,15 @@ const ALL_TOOLS: [Tool; 4] = [
 ];
 
 impl Scenario {
+    /// How it is named on the command line (`switch-storm seed 1`).
+    fn name(&self) -> String {
+        let profile = self
+            .profile
+            .to_possible_value()
+            .expect("no profile is skipped");
+        format!("{} seed {}", profile.get_name(), self.seed)
+    }
+
     fn generate(&self, tools: &[Tool]) -> Result<Simulation, String> {
         let vocab = Vocabulary::load(&self.vocabulary)?;
         let tools = if tools.is_empty() {
@@ -144,11 +153,16 @@ fn write(a: &WriteArgs) -> Result<String, String> {
         f.flush().map_err(|e| e.to_string())?;
     }
     Ok(format!(
-        "{} events, {firing} firing, {} true incidents -> {}",
-        sim.events.len(),
-        incidents.len(),
+        "{}, {firing} firing, {} -> {}",
+        count(sim.events.len(), "event", "events"),
+        count(incidents.len(), "true incident", "true incidents"),
         a.out.display()
     ))
+}
+
+/// `n` and the noun in the singular or the plural, as the CLI's other summaries count.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn file(dir: &Path, name: &str) -> Result<BufWriter<std::fs::File>, String> {

@@ -10,7 +10,7 @@
 
 use super::render::payload;
 use super::vocabulary::Tool;
-use super::Scenario;
+use super::{count, Scenario};
 use crate::client::{Client, ClientArgs};
 use clap::Args;
 use std::time::Duration;
@@ -81,8 +81,10 @@ pub fn run(a: &SendArgs) -> Result<String, String> {
         None => time(t),
     };
     println!(
-        "sending {n} events of {:?} seed {} at {speed:.0}x real time to {}",
-        a.scenario.profile, a.scenario.seed, a.client.url
+        "sending {} of {} at {speed:.0}x real time to {}",
+        count(n, "event", "events"),
+        a.scenario.name(),
+        a.client.url
     );
     let client = Client::new(&a.client);
     let agent = ureq::AgentBuilder::new()
@@ -139,7 +141,8 @@ pub fn run(a: &SendArgs) -> Result<String, String> {
         None => String::new(),
     };
     Ok(format!(
-        "sent {n} events in {:.0} s: {accepted} accepted{refusals}\nsee the incidents: {base}/ui/",
+        "sent {} in {:.1} s: {accepted} accepted{refusals}\nsee the incidents: {base}/ui/",
+        count(n, "event", "events"),
         (clock.now() - start) as f64 / 1000.0
     ))
 }

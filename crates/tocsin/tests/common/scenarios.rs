@@ -83,7 +83,7 @@ fn after(line: &str, word: &str) -> f64 {
 /// Parses the score lines: `scored against …: N alerts in T true incidents`, then
 /// `  tocsin: B-cubed precision P, recall R, F1 F; re-fires kept K; I incidents` and the
 /// same for the baseline (`by name and service, 5 minutes:`).
-pub fn parse_score(text: &str, who: &str) -> Score {
+fn parse_score(text: &str, who: &str) -> Score {
     let head = text
         .lines()
         .find(|l| l.starts_with("scored against "))
@@ -106,8 +106,22 @@ pub fn parse_score(text: &str, who: &str) -> Score {
     }
 }
 
-/// Replays `dir`'s stream and scores it against its truth; tocsin's score.
-pub fn score(dir: &Path) -> Score {
+/// A replay scored against its stream's truth.
+pub struct Scored {
+    /// The whole summary.
+    pub text: String,
+    pub tocsin: Score,
+    /// Grouping by alert name and service within five minutes.
+    pub baseline: Score,
+}
+
+/// Replays `dir`'s stream with its topology and scores it against its truth.
+pub fn score(dir: &Path) -> Scored {
     let truth = dir.join("truth.jsonl").to_string_lossy().to_string();
-    parse_score(&replay(dir, &["--truth", &truth]), "tocsin:")
+    let text = replay(dir, &["--truth", &truth]);
+    Scored {
+        tocsin: parse_score(&text, "tocsin:"),
+        baseline: parse_score(&text, "by name and service"),
+        text,
+    }
 }
