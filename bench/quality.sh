@@ -7,12 +7,13 @@
 #   PROFILES="large" SEEDS="1 2" bash bench/quality.sh
 #   VOCABULARY=bench/vocabularies/heldout-zh.json SEEDS="1 2 3" bash bench/quality.sh
 #   CONFIG=my.yaml bash bench/quality.sh        # replay against your own config
+#   SKIP_BUILD=1 TOCSIN_BIN=target/debug/tocsin bash bench/quality.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILES=${PROFILES:-"mixed storm"}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
-BIN="${CARGO_TARGET_DIR:-target}"/release/tocsin
-cargo build --release -q -p tocsin
+BIN=${TOCSIN_BIN:-"${CARGO_TARGET_DIR:-target}"/release/tocsin}
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p tocsin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf "%-14s %8s %8s %10s %10s %9s\n" stream B3-F1 refire incidents true groupby
