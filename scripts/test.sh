@@ -46,6 +46,9 @@ schemathesis --version 2>/dev/null | grep -qF "$schemathesis_version" \
 # cargo-fuzz for scripts/fuzz.sh, from crates.io.
 command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --locked --version 0.13.2
 
+# A PostgreSQL server for the PostgreSQL store's tests (this machine's, or a private one).
+source scripts/postgres-for-tests.sh
+
 # With the tools installed, an end-to-end test that cannot find one fails instead of
 # skipping.
 export TOCSIN_E2E_REQUIRED=1

@@ -32,6 +32,14 @@ impl LinkAction {
     }
 }
 
+/// How the timeline names the person who acted through a link: `alice (link)`.
+pub fn actor(user: &str) -> String {
+    format!("{user}{ACTOR_SUFFIX}")
+}
+
+/// What [`actor`] adds to the person's id.
+pub const ACTOR_SUFFIX: &str = " (link)";
+
 /// A link's contents, once its signature checks out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionLink {

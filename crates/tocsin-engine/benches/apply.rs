@@ -10,6 +10,7 @@ use tocsin_core::config::Config;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_engine::{Engine, EngineStats, Input};
 use tocsin_store::log::LogEntry;
+use tocsin_store::sqlite::SqliteEngineStore;
 
 fn alert(i: usize) -> Event {
     let labels = [
@@ -45,7 +46,7 @@ fn main() {
     let batch_entries = 200;
     let dir = tempfile::tempdir().unwrap();
     let mut engine = Engine::open(
-        &dir.path().join("tocsin.db"),
+        Box::new(SqliteEngineStore::open(&dir.path().join("tocsin.db")).unwrap()),
         &dir.path().join("log"),
         0,
         Arc::new(ArcSwap::from_pointee(Config::builtin())),

@@ -4,7 +4,7 @@
 
 use crate::correlation::Choice;
 use crate::index::Index;
-use crate::pending::{PagingCue, Pending, TimelineEntry};
+use crate::pending::{Change, PagingCue, Pending, TimelineEntry};
 use tocsin_core::alert::{decide, AlertChange};
 use tocsin_core::config::{Config, Service};
 use tocsin_core::event::{Event, Severity, Status};
@@ -12,7 +12,7 @@ use tocsin_core::fingerprint::alert_key;
 use tocsin_core::incident::{transition, IncidentState, StateAction};
 use tocsin_core::silence::alert_labels;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::state::{AlertState, IncidentRecord};
+use tocsin_store::engine::{AlertState, IncidentRecord};
 
 /// The `source` of heartbeat events (`tocsin-integrations`' heartbeat adapter).
 pub const HEARTBEAT: &str = "heartbeat";
@@ -301,6 +301,10 @@ impl Index {
         p.paging.push(PagingCue::Acknowledged {
             incident: incident_id,
             at: e.received_at,
+            by: Change {
+                actor: Some(source_actor(e)),
+                comment: e.summary.clone(),
+            },
         });
         p.timeline(TimelineEntry {
             incident_id,
@@ -501,13 +505,23 @@ impl Index {
         self.settle_incident(config, id, at, p);
     }
 
-    /// Whether an open incident stays open only because a resolved alert of it flaps: none
-    /// of its alerts fires, so it pages nobody (its escalation holds until one fires again).
-    pub(crate) fn held_by_flapping(&self, id: i64) -> bool {
-        self.incidents
-            .get(&id)
-            .is_some_and(|i| i.state.is_open() && i.firing_count == 0)
-            && self.flaps.holds(id, &self.alerts)
+    /// Why an open incident pages nobody now, if it does not: none of its alerts fires, and
+    /// it stays open only because a resolved alert of it flaps, or because incidents do not
+    /// resolve by themselves (`auto_resolve: false`). Its escalation holds until one fires
+    /// again.
+    pub(crate) fn escalation_held(&self, config: &Config, id: i64) -> Option<&'static str> {
+        let i = self.incidents.get(&id)?;
+        // An incident that never had an alert (none joined yet) is not "all resolved".
+        if !i.state.is_open() || i.firing_count > 0 || i.alert_count == 0 {
+            return None;
+        }
+        if self.flaps.holds(id, &self.alerts) {
+            Some("a flapping one keeps it open")
+        } else if !config.incidents.auto_resolve {
+            Some("auto_resolve is off: it stays open until someone resolves it")
+        } else {
+            None
+        }
     }
 
     /// Resolves the incident if none of its alerts fires and none flaps (a flapping alert
@@ -535,7 +549,14 @@ impl Index {
                 self.open_groups.remove(&key);
             }
             p.states_changed = true;
-            p.paging.push(PagingCue::Ended { incident: id, at });
+            p.paging.push(PagingCue::Ended {
+                incident: id,
+                at,
+                resolved: Some(Change {
+                    actor: None,
+                    comment: String::new(),
+                }),
+            });
             p.timeline(TimelineEntry {
                 incident_id: id,
                 at,

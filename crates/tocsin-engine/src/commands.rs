@@ -1,7 +1,7 @@
 //! Applying people's actions on incidents.
 
 use crate::index::Index;
-use crate::pending::{PagingCue, Pending, TimelineEntry};
+use crate::pending::{Change, PagingCue, Pending, TimelineEntry};
 use tocsin_core::command::{Command, IncidentAction, ReassignTo};
 use tocsin_core::config::Config;
 use tocsin_core::incident::{transition, IncidentState, StateAction};
@@ -53,6 +53,7 @@ impl Index {
             IncidentAction::State(action) => {
                 let to = transition(incident.state, *action)
                     .map_err(|e| CommandError::Conflict(e.to_string()))?;
+                let was_open = incident.state.is_open();
                 incident.state = to;
                 match action {
                     StateAction::Acknowledge => incident.acknowledged_at = Some(c.at),
@@ -72,6 +73,10 @@ impl Index {
                 }
                 p.states_changed = true;
                 let (incident_id, at) = (c.incident_id, c.at);
+                let change = Change {
+                    actor: Some(c.actor.clone()),
+                    comment: c.reason.clone(),
+                };
                 p.paging.push(match to {
                     IncidentState::Triggered => PagingCue::Reopened {
                         incident: incident_id,
@@ -80,10 +85,13 @@ impl Index {
                     IncidentState::Acknowledged => PagingCue::Acknowledged {
                         incident: incident_id,
                         at,
+                        by: change,
                     },
+                    // Closing a resolved incident tells nobody again.
                     IncidentState::Resolved | IncidentState::Closed => PagingCue::Ended {
                         incident: incident_id,
                         at,
+                        resolved: was_open.then_some(change),
                     },
                 });
                 let kind = match to {

@@ -18,7 +18,7 @@ use tocsin_core::event::Event;
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::incident::IncidentState;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::state::{self, IncidentRecord};
+use tocsin_store::engine::{EngineTx, IncidentRecord, StoreResult};
 
 /// Pruning walks every footprint; once a minute of log time is plenty.
 const PRUNE_EVERY: Millis = 60_000;
@@ -63,14 +63,14 @@ impl Correlator {
     /// Rebuilds the footprints and recent alerts from the store: the firings of the last
     /// `recurrence` (or `window`, if longer) before the latest history entry.
     pub fn load(
-        conn: &rusqlite::Connection,
+        conn: &dyn EngineTx,
         s: &CorrelationSettings,
         incidents: &HashMap<i64, IncidentRecord>,
-    ) -> rusqlite::Result<Correlator> {
+    ) -> StoreResult<Correlator> {
         let mut c = Correlator::default();
-        let last = state::last_history_at(conn)?;
+        let last = conn.last_history_at()?;
         let since = last.saturating_sub(s.recurrence.max(s.window));
-        state::load_firings_since(conn, since, |row| {
+        conn.load_firings_since(since, &mut |row| {
             let opened = incidents
                 .get(&row.incident_id)
                 .map_or(row.at, |i| i.created_at);

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::discovered;
+use tocsin_store::engine::{EngineTx, StoreResult};
 
 /// One warning a minute (of log time) while alerts keep naming new services beyond the cap.
 const WARN_EVERY: Millis = 60_000;
@@ -20,9 +20,13 @@ pub struct Discovered {
 }
 
 impl Discovered {
-    pub fn load(conn: &rusqlite::Connection) -> rusqlite::Result<Discovered> {
+    pub fn load(conn: &dyn EngineTx) -> StoreResult<Discovered> {
         Ok(Discovered {
-            names: discovered::list(conn)?.into_iter().map(|r| r.id).collect(),
+            names: conn
+                .discovered_services()?
+                .into_iter()
+                .map(|r| r.id)
+                .collect(),
             ..Discovered::default()
         })
     }

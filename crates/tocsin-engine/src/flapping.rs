@@ -5,7 +5,7 @@
 //! alerts with a change inside the window have one here, and it is dropped (at the engine's
 //! time horizon, like expiries) once its last change leaves the window. A flapping alert's
 //! resolves leave its incident open (see `leave_incident`), so its re-fires rejoin it and page
-//! nobody, and while nothing in it fires its escalation holds (`held_by_flapping`); when it
+//! nobody, and while nothing in it fires its escalation holds (`escalation_held`); when it
 //! has been quiet long enough it stops flapping, and its incident resolves then if nothing in
 //! it fires.
 
@@ -17,7 +17,7 @@ use tocsin_core::config::Config;
 use tocsin_core::event::Status;
 use tocsin_core::flapping::describe;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::state::{AlertState, FlapRow};
+use tocsin_store::engine::{AlertState, FlapRow};
 
 #[derive(Default)]
 pub struct Flaps {

@@ -15,15 +15,13 @@
 use crate::index::Index;
 use crate::paging::{note, Due, DueRows};
 use crate::pending::Pending;
-use rusqlite::Connection;
 use tocsin_core::config::{Config, Service};
 use tocsin_core::event::Event;
 use tocsin_core::incident::IncidentState;
 use tocsin_core::routing::GroupTiming;
 use tocsin_core::silence::alert_labels;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::group_timers::{self as store, GroupTimerRow};
-use tocsin_store::sqlite::paging::{insert_notification, NewNotification};
+use tocsin_store::engine::{EngineTx, GroupTimerRow, NewNotification, StoreResult};
 
 /// A repeat this close after a page (of an escalation level, say) would page the same
 /// people twice in one minute: it is skipped, and the next one comes an interval later.
@@ -65,8 +63,8 @@ impl Due for GroupTimerRow {
 }
 
 impl GroupTimers {
-    pub fn load(conn: &Connection) -> rusqlite::Result<GroupTimers> {
-        Ok(DueRows::from_rows(store::load(conn)?))
+    pub fn load(conn: &dyn EngineTx) -> StoreResult<GroupTimers> {
+        Ok(DueRows::from_rows(conn.load_group_timers()?))
     }
 }
 
@@ -92,9 +90,9 @@ impl Index {
         incident: i64,
         at: Millis,
         wait: bool,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let Some(timing) = self.timing(config, incident) else {
             return Ok(false);
         };
@@ -134,9 +132,9 @@ impl Index {
         timing: GroupTiming,
         at: Millis,
         page: bool,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let added = page && self.start(config, incident, at, conn, p)?;
         let announced = self.incidents.get(&incident).map_or(0, |i| i.alert_count);
         self.save_timers(
@@ -158,9 +156,9 @@ impl Index {
         &mut self,
         incident: i64,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> StoreResult<()> {
         let Some(row) = self.group_timers.get(incident).cloned() else {
             return Ok(());
         };
@@ -189,9 +187,9 @@ impl Index {
         config: &Config,
         incident: i64,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let mut row = self
             .group_timers
             .get(incident)
@@ -253,14 +251,14 @@ impl Index {
         incident: i64,
         row: &GroupTimerRow,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         // During a storm its summary tells the news of the storm's incidents.
         if self.in_storm(incident) {
             return Ok(false);
         }
-        let people = store::paged_people(conn, incident, at)?;
+        let people = conn.paged_people(incident, at)?;
         let new = self.incidents[&incident].alert_count - row.announced;
         let mut told = Vec::new();
         for (user_id, contact) in people {
@@ -273,25 +271,24 @@ impl Index {
             let Some(channel) = config.channel_for(c) else {
                 continue;
             };
-            insert_notification(
-                conn,
-                &NewNotification {
-                    incident_id: incident,
-                    user: &user.id,
-                    contact,
-                    contact_type: &c.kind,
-                    address: &c.to,
-                    channel: &channel.id,
-                    level: None,
-                    round: None,
-                    reason: &format!("{new} new alert(s) since the last message (group_interval)"),
-                    due_at: at,
-                    only_if_unacked: false,
-                    at,
-                    kind: "update",
-                    since: Some(row.announced_at),
-                },
-            )?;
+            conn.insert_notification(&NewNotification {
+                incident_id: incident,
+                user: &user.id,
+                contact,
+                contact_type: &c.kind,
+                address: &c.to,
+                channel: &channel.id,
+                level: None,
+                round: None,
+                reason: &format!("{new} new alert(s) since the last message (group_interval)"),
+                due_at: at,
+                only_if_unacked: false,
+                at,
+                kind: "update",
+                since: Some(row.announced_at),
+                actor: None,
+                comment: None,
+            })?;
             told.push(user.id.clone());
         }
         if !told.is_empty() {
@@ -312,17 +309,20 @@ impl Index {
         config: &Config,
         incident: i64,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
-        let Some((policy, level, state)) = store::escalation_level(conn, incident)? else {
+    ) -> StoreResult<bool> {
+        let Some((policy, level, state)) = conn.escalation_level(incident)? else {
             return Ok(false);
         };
         // Held for support hours, or stopped: nobody to repeat to yet.
         if !matches!(state.as_str(), "running" | "done") {
             return Ok(false);
         }
-        if store::last_page_at(conn, incident)?.is_some_and(|last| at - last < MIN_PAGE_GAP) {
+        if conn
+            .last_page_at(incident)?
+            .is_some_and(|last| at - last < MIN_PAGE_GAP)
+        {
             note(
                 p,
                 incident,
@@ -355,8 +355,8 @@ impl Index {
         Ok(added)
     }
 
-    fn save_timers(&mut self, conn: &Connection, row: GroupTimerRow) -> rusqlite::Result<()> {
-        store::save(conn, &row)?;
+    fn save_timers(&mut self, conn: &dyn EngineTx, row: GroupTimerRow) -> StoreResult<()> {
+        conn.save_group_timers(&row)?;
         self.group_timers.put(row);
         Ok(())
     }

@@ -8,8 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use tocsin_core::event::Status;
 use tocsin_core::fingerprint::alert_key;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::silences;
-use tocsin_store::sqlite::state::{self, AlertState, IncidentRecord};
+use tocsin_store::engine::{AlertState, EngineTx, IncidentRecord, StoreResult};
 
 #[derive(Default)]
 pub struct Index {
@@ -55,9 +54,9 @@ pub struct Index {
 }
 
 impl Index {
-    pub fn load(conn: &rusqlite::Connection) -> rusqlite::Result<Index> {
+    pub fn load(conn: &dyn EngineTx) -> StoreResult<Index> {
         let mut index = Index::default();
-        state::load_alerts(conn, |source, dedup_key, a, silenced_by, inhibited_by| {
+        conn.load_alerts(&mut |source, dedup_key, a, silenced_by, inhibited_by| {
             let key = alert_key(source, dedup_key);
             if !silenced_by.is_empty() {
                 index.silenced.insert(key, silenced_by);
@@ -73,30 +72,30 @@ impl Index {
             }
             index.alerts.insert(key, a);
         })?;
-        state::load_flaps(conn, |row| {
+        conn.load_flaps(&mut |row| {
             let key = alert_key(&row.source, &row.dedup_key);
             index.flaps.restore(key, row);
         })?;
-        state::load_incidents(conn, |i| {
+        conn.load_incidents(&mut |i| {
             if i.state.is_open() {
                 index.open_groups.insert(i.group_key.clone(), i.id);
             }
             index.incidents.insert(i.id, i);
         })?;
-        let (alert_max, incident_max) = state::max_ids(conn)?;
+        let (alert_max, incident_max) = conn.max_ids()?;
         index.next_alert_id = alert_max + 1;
         index.next_incident_id = incident_max + 1;
-        index.next_history_seq = state::next_history_seq(conn)?;
-        index.heartbeats = state::load_heartbeats(conn)?.into_iter().collect();
+        index.next_history_seq = conn.next_history_seq()?;
+        index.heartbeats = conn.load_heartbeats()?.into_iter().collect();
         index.escalations = crate::paging::Escalations::load(conn)?;
         index.storms = crate::storm::Storms::load(conn)?;
         index.group_timers = crate::group_timing::GroupTimers::load(conn)?;
-        for s in silences::load_live(conn)? {
+        for s in conn.live_silences()? {
             index.silences.insert(s);
         }
         index.windows = crate::maintenance::RuntimeWindows::load(conn)?;
         index.discovered = crate::discovered::Discovered::load(conn)?;
-        state::load_moved(conn, |source, dedup_key, incident| {
+        conn.load_moved(&mut |source, dedup_key, incident| {
             index.moved.insert(alert_key(source, dedup_key), incident);
         })?;
         Ok(index)

@@ -17,7 +17,6 @@
 use crate::apply::ENGINE;
 use crate::index::Index;
 use crate::pending::{Pending, TimelineEntry};
-use rusqlite::Connection;
 use std::collections::BTreeMap;
 use tocsin_core::config::Config;
 use tocsin_core::event::Status;
@@ -25,7 +24,7 @@ use tocsin_core::fingerprint::alert_key;
 use tocsin_core::inhibit::InhibitState;
 use tocsin_core::silence::alert_labels;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::silences;
+use tocsin_store::engine::{EngineTx, StoreResult};
 
 #[derive(Default)]
 pub struct Inhibition {
@@ -85,9 +84,9 @@ impl Index {
         &mut self,
         config: &Config,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> StoreResult<()> {
         let rebuild = !self.inhibit.built || self.inhibit.state.rules() != config.inhibit_rules;
         self.inhibit.built = true;
         self.inhibit.dirty = false;
@@ -97,7 +96,7 @@ impl Index {
                 return Ok(());
             }
         }
-        let firing = silences::firing_alerts(conn)?;
+        let firing = conn.firing_alerts()?;
         let labelled: Vec<_> = firing
             .iter()
             .map(|a| {

@@ -12,6 +12,7 @@ mod correlation;
 mod discovered;
 mod failures;
 mod flapping;
+mod follow_ups;
 mod group_timing;
 mod heartbeats;
 mod index;

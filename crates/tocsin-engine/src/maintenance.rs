@@ -9,15 +9,13 @@ use crate::commands::CommandError;
 use crate::index::Index;
 use crate::pending::Pending;
 use crate::silences::audit;
-use rusqlite::Connection;
 use std::collections::BTreeMap;
 use tocsin_core::command::{MaintenanceAction, MaintenanceCommand};
 use tocsin_core::config::maintenance::{occurrence_id, window, window_of, MaintenanceWindow};
 use tocsin_core::config::Config;
 use tocsin_core::silence::{SilenceSpec, SilenceState};
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::maintenance::{self as stored, WindowRow};
-use tocsin_store::sqlite::silences::{self, SilenceRecord};
+use tocsin_store::engine::{EngineTx, SilenceRecord, StoreResult, WindowRow};
 
 /// Config windows' occurrences are made by tocsin itself.
 const CONFIG_AUTHOR: &str = "tocsin";
@@ -29,9 +27,9 @@ pub struct RuntimeWindows {
 }
 
 impl RuntimeWindows {
-    pub fn load(conn: &Connection) -> rusqlite::Result<RuntimeWindows> {
+    pub fn load(conn: &dyn EngineTx) -> StoreResult<RuntimeWindows> {
         let mut out = RuntimeWindows::default();
-        for row in stored::list(conn, false)? {
+        for row in conn.maintenance_windows(false)? {
             out.add(row);
         }
         Ok(out)
@@ -62,9 +60,9 @@ impl Index {
         &mut self,
         config: &Config,
         now: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> StoreResult<()> {
         let windows = config
             .maintenance_windows
             .iter()
@@ -77,7 +75,7 @@ impl Index {
             };
             let id = occurrence_id(&w.name, start);
             // Already made (live, or ended early by someone through the API).
-            if self.silences.contains(&id) || silences::get(conn, &id)?.is_some() {
+            if self.silences.contains(&id) || conn.silence(&id)?.is_some() {
                 continue;
             }
             let comment = if w.comment.is_empty() {
@@ -117,9 +115,9 @@ impl Index {
         &mut self,
         config: &Config,
         c: &MaintenanceCommand,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<Result<(), CommandError>> {
+    ) -> StoreResult<Result<(), CommandError>> {
         let conflict = |m: String| Ok(Err(CommandError::Conflict(m)));
         match &c.action {
             MaintenanceAction::Create { window, author } => {
@@ -135,7 +133,7 @@ impl Index {
                     deleted_at: None,
                     deleted_by: None,
                 };
-                if !stored::insert(conn, &row)? {
+                if !conn.insert_window(&row)? {
                     return conflict(format!("a maintenance window {id:?} exists already"));
                 }
                 let comment = window.comment.clone();
@@ -154,7 +152,7 @@ impl Index {
                 if self.windows.live.remove(id).is_none() {
                     return conflict(format!("no live maintenance window {id:?}"));
                 }
-                stored::mark_deleted(conn, id, c.at, &c.actor)?;
+                conn.delete_window(id, c.at, &c.actor)?;
                 audit(conn, id, c.at, &c.actor, "delete", comment.clone())?;
                 // Its occurrence open now (or next) goes with it.
                 let theirs = self.silences.ids_where(|s| window_of(s) == Some(id));

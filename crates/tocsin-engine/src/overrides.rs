@@ -3,16 +3,15 @@
 //! request was accepted is refused then).
 
 use crate::commands::CommandError;
-use rusqlite::Transaction;
 use tocsin_core::command::{OverrideAction, OverrideCommand};
 use tocsin_core::config::Config;
-use tocsin_store::sqlite::schedules::{delete_override, insert_override, NewOverride};
+use tocsin_store::engine::{EngineTx, NewOverride, StoreResult};
 
 pub fn apply_override(
     config: &Config,
     c: &OverrideCommand,
-    tx: &Transaction<'_>,
-) -> rusqlite::Result<Result<(), CommandError>> {
+    tx: &dyn EngineTx,
+) -> StoreResult<Result<(), CommandError>> {
     let conflict = |m: String| Ok(Err(CommandError::Conflict(m)));
     match &c.action {
         OverrideAction::Create {
@@ -39,14 +38,14 @@ pub fn apply_override(
                 at: c.at,
                 by: &c.actor,
             };
-            if !insert_override(tx, &new)? {
+            if !tx.insert_override(&new)? {
                 return conflict(format!("an override {id} exists already"));
             }
             tracing::info!(%schedule, %user, by = %c.actor, "schedule override created");
             Ok(Ok(()))
         }
         OverrideAction::Delete { schedule, id } => {
-            if !delete_override(tx, schedule, *id, c.at, &c.actor)? {
+            if !tx.delete_override(schedule, *id, c.at, &c.actor)? {
                 return Ok(Err(CommandError::NotFound(*id)));
             }
             tracing::info!(%schedule, id, by = %c.actor, "schedule override deleted");

@@ -10,19 +10,17 @@
 use crate::apply::ENGINE;
 use crate::index::Index;
 use crate::pending::{PagingCue, Pending, TimelineEntry};
-use rusqlite::Connection;
 use std::collections::{BTreeSet, HashMap};
 use tocsin_core::command::{DeliveryOutcome, DeliveryReport, ReassignTo};
 use tocsin_core::config::Config;
 use tocsin_core::incident::IncidentState;
 use tocsin_core::paging::{
-    next_step, plan_for_user, EscalationPolicy, EscalationState, Step, Target,
+    next_step, plan_for_user, EscalationPolicy, EscalationState, FollowUpKind, Step, Target,
 };
 use tocsin_core::priority::Level;
 use tocsin_core::schedule::on_call_at;
 use tocsin_core::time::{to_rfc3339, Millis};
-use tocsin_store::sqlite::paging::{self as store, EscalationRow, NewNotification};
-use tocsin_store::sqlite::schedules::live_overrides;
+use tocsin_store::engine::{EngineTx, EscalationRow, NewNotification, StoreResult};
 
 /// Rows kept per incident (its escalation, its group timers) and when each falls due next,
 /// earliest first.
@@ -119,8 +117,8 @@ impl Due for EscalationRow {
 }
 
 impl Escalations {
-    pub fn load(conn: &Connection) -> rusqlite::Result<Escalations> {
-        Ok(DueRows::from_rows(store::load_escalations(conn)?))
+    pub fn load(conn: &dyn EngineTx) -> StoreResult<Escalations> {
+        Ok(DueRows::from_rows(conn.load_escalations()?))
     }
 }
 
@@ -138,9 +136,9 @@ impl Index {
         &mut self,
         config: &Config,
         now: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let mut added = false;
         for cue in std::mem::take(&mut p.paging) {
             added |= self.on_cue(config, cue, conn, p)?;
@@ -158,9 +156,9 @@ impl Index {
         &mut self,
         config: &Config,
         cue: PagingCue,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         match cue {
             // Through the route's timing: a new incident may wait for more alerts first.
             PagingCue::Triggered { incident, at } => {
@@ -205,15 +203,24 @@ impl Index {
                 };
                 self.page_level(config, incident, policy, 0, 0, at, "now urgent", conn, p)
             }
-            PagingCue::Acknowledged { incident, at } => {
+            PagingCue::Acknowledged { incident, at, by } => {
+                let told = self.follow_up(
+                    config,
+                    incident,
+                    FollowUpKind::Acknowledged,
+                    &by,
+                    at,
+                    conn,
+                    p,
+                )?;
                 let Some(mut row) = self.escalations.rows.get(&incident).cloned() else {
-                    return Ok(false);
+                    return Ok(told);
                 };
                 let policy = config.escalation_policy(&row.policy);
                 row.state = "acknowledged".into();
                 row.next_at = policy.and_then(|pl| pl.unresolved_after).map(|d| at + d);
                 self.save(conn, row)?;
-                let n = store::cancel_notifications(conn, incident, true)?;
+                let n = conn.cancel_notifications(incident, true)?;
                 if n > 0 {
                     note(
                         p,
@@ -222,16 +229,20 @@ impl Index {
                         format!("{n} later notification(s) cancelled: acknowledged"),
                     );
                 }
-                Ok(false)
+                Ok(told)
             }
-            PagingCue::Ended { incident, at } => {
+            PagingCue::Ended {
+                incident,
+                at,
+                resolved,
+            } => {
                 self.group_ended(incident, at, conn, p)?;
                 if let Some(mut row) = self.escalations.rows.get(&incident).cloned() {
                     row.state = "stopped".into();
                     row.next_at = None;
                     self.save(conn, row)?;
                 }
-                let n = store::cancel_notifications(conn, incident, false)?;
+                let n = conn.cancel_notifications(incident, false)?;
                 if n > 0 {
                     note(
                         p,
@@ -240,7 +251,12 @@ impl Index {
                         format!("{n} pending notification(s) cancelled: the incident ended"),
                     );
                 }
-                Ok(false)
+                match resolved {
+                    Some(by) => {
+                        self.follow_up(config, incident, FollowUpKind::Resolved, &by, at, conn, p)
+                    }
+                    None => Ok(false),
+                }
             }
             PagingCue::Escalate {
                 incident,
@@ -319,9 +335,9 @@ impl Index {
         config: &Config,
         incident: i64,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let Some(i) = self.incidents.get(&incident) else {
             return Ok(false);
         };
@@ -382,9 +398,9 @@ impl Index {
         config: &Config,
         incident: i64,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let Some(mut row) = self.escalations.rows.get(&incident).cloned() else {
             return Ok(false);
         };
@@ -395,15 +411,15 @@ impl Index {
             self.save(conn, row)?;
             return Ok(false);
         };
-        if self.held_by_flapping(incident) {
-            // Open only because a resolved alert flaps: nothing to wake anyone for. The step
-            // stays due but off the queue until one of its alerts fires again
-            // (`PagingCue::Refired`); a restart queues it again and it is held again.
+        if let Some(why) = self.escalation_held(config, incident) {
+            // Open though nothing fires: nothing to wake anyone for. The step stays due but
+            // off the queue until one of its alerts fires again (`PagingCue::Refired`); a
+            // restart queues it again and it is held again.
             note(
                 p,
                 incident,
                 at,
-                "escalation held: none of its alerts fires (a flapping one keeps it open)".into(),
+                format!("escalation held: none of its alerts fires ({why})"),
             );
             return Ok(false);
         }
@@ -489,9 +505,9 @@ impl Index {
         round: u32,
         at: Millis,
         why: &str,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let Some(l) = policy.levels.get(level) else {
             return Ok(false);
         };
@@ -569,8 +585,8 @@ impl Index {
         config: &Config,
         targets: &[Target],
         at: Millis,
-        conn: &Connection,
-    ) -> rusqlite::Result<Vec<Person>> {
+        conn: &dyn EngineTx,
+    ) -> StoreResult<Vec<Person>> {
         let mut out: Vec<Person> = Vec::new();
         let mut add = |user: String, via: String| {
             if !out.iter().any(|x| x.user == user) {
@@ -582,7 +598,7 @@ impl Index {
                 Target::User(u) => add(u.clone(), "user".into()),
                 Target::Schedule(s) => {
                     if let Some(schedule) = config.schedule(s) {
-                        let extra = live_overrides(conn, s, at)?;
+                        let extra = conn.live_overrides(s, at)?;
                         for u in on_call_at(schedule, &extra, at) {
                             add(u, format!("on call in {s}"));
                         }
@@ -596,7 +612,7 @@ impl Index {
                         continue;
                     }
                     if *round_robin {
-                        let turn = store::take_team_turn(conn, id)?;
+                        let turn = conn.take_team_turn(id)?;
                         let u = &team.members[turn.rem_euclid(team.members.len() as i64) as usize];
                         add(u.clone(), format!("team {id}, in turn"));
                     } else {
@@ -621,9 +637,9 @@ impl Index {
         at: Millis,
         why: &str,
         kind: &str,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let Some(i) = self.incidents.get(&incident) else {
             return Ok(false);
         };
@@ -664,25 +680,24 @@ impl Index {
                     continue;
                 };
                 let reason = format!("{why}; {}; {}", person.via, rule.0);
-                store::insert_notification(
-                    conn,
-                    &NewNotification {
-                        incident_id: incident,
-                        user: &user.id,
-                        contact: step.contact,
-                        contact_type: &contact.kind,
-                        address: &contact.to,
-                        channel: &channel.id,
-                        level: level.map(|(l, _)| l),
-                        round: level.map(|(_, r)| r),
-                        reason: &reason,
-                        due_at: at + step.after,
-                        only_if_unacked: step.after > 0,
-                        at,
-                        kind,
-                        since: None,
-                    },
-                )?;
+                conn.insert_notification(&NewNotification {
+                    incident_id: incident,
+                    user: &user.id,
+                    contact: step.contact,
+                    contact_type: &contact.kind,
+                    address: &contact.to,
+                    channel: &channel.id,
+                    level: level.map(|(l, _)| l),
+                    round: level.map(|(_, r)| r),
+                    reason: &reason,
+                    due_at: at + step.after,
+                    only_if_unacked: step.after > 0,
+                    at,
+                    kind,
+                    since: None,
+                    actor: None,
+                    comment: None,
+                })?;
                 added = true;
             }
         }
@@ -695,10 +710,10 @@ impl Index {
         &mut self,
         config: &Config,
         d: &DeliveryReport,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
-        let Some(n) = store::notification(conn, d.notification_id)? else {
+    ) -> StoreResult<bool> {
+        let Some(n) = conn.notification(d.notification_id)? else {
             return Ok(false);
         };
         if n.state != "pending" {
@@ -708,11 +723,11 @@ impl Index {
         let mut added = false;
         match &d.outcome {
             DeliveryOutcome::Sent => {
-                store::record_attempt(conn, n.id, "sent", None, None, d.at)?;
+                conn.record_attempt(n.id, "sent", None, None, d.at)?;
                 note(p, n.incident_id, d.at, format!("notified {how}"));
             }
             DeliveryOutcome::Retry { retry_at, error } => {
-                store::record_attempt(conn, n.id, "pending", Some(*retry_at), Some(error), d.at)?;
+                conn.record_attempt(n.id, "pending", Some(*retry_at), Some(error), d.at)?;
                 note(
                     p,
                     n.incident_id,
@@ -724,19 +739,21 @@ impl Index {
                 );
             }
             DeliveryOutcome::Failed { error } => {
-                store::record_attempt(conn, n.id, "failed", None, Some(error), d.at)?;
+                conn.record_attempt(n.id, "failed", None, Some(error), d.at)?;
                 note(
                     p,
                     n.incident_id,
                     d.at,
                     format!("could not notify {how}: {error}"),
                 );
-                // The next way to reach the same person, at once.
-                if let Some(user) = config.user(&n.user) {
+                // The next way to reach the same person, at once; a follow-up only says what
+                // happened, and is not worth another channel.
+                let follow_up = FollowUpKind::parse(&n.kind).is_some();
+                if let Some(user) = config.user(&n.user).filter(|_| !follow_up) {
                     // The next contact with a channel, now. One already waiting for a later
                     // step is brought forward; one already notified is passed over (with no
                     // rules, every contact was paged at once).
-                    let planned = store::user_notifications(conn, n.incident_id, &n.user)?;
+                    let planned = conn.user_notifications(n.incident_id, &n.user)?;
                     let mut next = None;
                     for k in n.contact + 1..user.contacts.len() {
                         if config.channel_for(&user.contacts[k]).is_none() {
@@ -744,7 +761,7 @@ impl Index {
                         }
                         match planned.iter().find(|(c, ..)| *c == k) {
                             Some((_, id, state, due)) if state == "pending" && *due > d.at => {
-                                store::bring_forward(conn, *id, d.at)?;
+                                conn.bring_forward(*id, d.at)?;
                                 added = true;
                                 break;
                             }
@@ -760,25 +777,24 @@ impl Index {
                         let channel = config.channel_for(contact).expect("checked above");
                         let reason =
                             format!("{} failed: falling back; {}", n.contact_type, n.reason);
-                        store::insert_notification(
-                            conn,
-                            &NewNotification {
-                                incident_id: n.incident_id,
-                                user: &user.id,
-                                contact: k,
-                                contact_type: &contact.kind,
-                                address: &contact.to,
-                                channel: &channel.id,
-                                level: n.level.map(|l| l as usize),
-                                round: n.round.map(|r| r as u32),
-                                reason: &reason,
-                                due_at: d.at,
-                                only_if_unacked: false,
-                                at: d.at,
-                                kind: &n.kind,
-                                since: n.since,
-                            },
-                        )?;
+                        conn.insert_notification(&NewNotification {
+                            incident_id: n.incident_id,
+                            user: &user.id,
+                            contact: k,
+                            contact_type: &contact.kind,
+                            address: &contact.to,
+                            channel: &channel.id,
+                            level: n.level.map(|l| l as usize),
+                            round: n.round.map(|r| r as u32),
+                            reason: &reason,
+                            due_at: d.at,
+                            only_if_unacked: false,
+                            at: d.at,
+                            kind: &n.kind,
+                            since: n.since,
+                            actor: n.actor.as_deref(),
+                            comment: n.comment.as_deref(),
+                        })?;
                         added = true;
                     }
                 }
@@ -787,8 +803,8 @@ impl Index {
         Ok(added)
     }
 
-    fn save(&mut self, conn: &Connection, row: EscalationRow) -> rusqlite::Result<()> {
-        store::save_escalation(conn, &row)?;
+    fn save(&mut self, conn: &dyn EngineTx, row: EscalationRow) -> StoreResult<()> {
+        conn.save_escalation(&row)?;
         self.escalations.put(row);
         Ok(())
     }

@@ -5,8 +5,7 @@ use crate::index::Index;
 use std::collections::{HashMap, HashSet};
 use tocsin_core::event::Event;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::silences::SilenceRecord;
-use tocsin_store::sqlite::state::{BatchWriter, Muting};
+use tocsin_store::engine::{EngineTx, Muting, SilenceRecord, StoreResult};
 
 struct AlertWrite<'b> {
     key: u64,
@@ -57,10 +56,14 @@ pub enum PagingCue {
     Acknowledged {
         incident: i64,
         at: Millis,
+        by: Change,
     },
+    /// Resolved, closed or merged away; `resolved` says who resolved an open incident (its
+    /// follow-ups say so), `None` when nobody is told (merged, or closed once resolved).
     Ended {
         incident: i64,
         at: Millis,
+        resolved: Option<Change>,
     },
     /// Its worst severity rose: an incident held back for support hours may page now.
     Raised {
@@ -72,7 +75,7 @@ pub enum PagingCue {
         at: Millis,
     },
     /// An alert fires again in an open incident in which none fired: an escalation step
-    /// held meanwhile (see `held_by_flapping`) goes on.
+    /// held meanwhile (see `escalation_held`) goes on.
     Refired {
         incident: i64,
         at: Millis,
@@ -88,6 +91,14 @@ pub enum PagingCue {
         actor: String,
         to: tocsin_core::command::ReassignTo,
     },
+}
+
+/// Who acknowledged or resolved an incident and what they wrote, for its follow-up messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// `None`: tocsin did, because its alerts resolved.
+    pub actor: Option<String>,
+    pub comment: String,
 }
 
 impl<'b> Pending<'b> {
@@ -196,7 +207,7 @@ impl<'b> Pending<'b> {
 
     /// Writes everything, reading the latest state of each row from the index and
     /// numbering history entries from `index.next_history_seq`.
-    pub fn flush(self, index: &mut Index, w: &BatchWriter<'_, '_>) -> rusqlite::Result<()> {
+    pub fn flush(self, index: &mut Index, w: &dyn EngineTx) -> StoreResult<()> {
         for (_, write) in self.alerts {
             let Some(state) = index.alerts.get(&write.key) else {
                 continue;

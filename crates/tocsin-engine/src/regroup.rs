@@ -14,7 +14,6 @@
 use crate::commands::{with_reason, CommandError};
 use crate::index::Index;
 use crate::pending::{PagingCue, Pending, TimelineEntry};
-use rusqlite::Transaction;
 use std::collections::BTreeMap;
 use tocsin_core::command::{RegroupAction, RegroupCommand};
 use tocsin_core::config::{Config, Service};
@@ -22,9 +21,9 @@ use tocsin_core::correlation::text;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::IncidentState;
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::state::{self, AlertPlace, BatchWriter};
+use tocsin_store::engine::{AlertPlace, AlertState, EngineTx, StoreResult};
 
-type Outcome = rusqlite::Result<Result<(), CommandError>>;
+type Outcome = StoreResult<Result<(), CommandError>>;
 
 fn conflict(message: String) -> Outcome {
     Ok(Err(CommandError::Conflict(message)))
@@ -44,7 +43,7 @@ impl Index {
         &mut self,
         config: &Config,
         c: &RegroupCommand,
-        tx: &Transaction<'_>,
+        tx: &dyn EngineTx,
         p: &mut Pending<'_>,
     ) -> Outcome {
         match &c.action {
@@ -93,7 +92,7 @@ impl Index {
         config: &Config,
         c: &RegroupCommand,
         into: i64,
-        tx: &Transaction<'_>,
+        tx: &dyn EngineTx,
         p: &mut Pending<'_>,
     ) -> Outcome {
         let (from, at) = (c.incident_id, c.at);
@@ -134,7 +133,12 @@ impl Index {
                 self.open_groups.remove(&source.group_key);
             }
             p.states_changed = true;
-            p.paging.push(PagingCue::Ended { incident: from, at });
+            // Not resolved but merged: its alerts go on in `into`, so nobody is told.
+            p.paging.push(PagingCue::Ended {
+                incident: from,
+                at,
+                resolved: None,
+            });
         }
         let (priority, manual, last_alert_at) = (
             source.priority,
@@ -198,7 +202,7 @@ impl Index {
         config: &Config,
         c: &RegroupCommand,
         ids: &[i64],
-        tx: &Transaction<'_>,
+        tx: &dyn EngineTx,
         p: &mut Pending<'_>,
     ) -> Outcome {
         let (from, at) = (c.incident_id, c.at);
@@ -234,7 +238,9 @@ impl Index {
             .enumerate()
             .max_by_key(|(n, id)| (of_incident[*id].1, std::cmp::Reverse(*n)))
             .expect("not empty");
-        let lead_place = state::alert_place(tx, lead)?.expect("the index's alerts are stored");
+        let lead_place = tx
+            .alert_place(lead)?
+            .expect("the index's alerts are stored");
         let service = &*config.service_or_discovered(&lead_place.service);
         let severity = of_incident[&lead].1;
         let id = self.next_incident_id;
@@ -298,7 +304,7 @@ impl Index {
     }
 
     /// The alerts whose incident is `id`, by key.
-    fn alerts_of(&self, id: i64) -> Vec<(u64, state::AlertState)> {
+    fn alerts_of(&self, id: i64) -> Vec<(u64, AlertState)> {
         self.alerts
             .iter()
             .filter(|(_, a)| a.incident_id == id)
@@ -314,8 +320,8 @@ impl Index {
         config: &Config,
         moved: &[i64],
         other: i64,
-        tx: &Transaction<'_>,
-    ) -> rusqlite::Result<Option<(Vec<u64>, Vec<u64>)>> {
+        tx: &dyn EngineTx,
+    ) -> StoreResult<Option<(Vec<u64>, Vec<u64>)>> {
         let s = &config.correlation;
         if !(s.enabled && s.learning) {
             return Ok(None);
@@ -339,10 +345,10 @@ impl Index {
         to: i64,
         kind: &'static str,
         at: Millis,
-        tx: &Transaction<'_>,
+        tx: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<Moved> {
-        let w = BatchWriter::new(tx);
+    ) -> StoreResult<Moved> {
+        let w = tx;
         let mut moved = Moved {
             ids: Vec::with_capacity(keys.len()),
             firing: 0,
@@ -361,7 +367,7 @@ impl Index {
             let id = a.id;
             self.moved.insert(*key, to);
             if config.correlation.enabled {
-                if let Some(place) = state::alert_place(tx, id)? {
+                if let Some(place) = tx.alert_place(id)? {
                     self.remember_in(config, &place, to, at);
                 }
             }
@@ -397,10 +403,10 @@ impl Index {
 
 /// The distinct kinds ([`text::kind`]) of these alerts, as correlation learned them when
 /// they fired: by source, name and catalog host.
-fn kinds(tx: &Transaction<'_>, ids: &[i64]) -> rusqlite::Result<Vec<u64>> {
+fn kinds(tx: &dyn EngineTx, ids: &[i64]) -> StoreResult<Vec<u64>> {
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
-        if let Some(p) = state::alert_place(tx, id)? {
+        if let Some(p) = tx.alert_place(id)? {
             out.push(text::kind(&p.source, &p.name, p.host.as_deref()).0);
         }
     }

@@ -9,7 +9,6 @@ use crate::pending::Pending;
 use crate::stats::{state_index, EngineStats};
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, Sender};
-use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -21,8 +20,9 @@ use tocsin_core::clock::Clock;
 use tocsin_core::config::Config;
 use tocsin_core::correlation::cofire::Cofire;
 use tocsin_core::time::Millis;
+use tocsin_store::engine::{EngineStore, EngineTx, StoreResult};
 use tocsin_store::log::{self, LogCursor, LogEntry, RefusedMarks};
-use tocsin_store::sqlite::{self, state};
+use tocsin_store::StoreError;
 
 /// One committed log entry on its way into the engine.
 pub struct Input {
@@ -97,7 +97,7 @@ impl EngineFeed {
 }
 
 pub struct Engine {
-    conn: Connection,
+    store: Box<dyn EngineStore>,
     index: Index,
     cursor: LogCursor,
     config: Arc<ArcSwap<Config>>,
@@ -124,20 +124,18 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the store, loads the index and re-applies the log from where the store is up to
+    /// Loads the index from `store` and re-applies the log from where the store is up to
     /// `durable_lsn`, the end of the recovered log.
     pub fn open(
-        db_path: &Path,
+        store: Box<dyn EngineStore>,
         log_dir: &Path,
         durable_lsn: u64,
         config: Arc<ArcSwap<Config>>,
         clock: Arc<dyn Clock>,
         stats: Arc<EngineStats>,
     ) -> Result<Engine, String> {
-        let conn = sqlite::open_writer(db_path)
-            .map_err(|e| format!("opening {}: {e}", db_path.display()))?;
         let mut engine = Engine {
-            conn,
+            store,
             index: Index::default(),
             cursor: LogCursor::open(log_dir.to_path_buf(), 0),
             config,
@@ -188,17 +186,24 @@ impl Engine {
     /// Rebuilds the index from the store and points the cursor after what it holds: at
     /// start, and after a failed write.
     fn reload(&mut self) -> Result<(), String> {
-        self.index = Index::load(&self.conn).map_err(|e| format!("loading state: {e}"))?;
+        // One transaction, so that everything loaded is of the same moment.
+        let tx = self
+            .store
+            .begin()
+            .map_err(|e| format!("loading state: {e}"))?;
+        self.index = Index::load(&*tx).map_err(|e| format!("loading state: {e}"))?;
         let settings = &self.config.load().correlation;
         self.index.correlator =
-            crate::correlation::Correlator::load(&self.conn, settings, &self.index.incidents)
+            crate::correlation::Correlator::load(&*tx, settings, &self.index.incidents)
                 .map_err(|e| format!("loading correlation state: {e}"))?;
         // What it learned is saved with each batch (see `process`), so it is as of
         // `applied_lsn`: the log read from there on counts each of its firings once.
-        let (kinds, pairs) = sqlite::cofire::load(&self.conn)
+        let (kinds, pairs) = tx
+            .load_learned()
             .map_err(|e| format!("loading learned co-fire rates: {e}"))?;
         self.index.correlator.learned.load(kinds, pairs);
-        self.applied_lsn = state::applied_lsn(&self.conn).map_err(|e| e.to_string())?;
+        self.applied_lsn = tx.applied_lsn().map_err(|e| e.to_string())?;
+        drop(tx);
         self.cursor = LogCursor::open(self.log_dir.clone(), self.applied_lsn);
         self.refresh_stats(true);
         Ok(())
@@ -392,8 +397,9 @@ impl Engine {
         let mut missed_heartbeats = Vec::new();
         // Whether the outbox gained notifications (the dispatcher is woken after commit).
         let mut notified = false;
-        let result = (|| -> rusqlite::Result<bool> {
-            let tx = self.conn.transaction()?;
+        let result = (|| -> StoreResult<bool> {
+            let batch_tx = self.store.begin()?;
+            let tx: &dyn EngineTx = &*batch_tx;
             let mut p = Pending::default();
             // A maintenance window that is open when this batch's first entry arrived is
             // started before the entries are applied, so an alert that fires inside it is
@@ -401,9 +407,9 @@ impl Engine {
             if self.index.has_maintenance(&config) {
                 let first = batch.first().and_then(|i| entry_time(&i.entry));
                 let at = first.unwrap_or(log_time).max(self.log_time);
-                self.index.schedule_maintenance(&config, at, &tx, &mut p)?;
+                self.index.schedule_maintenance(&config, at, tx, &mut p)?;
                 if self.index.silences.next_due().is_some_and(|due| due <= at) {
-                    self.index.silence_transitions(&config, at, &tx, &mut p)?;
+                    self.index.silence_transitions(&config, at, tx, &mut p)?;
                 }
             }
             // Starting or ending a silence reads alerts from the store, so the batch so far
@@ -415,7 +421,7 @@ impl Engine {
             if self.index.inhibition_due(&config) {
                 wrote = true;
                 let at = self.clock.now().max(log_time);
-                self.index.settle_inhibition(&config, at, &tx, &mut p)?;
+                self.index.settle_inhibition(&config, at, tx, &mut p)?;
             }
             for input in &batch {
                 if input.lsn <= self.applied_lsn {
@@ -438,10 +444,10 @@ impl Engine {
                         }
                         // What new or ended sources do to alerts already firing.
                         if self.index.inhibition_due(&config) {
-                            earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                            earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                             wrote = true;
                             self.index
-                                .settle_inhibition(&config, log_time, &tx, &mut p)?;
+                                .settle_inhibition(&config, log_time, tx, &mut p)?;
                         }
                         outcomes.push(None);
                     }
@@ -452,35 +458,35 @@ impl Engine {
                     LogEntry::Delivery(d) => {
                         log_time = log_time.max(d.at);
                         wrote = true;
-                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
-                        notified |= self.index.apply_delivery(&config, d, &tx, &mut p)?;
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
+                        notified |= self.index.apply_delivery(&config, d, tx, &mut p)?;
                         outcomes.push(None);
                     }
                     LogEntry::Override(c) => {
                         log_time = log_time.max(c.at);
                         wrote = true;
-                        outcomes.push(Some(crate::overrides::apply_override(&config, c, &tx)?));
+                        outcomes.push(Some(crate::overrides::apply_override(&config, c, tx)?));
                     }
                     LogEntry::Silence(c) => {
                         log_time = log_time.max(c.at);
-                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                         wrote = true;
-                        let outcome = self.index.apply_silence(&config, c, &tx, &mut p)?;
+                        let outcome = self.index.apply_silence(&config, c, tx, &mut p)?;
                         outcomes.push(Some(outcome));
                     }
                     LogEntry::Maintenance(c) => {
                         log_time = log_time.max(c.at);
-                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                         wrote = true;
-                        let outcome = self.index.apply_maintenance(&config, c, &tx, &mut p)?;
+                        let outcome = self.index.apply_maintenance(&config, c, tx, &mut p)?;
                         outcomes.push(Some(outcome));
                     }
                     LogEntry::Regroup(c) => {
                         log_time = log_time.max(c.at);
                         // It reads the moved alerts' rows, and writes them.
-                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                        earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                         wrote = true;
-                        let outcome = self.index.apply_regroup(&config, c, &tx, &mut p)?;
+                        let outcome = self.index.apply_regroup(&config, c, tx, &mut p)?;
                         outcomes.push(Some(outcome));
                     }
                 }
@@ -495,43 +501,43 @@ impl Engine {
             self.index.calm_flaps(&config, due, &mut p);
             self.index.storm_tick(&config, due);
             if self.index.has_maintenance(&config) {
-                self.index.schedule_maintenance(&config, due, &tx, &mut p)?;
+                self.index.schedule_maintenance(&config, due, tx, &mut p)?;
             }
             if self.index.silences.next_due().is_some_and(|at| at <= due) {
-                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                 wrote = true;
-                self.index.silence_transitions(&config, due, &tx, &mut p)?;
+                self.index.silence_transitions(&config, due, tx, &mut p)?;
             }
             missed_heartbeats = self.index.missed_heartbeats(&config, due);
             for e in &missed_heartbeats {
                 self.index.apply_event(&config, e, &mut p);
             }
             if self.index.inhibition_due(&config) {
-                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                 wrote = true;
-                self.index.settle_inhibition(&config, due, &tx, &mut p)?;
+                self.index.settle_inhibition(&config, due, tx, &mut p)?;
             }
             // Paging reads the store (who is on call, overrides) and writes the outbox, so
             // what this batch did to incidents is written first. Steps fall due at the
             // horizon itself: the grace of expiries is for resends racing their end, and a
             // page must not wait for it.
             if !p.paging.is_empty() || self.index.paging_due().is_some_and(|at| at <= horizon) {
-                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                 wrote = true;
-                notified |= self.index.run_paging(&config, horizon, &tx, &mut p)?;
+                notified |= self.index.run_paging(&config, horizon, tx, &mut p)?;
             }
             // Storm summaries are pages too: the batch so far is written first.
             if self.index.storms.pending() {
-                earlier_states_changed |= write_so_far(&mut p, &mut self.index, &tx)?;
+                earlier_states_changed |= write_so_far(&mut p, &mut self.index, tx)?;
                 wrote = true;
-                notified |= self.index.run_storms(&config, &tx, &mut p)?;
+                notified |= self.index.run_storms(&config, tx, &mut p)?;
             }
             if p.is_empty() && max_lsn == self.applied_lsn && !wrote {
                 return Ok(false);
             }
             let states_changed = p.states_changed || earlier_states_changed;
-            let w = state::BatchWriter::new(&tx);
-            p.flush(&mut self.index, &w)?;
+            let w = tx;
+            p.flush(&mut self.index, w)?;
             // What correlation learned in this batch commits with the log position: after
             // a crash the store has both or neither, so re-applying the log from
             // `applied_lsn` never counts a firing twice. If the batch fails, `reload` reads
@@ -539,7 +545,7 @@ impl Engine {
             let (kinds, pairs) = self.index.correlator.learned.take_changes();
             w.learned(&kinds, &pairs)?;
             w.set_progress(max_lsn, self.index.next_history_seq)?;
-            tx.commit()?;
+            batch_tx.commit()?;
             Ok(states_changed)
         })();
         match result {
@@ -587,8 +593,8 @@ impl Engine {
     }
 
     /// A batch failed: refuses new log entries until one commits, saying why.
-    fn store_failed(&mut self, e: &rusqlite::Error) -> String {
-        self.store_full = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+    fn store_failed(&mut self, e: &StoreError) -> String {
+        self.store_full = e.is_disk_full();
         let why = if self.store_full {
             format!("the data directory is full ({e})")
         } else {
@@ -646,13 +652,11 @@ impl Engine {
         }
     }
 
-    /// Syncs the state store (its routine commits are not synced, see `open_writer`), after
-    /// which the log segments it has applied are no longer needed.
+    /// Makes the state store durable (its routine commits need not be), after which the
+    /// log segments it has applied are no longer needed.
     fn make_durable_and_prune(&mut self) {
         self.last_durable = Instant::now();
-        let synced = self
-            .conn
-            .execute_batch("PRAGMA synchronous=FULL; BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'applied_lsn'; COMMIT; PRAGMA synchronous=NORMAL;");
+        let synced = self.store.make_durable();
         match synced {
             Ok(()) => {
                 let intake = &self.config.load().intake;
@@ -687,17 +691,13 @@ fn entry_time(entry: &LogEntry) -> Option<Millis> {
     }
 }
 
-fn write_so_far(
-    p: &mut Pending<'_>,
-    index: &mut Index,
-    tx: &rusqlite::Transaction<'_>,
-) -> rusqlite::Result<bool> {
+fn write_so_far(p: &mut Pending<'_>, index: &mut Index, tx: &dyn EngineTx) -> StoreResult<bool> {
     // Paging cues are not writes: they stay for run_paging, later in the same batch.
     let cues = std::mem::take(&mut p.paging);
     let so_far = std::mem::take(p);
     p.paging = cues;
     let changed = so_far.states_changed;
-    so_far.flush(index, &state::BatchWriter::new(tx))?;
+    so_far.flush(index, tx)?;
     Ok(changed)
 }
 

@@ -13,7 +13,6 @@ use crate::apply::ENGINE;
 use crate::commands::CommandError;
 use crate::index::Index;
 use crate::pending::{Pending, TimelineEntry};
-use rusqlite::Connection;
 use std::collections::{BTreeSet, HashMap};
 use tocsin_core::command::{SilenceAction, SilenceCommand};
 use tocsin_core::config::Config;
@@ -24,8 +23,7 @@ use tocsin_core::silence::{
     SilenceSpec, SilenceState,
 };
 use tocsin_core::time::{to_rfc3339, Millis};
-use tocsin_store::sqlite::silence_audit::{self, AuditLine};
-use tocsin_store::sqlite::silences::{self, FiringAlert, SilenceRecord};
+use tocsin_store::engine::{AuditLine, EngineTx, FiringAlert, SilenceRecord, StoreResult};
 
 struct LiveSilence {
     record: SilenceRecord,
@@ -171,9 +169,9 @@ impl Index {
         &mut self,
         config: &Config,
         c: &SilenceCommand,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<Result<(), CommandError>> {
+    ) -> StoreResult<Result<(), CommandError>> {
         match &c.action {
             SilenceAction::Set {
                 id,
@@ -241,9 +239,9 @@ impl Index {
         id: &str,
         comment: &str,
         c: &SilenceCommand,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<Result<(), CommandError>> {
+    ) -> StoreResult<Result<(), CommandError>> {
         if self.silences.live.contains_key(id) {
             self.end_silence(config, id, c.at, &c.actor, None, conn, p)?;
             audit(conn, id, c.at, &c.actor, "expire", comment.to_string())?;
@@ -257,9 +255,9 @@ impl Index {
         id: &str,
         silence: &SilenceSpec,
         c: &SilenceCommand,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> StoreResult<()> {
         let Some(mut record) = self.silences.remove(id) else {
             return Ok(());
         };
@@ -289,9 +287,9 @@ impl Index {
         &mut self,
         config: &Config,
         now: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> StoreResult<()> {
         while let Some((at, id)) = self.silences.due.first().cloned() {
             if at > now {
                 break;
@@ -320,15 +318,15 @@ impl Index {
         &mut self,
         id: &str,
         at: Millis,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> StoreResult<()> {
         let Some(live) = self.silences.live.get(id) else {
             return Ok(());
         };
         let spec = &live.record.spec;
         let mut marked = Vec::new();
-        for a in silences::firing_alerts(conn)? {
+        for a in conn.firing_alerts()? {
             let labels = alert_labels(
                 &a.labels,
                 &a.name,
@@ -381,9 +379,9 @@ impl Index {
         at: Millis,
         actor: &str,
         replaced_by: Option<&str>,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> StoreResult<()> {
         let Some(mut record) = self.silences.remove(id) else {
             return Ok(());
         };
@@ -420,7 +418,7 @@ impl Index {
             if a.status != Status::Firing {
                 continue;
             }
-            let Some(stored) = silences::alert_by_id(conn, a.id)? else {
+            let Some(stored) = conn.firing_alert(a.id)? else {
                 continue;
             };
             if a.incident_id != 0 {
@@ -463,13 +461,13 @@ impl Index {
 /// Adds a line to the audit trail of silences and recurring windows (in the batch's
 /// transaction, so it is in the store exactly when the change is).
 pub(crate) fn audit(
-    conn: &Connection,
+    conn: &dyn EngineTx,
     target: &str,
     at: Millis,
     actor: &str,
     action: &'static str,
     comment: String,
-) -> rusqlite::Result<()> {
+) -> StoreResult<()> {
     let line = AuditLine {
         target: target.to_string(),
         at,
@@ -477,5 +475,5 @@ pub(crate) fn audit(
         action,
         comment,
     };
-    silence_audit::record(conn, &line)
+    conn.silence_audit(&line)
 }

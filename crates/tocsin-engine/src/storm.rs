@@ -11,13 +11,12 @@
 use crate::apply::ENGINE;
 use crate::index::Index;
 use crate::pending::{Pending, TimelineEntry};
-use rusqlite::Connection;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tocsin_core::config::Config;
 use tocsin_core::storm::{Change, Detector, Rate, Scope, StormPolicy};
 use tocsin_core::time::Millis;
-use tocsin_store::sqlite::storms::{self as store, StormRow};
+use tocsin_store::engine::{EngineTx, StoreResult, StormRow};
 
 #[derive(Default)]
 pub struct Storms {
@@ -46,12 +45,12 @@ fn rate_key(scope: &Scope) -> String {
 
 impl Storms {
     /// The storms in progress, what they touched, and the learned rates, from the store.
-    pub fn load(conn: &Connection) -> rusqlite::Result<Storms> {
+    pub fn load(conn: &dyn EngineTx) -> StoreResult<Storms> {
         let mut s = Storms {
-            next_id: store::max_id(conn)? + 1,
+            next_id: conn.max_storm_id()? + 1,
             ..Storms::default()
         };
-        for (key, json) in store::load_rates(conn)? {
+        for (key, json) in conn.load_storm_rates()? {
             let Ok(rate) = serde_json::from_str::<Rate>(&json) else {
                 continue;
             };
@@ -62,8 +61,8 @@ impl Storms {
                 None => s.detector.global = Some(rate),
             }
         }
-        for row in store::load_active(conn)? {
-            for (incident, held) in store::incidents_of(conn, row.id)? {
+        for row in conn.active_storms()? {
+            for (incident, held) in conn.storm_incidents(row.id)? {
                 s.touched.insert((row.id, incident), held);
             }
             let scope = match &row.service {
@@ -318,18 +317,18 @@ impl Index {
     pub(crate) fn run_storms(
         &mut self,
         config: &Config,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let mut added = false;
         for (storm_id, at, number) in std::mem::take(&mut self.storms.outgoing) {
             added |= self.send_summary(config, storm_id, at, number, conn, p)?;
         }
         for (storm, incident, held) in std::mem::take(&mut self.storms.links) {
-            store::link_incident(conn, storm, incident, held)?;
+            conn.link_storm_incident(storm, incident, held)?;
         }
         for (_, row) in std::mem::take(&mut self.storms.dirty_storms) {
-            store::save_storm(conn, &row)?;
+            conn.save_storm(&row)?;
         }
         for scope in std::mem::take(&mut self.storms.dirty_rates) {
             let rate = match &scope {
@@ -337,7 +336,7 @@ impl Index {
                 Scope::Service(id) => self.storms.detector.services.get(id),
             };
             let json = rate.and_then(|r| serde_json::to_string(r).ok());
-            store::save_rate(conn, &rate_key(&scope), json.as_deref())?;
+            conn.save_storm_rate(&rate_key(&scope), json.as_deref())?;
         }
         Ok(added)
     }
@@ -350,9 +349,9 @@ impl Index {
         storm_id: i64,
         at: Millis,
         number: i64,
-        conn: &Connection,
+        conn: &dyn EngineTx,
         p: &mut Pending<'_>,
-    ) -> rusqlite::Result<bool> {
+    ) -> StoreResult<bool> {
         let Some(row) = self
             .storms
             .active
@@ -395,9 +394,9 @@ impl Index {
         } else {
             format!("storm {storm_id} summary, update {}", number - 1)
         };
-        let before = store::last_notification_id(conn)?;
+        let before = conn.last_notification_id()?;
         let added = self.notify_people(config, lead, &people, None, at, &why, "storm", conn, p)?;
-        store::mark_summaries(conn, lead, before, storm_id, number)?;
+        conn.mark_storm_summaries(lead, before, storm_id, number)?;
         let who: Vec<&str> = people.iter().map(|x| x.user.as_str()).collect();
         p.timeline(TimelineEntry {
             incident_id: lead,

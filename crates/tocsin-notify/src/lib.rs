@@ -46,7 +46,7 @@ pub use channels::{
 };
 pub use error::{Delivered, SendError};
 pub use http::{HttpRequest, HttpResponse};
-pub use message::{Handoff, IncidentCard, Message, MessageKind, Recipient, StormNote};
+pub use message::{FollowUp, Handoff, IncidentCard, Message, MessageKind, Recipient, StormNote};
 pub use templates::{Dialect, EmailParts, TemplateOverride, Templates};
 
 /// At most `max` characters, ending in `…` when cut.

@@ -92,6 +92,22 @@ pub struct IncidentCard {
     /// For an update: the names of the alerts that joined since the reader was last told.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub new_alerts: Vec<String>,
+    /// For a follow-up (`acknowledged`, `resolved`): who did it, when, and what they wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
+}
+
+/// Who acknowledged or resolved an incident the reader was paged about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FollowUp {
+    /// The person (by name) or tool that did it; `None` when its alerts resolved it.
+    pub by: Option<String>,
+    /// When, already written in the reader's zone.
+    pub at: String,
+    /// What they wrote (an acknowledgement's comment); may be empty.
+    pub comment: String,
+    /// How long the incident had been open then, in seconds.
+    pub open_for_s: u64,
 }
 
 impl IncidentCard {

@@ -44,6 +44,7 @@ pub fn card(id: &str, title: &str, priority: &str, service: &str) -> IncidentCar
         resolve_url: Some(format!("https://t.example/resolve/{id}?sig=b")),
         console_url: Some(format!("https://t.example/incidents/{id}")),
         new_alerts: vec![],
+        follow_up: None,
     }
 }
 

@@ -18,9 +18,10 @@ use tocsin_core::command::{DeliveryOutcome, DeliveryReport};
 use tocsin_core::config::Config;
 use tocsin_core::integration::{Bucket, RateLimit};
 use tocsin_core::links::LinkAction;
+use tocsin_core::paging::{acting_user, FollowUpKind};
 use tocsin_core::time::Millis;
 use tocsin_notify::{
-    channel_for, channel_with_templates, IncidentCard, Message, MessageKind, Recipient,
+    channel_for, channel_with_templates, FollowUp, IncidentCard, Message, MessageKind, Recipient,
     TemplateOverride,
 };
 use tocsin_store::log::{encode_entry, LogEntry};
@@ -185,6 +186,7 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
             crate::routes::read(state, move |c| get_incident(c, id, &urgency)).await
         {
             let mut card = card(state, config, &detail, user);
+            card.follow_up = follow_up(config, n, &detail, user);
             if let Some(since) = n.since {
                 let until = n.due_ms;
                 card.new_alerts =
@@ -208,6 +210,8 @@ async fn deliver(state: &SharedState, config: &Arc<Config>, group: Vec<Notificat
         kind: match first.kind.as_str() {
             "update" => MessageKind::Update,
             "repeat" => MessageKind::Reminder,
+            "acknowledged" => MessageKind::Acknowledged,
+            "resolved" => MessageKind::Resolved,
             _ if escalated => MessageKind::Escalated,
             _ => MessageKind::New,
         },
@@ -303,12 +307,7 @@ fn card(
     let hosts = hosts_of(&d.alerts);
     let created_at = tocsin_core::time::parse_rfc3339(&i.created_at)
         .ok()
-        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .map(|ts| {
-            ts.to_zoned(user.tz.clone())
-                .strftime("%Y-%m-%d %H:%M %Z")
-                .to_string()
-        })
+        .and_then(|ms| on_clock(ms, user))
         .unwrap_or_else(|| i.created_at.clone());
     let summary = d
         .alerts
@@ -363,7 +362,43 @@ fn card(
             .public_url_set
             .then(|| format!("{}/ui/incidents/{}", state.public_url, i.id)),
         new_alerts: Vec::new(),
+        follow_up: None,
     }
+}
+
+/// A time as the reader reads it: `2024-05-01 03:12 CST` in their zone.
+fn on_clock(ms: Millis, reader: &tocsin_core::config::User) -> Option<String> {
+    let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
+    Some(
+        ts.to_zoned(reader.tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+    )
+}
+
+/// For a follow-up (`acknowledged`, `resolved`): who did it (a person by their name, else
+/// the token or tool as the timeline names it; nobody when its alerts resolved it), when on
+/// the reader's clock, what they wrote, and how long the incident had been open. The engine
+/// wrote the row when it happened, so `created_ms` is that moment.
+fn follow_up(
+    config: &Config,
+    n: &NotificationRow,
+    d: &IncidentDetail,
+    reader: &tocsin_core::config::User,
+) -> Option<FollowUp> {
+    FollowUpKind::parse(&n.kind)?;
+    let opened = tocsin_core::time::parse_rfc3339(&d.incident.created_at).unwrap_or(n.created_ms);
+    Some(FollowUp {
+        by: n.actor.as_deref().map(|actor| {
+            config
+                .user(acting_user(actor))
+                .map_or(actor, |u| &u.name)
+                .to_string()
+        }),
+        at: on_clock(n.created_ms, reader).unwrap_or_default(),
+        comment: n.comment.clone().unwrap_or_default(),
+        open_for_s: u64::try_from(n.created_ms - opened).unwrap_or(0) / 1000,
+    })
 }
 
 /// The distinct machines of an incident's alerts, in their order. Placement already named
@@ -424,6 +459,9 @@ mod tests {
             sent_at: None,
             kind: "page".into(),
             since: None,
+            actor: None,
+            comment: None,
+            created_ms: 0,
         }
     }
 

@@ -16,7 +16,7 @@ use tocsin_core::clock::Clock;
 use tocsin_core::config::{self, Config};
 use tocsin_engine::{Engine, EngineFeed, EngineStats};
 use tocsin_store::log::{self, LogWriter};
-use tocsin_store::sqlite::{self, tokens, ReadPool};
+use tocsin_store::sqlite::{self, tokens, ReadPool, SqliteEngineStore};
 
 /// Where the config comes from; reload reads it again.
 #[derive(Debug, Clone)]
@@ -151,7 +151,16 @@ impl Server {
                 let recovered = log::recover(&dir)
                     .map_err(|e| format!("opening the event log in {}: {e}", dir.display()))?;
                 let mut recovered = recovered;
-                let engine = Engine::open(&db, &dir, recovered.next_lsn - 1, cfg, clock, st)?;
+                let store = SqliteEngineStore::open(&db)
+                    .map_err(|e| format!("opening {}: {e}", db.display()))?;
+                let engine = Engine::open(
+                    Box::new(store),
+                    &dir,
+                    recovered.next_lsn - 1,
+                    cfg,
+                    clock,
+                    st,
+                )?;
                 recovered
                     .continue_after(&dir, engine.applied_lsn())
                     .map_err(|e| format!("preparing the event log: {e}"))?;

@@ -136,3 +136,88 @@ fn prune_keeps_recent_applied_segments_within_the_byte_budget() {
         2
     );
 }
+
+fn segments(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    log::list_segments(dir)
+        .unwrap()
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect()
+}
+
+fn read_all(dir: &std::path::Path, upto: u64) -> Vec<(u64, LogEntry)> {
+    let mut cursor = log::LogCursor::open(dir.to_path_buf(), 0);
+    let mut out = Vec::new();
+    while let Some(item) = cursor.next(upto).unwrap() {
+        out.push(item);
+    }
+    out
+}
+
+#[test]
+fn a_segment_starts_with_its_format() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), 0..3);
+    let data = std::fs::read(&segments(dir.path())[0]).unwrap();
+    assert_eq!(&data[..8], b"tocsinlg");
+    assert_eq!(
+        u32::from_le_bytes(data[8..12].try_into().unwrap()),
+        log::FORMAT
+    );
+}
+
+#[test]
+fn a_segment_an_older_binary_wrote_is_read_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = write(dir.path(), 0..5);
+    // What a binary before format 1 wrote: the same records from byte 0, no header.
+    let old = segments(dir.path()).remove(0);
+    let data = std::fs::read(&old).unwrap();
+    std::fs::write(&old, &data[16..]).unwrap();
+    let older = std::fs::read(&old).unwrap();
+
+    let second = write(dir.path(), 5..8);
+    assert_eq!(
+        second.iter().map(|(l, _)| *l).min(),
+        Some(6),
+        "numbering goes on"
+    );
+    let files = segments(dir.path());
+    assert_eq!(
+        files.len(),
+        2,
+        "new records go to a segment of the new format"
+    );
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        older,
+        "the old one is untouched"
+    );
+    assert_eq!(&std::fs::read(&files[1]).unwrap()[..8], b"tocsinlg");
+
+    let by_lsn: std::collections::HashMap<u64, u32> = first.into_iter().chain(second).collect();
+    let seen = read_all(dir.path(), 8);
+    assert_eq!(seen.len(), 8);
+    for (lsn, e) in seen {
+        assert_eq!(e, entry(by_lsn[&lsn]));
+    }
+    // A third start goes on in the format-1 segment.
+    write(dir.path(), 8..9);
+    assert_eq!(segments(dir.path()).len(), 2);
+    assert_eq!(read_all(dir.path(), 9).len(), 9);
+}
+
+#[test]
+fn a_segment_of_a_newer_format_stops_the_start_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), 0..2);
+    let path = segments(dir.path()).remove(0);
+    let mut data = std::fs::read(&path).unwrap();
+    data[8..12].copy_from_slice(&(log::FORMAT + 1).to_le_bytes());
+    std::fs::write(&path, &data).unwrap();
+    let err = log::recover(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("newer tocsin"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), data, "nothing is changed");
+    let mut cursor = log::LogCursor::open(dir.path().to_path_buf(), 0);
+    assert!(cursor.next(2).is_err());
+}

@@ -23,9 +23,19 @@ use tocsin_core::event::{Event, Link, Severity, Status};
 use tocsin_core::integration::IntegrationKind;
 use tocsin_core::time::{parse_duration, parse_rfc3339, to_rfc3339, Millis};
 use tocsin_integrations::{adapter_for, heartbeat, Inbound, IntakeContext};
-use tocsin_store::log::{list_segments, LogCursor, LogEntry};
+use tocsin_store::log::{list_segments, LogCursor, LogEntry, FORMATS_READ};
+
+/// `--help` says which event log formats this binary reads, for history an older one wrote.
+fn formats_note() -> String {
+    format!(
+        "Reads event log segments of formats {} to {} (every release so far).",
+        FORMATS_READ.start(),
+        FORMATS_READ.end()
+    )
+}
 
 #[derive(Args)]
+#[command(after_help = formats_note())]
 pub struct ExportArgs {
     /// The data directory of a server (running or not); nothing in it is changed.
     #[arg(long, env = "TOCSIN_DATA", default_value = crate::serve::DEFAULT_DATA)]

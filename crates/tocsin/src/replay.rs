@@ -32,6 +32,7 @@ use tocsin_core::time::{parse_rfc3339, Millis};
 use tocsin_engine::{Engine, EngineStats, Input};
 use tocsin_integrations::{adapter_for, Inbound, IntakeContext};
 use tocsin_store::log::LogEntry;
+use tocsin_store::sqlite::SqliteEngineStore;
 
 #[derive(Args)]
 pub struct ReplayArgs {
@@ -278,8 +279,11 @@ fn replay_corrected(
     .map_err(|e| e.to_string())?;
     let clock = Arc::new(ManualClock::new(0));
     let shared = Arc::new(ArcSwap::from_pointee(config));
+    let db = dir.path().join("tocsin.db");
+    let store =
+        SqliteEngineStore::open(&db).map_err(|e| format!("opening {}: {e}", db.display()))?;
     let engine = Engine::open(
-        &dir.path().join("tocsin.db"),
+        Box::new(store),
         &dir.path().join("log"),
         0,
         shared.clone(),

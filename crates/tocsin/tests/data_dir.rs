@@ -275,7 +275,9 @@ fn a_full_disk_under_the_event_log_is_not_ready() {
     };
     s.start();
     fill(&s.data.join("filler"));
-    let event = json!({"summary": "first", "dedup_key": "first"});
+    // Larger than the page the segment's header already holds, so it needs new space.
+    let event = json!({"summary": "first", "dedup_key": "first",
+                       "description": "x".repeat(16 * 1024)});
     let message = s
         .post("/api/v1/events", &event)
         .expect_error(503, "unavailable");

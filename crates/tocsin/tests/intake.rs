@@ -46,8 +46,8 @@ fn native_event_is_stored_with_its_fields() {
         a["links"],
         json!([{"href": "http://grafana/d/1", "text": "Dashboard"}])
     );
-    // Without a catalog every alert maps to the built-in default service.
-    assert_eq!(a["service"], "default");
+    // A service no catalog defines is discovered under its own name (issue 17 item 7).
+    assert_eq!(a["service"], "storage");
     assert_eq!(a["episode"], 1);
     assert_eq!(a["occurrences"], 1);
     assert_eq!(a["started_at"], "2026-01-01T02:00:00.000Z");
@@ -405,7 +405,7 @@ fn incidents_group_by_service_and_alert_name_by_default() {
         ev("b", "HighLatency", "web"),
         ev("a", "HighLatency", "db"),
         ev("a", "DiskFull", "web"),
-        // An unknown service maps to the default one (the first in the catalog).
+        // A service the catalog lacks is discovered: its own incident, not web's.
         ev("c", "HighLatency", "no-such-service"),
     ]));
     let all = eventually("five alerts", || {
@@ -424,21 +424,24 @@ fn incidents_group_by_service_and_alert_name_by_default() {
     };
     let web_lat = incident_of(&find("a", "HighLatency", "web"));
     assert_eq!(incident_of(&find("b", "HighLatency", "web")), web_lat);
-    assert_eq!(incident_of(&find("c", "HighLatency", "web")), web_lat);
+    let discovered = incident_of(&find("c", "HighLatency", "no-such-service"));
     let db_lat = incident_of(&find("a", "HighLatency", "db"));
     let web_disk = incident_of(&find("a", "DiskFull", "web"));
-    let distinct: HashSet<_> = [web_lat, db_lat, web_disk].into_iter().collect();
-    assert_eq!(distinct.len(), 3);
+    let distinct: HashSet<_> = [web_lat, db_lat, web_disk, discovered]
+        .into_iter()
+        .collect();
+    assert_eq!(distinct.len(), 4);
 
     let inc = s.incident(web_lat);
-    assert_eq!(inc["alert_count"], 3);
-    assert_eq!(inc["firing_count"], 3);
+    assert_eq!(inc["alert_count"], 2);
+    assert_eq!(inc["firing_count"], 2);
     assert_eq!(inc["service"], "web");
     assert_eq!(inc["title"], "HighLatency on a");
-    assert_eq!(inc["alerts"].as_array().unwrap().len(), 3);
+    assert_eq!(inc["alerts"].as_array().unwrap().len(), 2);
     assert_eq!(s.incident(db_lat)["service"], "db");
+    assert_eq!(s.incident(discovered)["service"], "no-such-service");
     let list = s.items("/api/v1/incidents");
-    assert_eq!(list.len(), 3, "{list:?}");
+    assert_eq!(list.len(), 4, "{list:?}");
 }
 
 #[test]

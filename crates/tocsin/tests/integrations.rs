@@ -427,7 +427,7 @@ fn a_key_from_tocsin_key_works_by_its_hash() {
     ]);
     let listed = String::from_utf8(checked.stdout).unwrap();
     assert!(
-        listed.contains("0 hosts, 1 integrations, 0 users"),
+        listed.contains("0 hosts, 1 integration, 0 users"),
         "{listed}"
     );
     assert!(listed.contains("integration api (tocsin)"), "{listed}");

@@ -4,38 +4,13 @@
 
 mod common;
 
+use common::receiver::Receiver;
 use common::*;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::time::Duration;
 
 /// An alert name a CSV must quote: a comma, quotes, and Chinese.
 const NOISY: &str = "慢查询 \"slow\", db";
-
-/// A webhook receiver that answers 200 to anything.
-fn receiver() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut len = 0;
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                line.clear();
-            }
-            let _ = reader.read_exact(&mut vec![0; len]);
-            let _ = reader
-                .into_inner()
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        }
-    });
-    port
-}
 
 fn config(port: u16) -> String {
     format!(
@@ -102,7 +77,7 @@ fn pages_sent(s: &TestServer, id: i64) -> usize {
 
 #[test]
 fn the_report_counts_response_volume_noise_and_load() {
-    let port = receiver();
+    let port = Receiver::start().port;
     let s = spawn_server(Some(&config(port)));
     let (a, b) = fire_alerts(&s);
     eventually("alice is paged for both dba incidents", || {
@@ -276,7 +251,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn csv_exports_each_section_quoted_and_in_utf8() {
-    let port = receiver();
+    let port = Receiver::start().port;
     let s = spawn_server(Some(&config(port)));
     let (a, b) = fire_alerts(&s);
     eventually("the pages are sent", || {

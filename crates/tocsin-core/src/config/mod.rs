@@ -100,6 +100,8 @@ pub struct Contact {
     pub to: String,
     /// The channel that reaches it; else the one channel of its type.
     pub channel: Option<String>,
+    /// Which follow-ups it gets, instead of its channel's.
+    pub follow_ups: Option<crate::paging::FollowUps>,
 }
 
 /// A person who can be on call.

@@ -7,9 +7,9 @@ use super::people::{restriction, zone, RawRestriction};
 use super::validate::check_id;
 use super::Contact;
 use crate::paging::{
-    ChannelSettings, ChannelSpec, ChannelTemplate, EscalationLevel, EscalationPolicy,
-    NotificationRule, QuietHours, RuleCondition, RuleStep, Secret, SmtpTls, SupportHours, Target,
-    TimeOfDay,
+    ChannelSettings, ChannelSpec, ChannelTemplate, EscalationLevel, EscalationPolicy, FollowUpKind,
+    FollowUps, NotificationRule, QuietHours, RuleCondition, RuleStep, Secret, SmtpTls,
+    SupportHours, Target, TimeOfDay,
 };
 use crate::priority::Level;
 use crate::time::parse_duration;
@@ -52,6 +52,8 @@ pub struct RawChannel {
     pub kind: String,
     pub per_minute: Option<u32>,
     pub template: Option<RawChannelTemplate>,
+    /// `[acknowledged, resolved]`, `[]` ...; by default all but for SMS and voice.
+    pub follow_ups: Option<Vec<String>>,
     pub host: Option<String>,
     pub port: Option<u16>,
     pub tls: Option<String>,
@@ -347,6 +349,21 @@ fn http_url(
     secret(errors, &format!("{path}.url"), u)
 }
 
+/// A `follow_ups` list (`[acknowledged, resolved]`) of a channel or a contact at `path`.
+pub(super) fn follow_ups(errors: &mut Vec<ConfigError>, path: &str, kinds: &[String]) -> FollowUps {
+    let mut parsed = Vec::new();
+    for (k, kind) in kinds.iter().enumerate() {
+        match FollowUpKind::parse(kind) {
+            Some(kind) => parsed.push(kind),
+            None => errors.push(ConfigError::new(
+                format!("{path}.follow_ups[{k}]"),
+                format!("unknown follow-up {kind:?}; use acknowledged or resolved"),
+            )),
+        }
+    }
+    FollowUps::from_kinds(&parsed)
+}
+
 pub(super) fn channels(
     errors: &mut Vec<ConfigError>,
     raw: Vec<(usize, RawChannel)>,
@@ -469,9 +486,14 @@ pub(super) fn channels(
                 continue;
             }
         };
+        let follow_ups = match &c.follow_ups {
+            Some(kinds) => follow_ups(errors, &path, kinds),
+            None => FollowUps::default_for(&c.kind),
+        };
         out.push(ChannelSpec {
             id: c.id,
             settings,
+            follow_ups,
             // DingTalk and WeCom robots refuse more than 20 messages a minute; keeping to it
             // by default means a storm is held back by tocsin, not dropped by the robot.
             per_minute: c.per_minute.or(match c.kind.as_str() {

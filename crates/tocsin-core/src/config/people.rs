@@ -42,6 +42,8 @@ pub struct RawContact {
     pub to: String,
     /// Which channel reaches it, when several of its type are configured.
     pub channel: Option<String>,
+    /// `[acknowledged, resolved]`, `[]` ...: instead of its channel's.
+    pub follow_ups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,10 +140,14 @@ pub(super) fn users(errors: &mut Vec<ConfigError>, raw: Vec<(usize, RawUser)>) -
                     "must not be empty",
                 ));
             }
+            let follow_ups = c.follow_ups.as_deref().map(|kinds| {
+                super::paging::follow_ups(errors, &format!("{path}.contacts[{j}]"), kinds)
+            });
             contacts.push(Contact {
                 kind: c.kind,
                 to: c.to,
                 channel: c.channel,
+                follow_ups,
             });
         }
         let notification_rules =

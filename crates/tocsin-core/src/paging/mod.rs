@@ -5,10 +5,12 @@
 //! notify crate does the sending.
 
 mod escalation;
+mod follow_up;
 mod rules;
 mod secret;
 
 pub use escalation::{next_step, EscalationState, Step};
+pub use follow_up::{acting_user, follow_up_to, FollowUpKind, FollowUps, Paged};
 pub use rules::{plan_for_user, PlannedContact, RuleWhy};
 pub use secret::Secret;
 
@@ -130,6 +132,8 @@ pub struct ChannelSpec {
     /// This channel's own headline and text (minijinja over the message), instead of the
     /// built-in ones.
     pub template: Option<ChannelTemplate>,
+    /// Which follow-ups (acknowledged, resolved) its contacts get, unless a contact says.
+    pub follow_ups: FollowUps,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use tocsin_store::log::{self, LogEntry};
 use tocsin_store::sqlite::paging::{incident_notifications, NotificationRow};
 use tocsin_store::sqlite::queries::{self, AlertFilter, IncidentFilter, PageRequest};
 use tocsin_store::sqlite::rows::{AlertRow, IncidentRow};
+use tocsin_store::sqlite::SqliteEngineStore;
 
 /// 2026-01-01T00:00:00Z, a Thursday: where every harness's clock starts.
 pub const T0: i64 = 1_767_225_600_000;
@@ -95,7 +96,7 @@ impl Harness {
         let durable = log::recover(&log_dir).unwrap().next_lsn - 1;
         self.engine = Some(
             Engine::open(
-                &self.dir.path().join("tocsin.db"),
+                Box::new(SqliteEngineStore::open(&self.dir.path().join("tocsin.db")).unwrap()),
                 &log_dir,
                 durable,
                 self.config.clone(),

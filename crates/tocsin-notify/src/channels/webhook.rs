@@ -107,6 +107,35 @@ mod tests {
     }
 
     #[test]
+    fn a_follow_up_says_who_when_and_what_they_wrote() {
+        let w = Webhook::new(
+            Secret::new("http://hook/in".into()),
+            None,
+            BTreeMap::new(),
+            Templates::builtin(),
+        );
+        let mut m = one_incident();
+        m.kind = crate::MessageKind::Acknowledged;
+        m.incidents[0].follow_up = Some(crate::FollowUp {
+            by: Some("Bob Lim".into()),
+            at: "2024-05-01 03:20 CST".into(),
+            comment: "on it".into(),
+            open_for_s: 480,
+        });
+        let body = w.build(&en_reader(), &m, 0).unwrap().json();
+        assert_eq!(body["kind"], "acknowledged");
+        assert_eq!(body["title"], "Acknowledged: [P1] MySQL primary down <3");
+        assert_eq!(
+            body["incidents"][0]["follow_up"],
+            serde_json::json!({"by": "Bob Lim", "at": "2024-05-01 03:20 CST",
+                "comment": "on it", "open_for_s": 480})
+        );
+        // A page has none.
+        let page = w.build(&en_reader(), &one_incident(), 0).unwrap().json();
+        assert!(page["incidents"][0].get("follow_up").is_none(), "{page}");
+    }
+
+    #[test]
     fn without_a_secret_nothing_is_signed() {
         let w = Webhook::new(
             Secret::new("http://hook/in".into()),

@@ -6,7 +6,8 @@
 //! Every template sees the same context: `title` (the headline), `kind`, `lang`, `bundled`,
 //! `act` (whether the ack/resolve links are wanted), `recipient`, `greeting`, `incidents` (each
 //! with `state_label`, `severity_label`, `urgency_label` and `where`, the hosts, in the reader's
-//! language), `t` (the labels) and `mention`.
+//! language, and for a follow-up `follow_up_text`, who acknowledged or resolved it, when and
+//! after how long), `t` (the labels) and `mention`.
 
 mod strings;
 
@@ -119,6 +120,13 @@ impl Templates {
                 v["severity_label"] = strings::word(to.language, &i.severity).into();
                 v["urgency_label"] = strings::word(to.language, &i.urgency).into();
                 v["where"] = strings::place(to.language, &i.hosts, i.host_count).into();
+                v["follow_up_text"] = i
+                    .follow_up
+                    .as_ref()
+                    .map_or(String::new(), |f| {
+                        strings::follow_up(to.language, msg.kind, f)
+                    })
+                    .into();
                 v
             })
             .collect();

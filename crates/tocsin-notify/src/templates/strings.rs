@@ -2,7 +2,7 @@
 //! differs between English and Chinese ("7 new incidents in order-api" / "order-api 有 7 个新
 //! 事件"), so it is composed here rather than in every template.
 
-use crate::message::{Message, MessageKind, StormNote};
+use crate::message::{FollowUp, Message, MessageKind, StormNote};
 use serde_json::{json, Value};
 use tocsin_core::config::Language;
 
@@ -102,6 +102,51 @@ pub fn word(lang: Language, value: &str) -> String {
     match lang {
         Language::En => value.to_string(),
         Language::Zh => zh.to_string(),
+    }
+}
+
+/// What a follow-up says of one incident: who acknowledged or resolved it, when, after how
+/// long, and their comment. "Acknowledged by Alice Chen at 2024-05-01 03:20 CST, 8 minutes
+/// after it opened: on it" / "Alice Chen 于 2024-05-01 03:20 CST 认领（发生后 8 分钟）：在处理".
+pub fn follow_up(lang: Language, kind: MessageKind, f: &FollowUp) -> String {
+    let open = open_for(lang, f.open_for_s);
+    let at = &f.at;
+    let line = match (lang, kind, &f.by) {
+        (Language::En, MessageKind::Acknowledged, Some(by)) => {
+            format!("Acknowledged by {by} at {at}, {open} after it opened")
+        }
+        (Language::En, _, Some(by)) => format!("Resolved by {by} at {at}, open for {open}"),
+        (Language::En, _, None) => {
+            format!("Resolved at {at}: all its alerts resolved, open for {open}")
+        }
+        (Language::Zh, MessageKind::Acknowledged, Some(by)) => {
+            format!("{by} 于 {at} 认领（发生后 {open}）")
+        }
+        (Language::Zh, _, Some(by)) => format!("{by} 于 {at} 解决（持续 {open}）"),
+        (Language::Zh, _, None) => format!("{at} 告警已全部恢复，事件自动解决（持续 {open}）"),
+    };
+    match (lang, f.comment.trim()) {
+        (_, "") => line,
+        (Language::En, c) => format!("{line}: {c}"),
+        (Language::Zh, c) => format!("{line}：{c}"),
+    }
+}
+
+/// How long an incident was open, to the minute: "under a minute", "1 minute", "2 hours 5
+/// minutes", "3 days 4 hours" / "不到 1 分钟", "2 小时 5 分钟", "3 天 4 小时".
+fn open_for(lang: Language, seconds: u64) -> String {
+    let minutes = seconds / 60;
+    let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let en = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match lang {
+        Language::En if minutes == 0 => "under a minute".into(),
+        Language::En if d > 0 => format!("{} {}", en(d, "day"), en(h, "hour")),
+        Language::En if h > 0 => format!("{} {}", en(h, "hour"), en(m, "minute")),
+        Language::En => en(m, "minute"),
+        Language::Zh if minutes == 0 => "不到 1 分钟".into(),
+        Language::Zh if d > 0 => format!("{d} 天 {h} 小时"),
+        Language::Zh if h > 0 => format!("{h} 小时 {m} 分钟"),
+        Language::Zh => format!("{m} 分钟"),
     }
 }
 
@@ -230,6 +275,41 @@ mod tests {
             incidents: vec![c; n],
             ..crate::testing::one_incident()
         }
+    }
+
+    #[test]
+    fn a_follow_up_says_who_when_how_long_and_their_comment() {
+        let f = FollowUp {
+            by: Some("Alice Chen".into()),
+            at: "2024-05-01 03:20 CST".into(),
+            comment: "restarting the primary".into(),
+            open_for_s: 8 * 60 + 30,
+        };
+        assert_eq!(
+            follow_up(Language::En, MessageKind::Acknowledged, &f),
+            "Acknowledged by Alice Chen at 2024-05-01 03:20 CST, 8 minutes after it opened: restarting the primary"
+        );
+        assert_eq!(
+            follow_up(Language::Zh, MessageKind::Acknowledged, &f),
+            "Alice Chen 于 2024-05-01 03:20 CST 认领（发生后 8 分钟）：restarting the primary"
+        );
+        let by_alerts = FollowUp {
+            by: None,
+            comment: String::new(),
+            open_for_s: 26 * 3600 + 60,
+            ..f.clone()
+        };
+        assert_eq!(
+            follow_up(Language::En, MessageKind::Resolved, &by_alerts),
+            "Resolved at 2024-05-01 03:20 CST: all its alerts resolved, open for 1 day 2 hours"
+        );
+        assert_eq!(
+            follow_up(Language::Zh, MessageKind::Resolved, &by_alerts),
+            "2024-05-01 03:20 CST 告警已全部恢复，事件自动解决（持续 1 天 2 小时）"
+        );
+        assert_eq!(open_for(Language::En, 59), "under a minute");
+        assert_eq!(open_for(Language::En, 3600 + 60), "1 hour 1 minute");
+        assert_eq!(open_for(Language::Zh, 2 * 3600 + 300), "2 小时 5 分钟");
     }
 
     #[test]

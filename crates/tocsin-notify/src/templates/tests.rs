@@ -60,6 +60,91 @@ fn on_five_hosts() -> Message {
     m
 }
 
+/// Issue 17 item 4: nobody was told when an incident they were paged about was acknowledged
+/// or resolved. Every form, both kinds, both languages: who, when, the comment, the console
+/// link (no acknowledge or resolve link: there is nothing left to do).
+#[test]
+fn every_form_of_a_follow_up_says_who_when_and_the_comment_without_action_links() {
+    let t = Templates::builtin();
+    let cases = [
+        (
+            MessageKind::Acknowledged,
+            en_reader(),
+            "Acknowledged by Bob Lim at 2024-05-01 03:20 CST, 8 minutes after it opened: restarting it",
+            "Acknowledged: [P1]",
+        ),
+        (
+            MessageKind::Acknowledged,
+            zh_reader(),
+            "Bob Lim 于 2024-05-01 03:20 CST 认领（发生后 8 分钟）：restarting it",
+            "【已认领】[P1]",
+        ),
+        (
+            MessageKind::Resolved,
+            en_reader(),
+            "Resolved by Bob Lim at 2024-05-01 03:20 CST, open for 8 minutes: restarting it",
+            "Resolved: [P1]",
+        ),
+        (
+            MessageKind::Resolved,
+            zh_reader(),
+            "Bob Lim 于 2024-05-01 03:20 CST 解决（持续 8 分钟）：restarting it",
+            "【已解决】[P1]",
+        ),
+    ];
+    for (kind, reader, line, headline) in cases {
+        let mut m = one_incident();
+        m.kind = kind;
+        m.incidents[0].follow_up = Some(crate::message::FollowUp {
+            by: Some("Bob Lim".into()),
+            at: "2024-05-01 03:20 CST".into(),
+            comment: "restarting it".into(),
+            open_for_s: 480,
+        });
+        let email = t.email(&reader, &m).unwrap();
+        assert!(email.subject.contains(headline), "{}", email.subject);
+        let voice = t.short(&reader, &m, true).unwrap();
+        assert!(voice.contains(line), "{voice}");
+        assert!(!voice.contains("https://"), "voice reads no URL: {voice}");
+        let forms = [
+            (
+                "dingtalk/wecom",
+                t.markdown(&reader, &m, Dialect::Markdown, "").unwrap(),
+            ),
+            (
+                "slack",
+                t.markdown(&reader, &m, Dialect::Slack, "").unwrap(),
+            ),
+            (
+                "telegram",
+                t.markdown(&reader, &m, Dialect::TelegramHtml, "").unwrap(),
+            ),
+            ("sms", t.short(&reader, &m, false).unwrap()),
+            (
+                "feishu",
+                t.feishu_card(&reader, &m, "").unwrap().to_string(),
+            ),
+            ("teams", t.teams_card(&reader, &m).unwrap().to_string()),
+            ("email text", email.text),
+            ("email html", email.html),
+        ];
+        for (form, text) in forms {
+            // HTML writes the link's slashes as entities.
+            let text = text.replace("&#x2f;", "/");
+            assert!(text.contains(line), "{form}: {text}");
+            assert!(text.contains(headline), "{form}: {text}");
+            assert!(
+                text.contains("https://t.example/incidents/INC-42"),
+                "{form}: the console link: {text}"
+            );
+            assert!(!text.contains("sig="), "{form}: no action link: {text}");
+        }
+    }
+    // Nothing of the kind in a page.
+    let sms = t.short(&en_reader(), &one_incident(), false).unwrap();
+    assert!(!sms.contains("Acknowledged by"), "{sms}");
+}
+
 #[test]
 fn every_form_says_where_and_names_the_team() {
     let t = Templates::builtin();

@@ -75,6 +75,7 @@ pub fn message(kind: MessageKind, n: usize) -> Message {
                 resolve_url: Some(format!("https://t.example/resolve/INC-{i}?sig=y")),
                 console_url: Some(format!("https://t.example/incidents/INC-{i}")),
                 new_alerts: vec![],
+                follow_up: None,
             })
             .collect(),
         handoff: None,

@@ -150,7 +150,7 @@ pub async fn perform(State(s): State<SharedState>, Path(token): Path<String>) ->
     let command = Command {
         incident_id: link.incident,
         action: IncidentAction::State(action),
-        actor: format!("{} (link)", link.user),
+        actor: tocsin_core::links::actor(&link.user),
         reason: String::new(),
         at: s.clock.now(),
     };

@@ -3,8 +3,10 @@
 //! bounds memory: an engine that falls behind during a storm leaves its backlog on disk, not
 //! in a queue.
 
-use super::entry::{decode_entry, LogEntry};
-use super::segment::{checksum, is_unwritten, list_segments, HEADER_LEN, MAX_RECORD_BYTES};
+use super::entry::{decode_entry_of, LogEntry};
+use super::segment::{
+    checksum, is_unwritten, list_segments, read_segment_format, HEADER_LEN, MAX_RECORD_BYTES,
+};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -18,6 +20,8 @@ pub struct LogCursor {
     /// refused them and went on in that segment, reusing their LSNs.
     next_first: Option<u64>,
     pos: u64,
+    /// The open segment's format: how its payloads are decoded.
+    format: u32,
     /// The LSN of the next record to return.
     next_lsn: u64,
     header: [u8; HEADER_LEN],
@@ -49,6 +53,7 @@ impl LogCursor {
             reader: None,
             next_first: None,
             pos: 0,
+            format: 0,
             next_lsn: after + 1,
             header: [0; HEADER_LEN],
             payload: Vec::new(),
@@ -75,7 +80,7 @@ impl LogCursor {
                         )));
                     }
                     self.next_lsn += 1;
-                    let entry = decode_entry(&self.payload)
+                    let entry = decode_entry_of(self.format, &self.payload)
                         .map_err(|e| corrupt(format!("log record {lsn}: {e}")))?;
                     return Ok(Some((lsn, entry)));
                 }
@@ -161,8 +166,12 @@ impl LogCursor {
         self.next_first = found
             .and_then(|i| segments.get(i + 1))
             .map(|(next, _)| *next);
-        self.reader = Some((*first, BufReader::with_capacity(1 << 20, File::open(path)?)));
-        self.pos = 0;
+        let (format, start) = read_segment_format(path)?;
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+        reader.seek(SeekFrom::Start(start))?;
+        self.reader = Some((*first, reader));
+        self.format = format;
+        self.pos = start;
         self.refreshed_at = None;
         Ok(true)
     }

@@ -15,9 +15,12 @@ mod segment;
 mod writer;
 
 pub use cursor::LogCursor;
-pub use entry::{decode_entry, encode_entry, encode_entry_with_capacity, LogEntry};
+pub use entry::{
+    decode_entry, decode_entry_of, encode_entry, encode_entry_with_capacity, LogEntry,
+};
 pub use gate::WriteGate;
 pub use reader::{recover, Recovered};
 pub use refused::RefusedMarks;
-pub use segment::{list_segments, prune_applied};
+pub use segment::{list_segments, prune_applied, FORMAT, FORMATS_READ};
+pub(crate) use writer::{serve, Request};
 pub use writer::{AppendError, LogWriter, Sink};

@@ -1,9 +1,11 @@
 //! Reading the log back: recovery after a crash, and replay into the engine.
 
-use super::segment::{checksum, list_segments, segment_path, HEADER_LEN, MAX_RECORD_BYTES};
+use super::segment::{
+    checksum, create_segment, list_segments, segment_path, FORMAT, HEADER_LEN, MAX_RECORD_BYTES,
+};
 use std::fs::{self, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// Where the writer resumes after recovery.
@@ -52,20 +54,25 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
     let segments = list_segments(dir)?;
     let Some((first, path)) = segments.last().cloned() else {
         let path = segment_path(dir, 1);
-        new_segment(&path)?;
+        let (_, start) = create_segment(&path)?;
         super::segment::sync_dir(dir)?;
         return Ok(Recovered {
             next_lsn: 1,
             segment: path,
-            segment_len: 0,
+            segment_len: start,
         });
     };
+    // A header the writer had no time to write is written now; a segment of a format newer
+    // than this binary reads stops the start here, before anything is appended to it.
+    let (_, start) = create_segment(&path)?;
+    let format = super::segment::read_segment_format(&path)?.0;
     let data = fs::read(&path)?;
-    let mut at = 0;
+    let start = start as usize;
+    let mut at = start;
     let mut next_lsn = first;
     while let Next::Record(lsn, end) = next_record(&data, at) {
         // Records run on without gaps; anything else is the end of what was written.
-        if at > 0 && lsn != next_lsn {
+        if at > start && lsn != next_lsn {
             break;
         }
         next_lsn = lsn + 1;
@@ -84,6 +91,18 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
         let f = OpenOptions::new().write(true).open(&path)?;
         std::os::unix::fs::FileExt::write_all_at(&f, &vec![0; data.len() - at], at as u64)?;
         f.sync_all()?;
+    }
+    if format != FORMAT {
+        // An older binary wrote this segment: new records go to a segment of this format,
+        // so that no file mixes two.
+        let path = segment_path(dir, next_lsn);
+        let (_, start) = create_segment(&path)?;
+        super::segment::sync_dir(dir)?;
+        return Ok(Recovered {
+            next_lsn,
+            segment: path,
+            segment_len: start,
+        });
     }
     Ok(Recovered {
         next_lsn,
@@ -108,18 +127,9 @@ impl Recovered {
         );
         self.next_lsn = applied + 1;
         self.segment = segment_path(dir, self.next_lsn);
-        new_segment(&self.segment)?;
+        let (_, start) = create_segment(&self.segment)?;
         super::segment::sync_dir(dir)?;
-        self.segment_len = fs::metadata(&self.segment)?.len();
+        self.segment_len = start;
         Ok(())
     }
-}
-
-/// Creates a segment file (or opens the one there), readable by its owner only.
-fn new_segment(path: &Path) -> io::Result<fs::File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
 }

@@ -1,14 +1,96 @@
 //! Segment files and record framing.
 //!
-//! A segment is named after the first log sequence number (LSN) it holds. A record is
+//! A segment is named after the first log sequence number (LSN) it holds. It starts with a
+//! header, `magic "tocsinlg" | format: u32 | 0u32`, then records. A record is
 //! `len: u32 | crc32: u32 | lsn: u64 | payload`, little endian; the CRC covers the LSN and the
 //! payload, so a torn write at the tail is detected and cut off on recovery.
+//!
+//! The format version says how payloads are encoded, so that a binary whose log entries
+//! gained a field still reads the segments an older one wrote (the kept week `tocsin export`
+//! reads). Segments written before the header existed are format 0: records from byte 0.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 pub const HEADER_LEN: usize = 16;
+
+/// The first bytes of every segment since format 1. As a format-0 record header, "tocs"
+/// would be a length of 1.9 GB, above [`MAX_RECORD_BYTES`]: the two cannot be confused.
+pub const MAGIC: [u8; 8] = *b"tocsinlg";
+/// The format this binary writes.
+pub const FORMAT: u32 = 1;
+/// The formats this binary reads: 0 (no header) and 1 have the same records and payloads.
+pub const FORMATS_READ: std::ops::RangeInclusive<u32> = 0..=FORMAT;
+/// Bytes before the first record of a segment of the current format.
+pub const SEGMENT_HEADER_LEN: u64 = 16;
+
+/// The header a new segment starts with.
+pub fn segment_header() -> [u8; SEGMENT_HEADER_LEN as usize] {
+    let mut h = [0; SEGMENT_HEADER_LEN as usize];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..12].copy_from_slice(&FORMAT.to_le_bytes());
+    h
+}
+
+/// A segment's format and where its records start, from its first bytes (fewer than 16
+/// when the file is shorter). A segment not written yet (empty or zeros: the writer
+/// creates it, then writes its header) is of the current format.
+pub fn segment_format(first: &[u8]) -> Result<(u32, u64), String> {
+    if first.len() < SEGMENT_HEADER_LEN as usize || is_unwritten(first) {
+        return Ok((FORMAT, SEGMENT_HEADER_LEN));
+    }
+    if first[..8] != MAGIC {
+        return Ok((0, 0));
+    }
+    let format = u32::from_le_bytes(first[8..12].try_into().unwrap());
+    if !FORMATS_READ.contains(&format) {
+        return Err(format!(
+            "written in event log format {format} by a newer tocsin; this one reads formats {} to {}",
+            FORMATS_READ.start(),
+            FORMATS_READ.end()
+        ));
+    }
+    Ok((format, SEGMENT_HEADER_LEN))
+}
+
+/// Reads the format of the segment at `path`.
+pub fn read_segment_format(path: &Path) -> io::Result<(u32, u64)> {
+    use std::io::Read;
+    let mut first = Vec::with_capacity(SEGMENT_HEADER_LEN as usize);
+    fs::File::open(path)?
+        .take(SEGMENT_HEADER_LEN)
+        .read_to_end(&mut first)?;
+    segment_format(&first).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    })
+}
+
+/// Creates the segment at `path` with its header, readable by its owner only, and syncs
+/// it; the caller syncs the directory. An existing file keeps its contents, and gets a
+/// header if it has none yet (a creation cut short). Returns the file and where records
+/// start.
+pub fn create_segment(path: &Path) -> io::Result<(fs::File, u64)> {
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    let (_, start) = read_segment_format(path)?;
+    let mut first = [0; SEGMENT_HEADER_LEN as usize];
+    let len = file.read_at(&mut first, 0)?;
+    if start == SEGMENT_HEADER_LEN && (len < first.len() || is_unwritten(&first)) {
+        file.write_all_at(&segment_header(), 0)?;
+        file.sync_data()?;
+    }
+    Ok((file, start))
+}
 /// A new segment is started once the current one passes this size.
 pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// Larger records are refused: no single request may be that big (intake limits are lower).
@@ -113,4 +195,38 @@ pub fn prune_applied(
         sync_dir(dir)?;
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_says_its_format_and_where_records_start() {
+        assert_eq!(segment_format(&segment_header()), Ok((FORMAT, 16)));
+        // Created but not written yet, or preallocated: the current format.
+        assert_eq!(segment_format(&[]), Ok((FORMAT, 16)));
+        assert_eq!(segment_format(&[0; 16]), Ok((FORMAT, 16)));
+        // Written before headers: a record from byte 0.
+        let mut old = Vec::new();
+        frame(&mut old, 1, b"payload");
+        assert_eq!(segment_format(&old[..16]), Ok((0, 0)));
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_by_name() {
+        let mut h = segment_header();
+        h[8..12].copy_from_slice(&7u32.to_le_bytes());
+        let err = segment_format(&h).unwrap_err();
+        assert!(
+            err.contains("format 7") && err.contains("newer tocsin"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_magic_cannot_be_read_as_a_record_length() {
+        let len = u32::from_le_bytes(MAGIC[..4].try_into().unwrap()) as usize;
+        assert!(len > MAX_RECORD_BYTES);
+    }
 }

@@ -1,13 +1,19 @@
 //! The group-commit writer: one thread owns the log file. Requests that arrive while a sync
 //! is in progress queue up and share the next write and `fdatasync`.
+//!
+//! The queue, the handle and the loop that answers each group ([`serve`]) are the same for
+//! every place a log can live: the PostgreSQL store's writer thread runs the same loop with
+//! its own way of making a group durable, so intake holds one [`LogWriter`] either way.
 
 use super::gate::WriteGate;
 use super::reader::Recovered;
-use super::segment::{frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES};
+use super::segment::{
+    create_segment, frame, segment_path, sync_dir, PREALLOCATE_BYTES, SEGMENT_BYTES,
+};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,13 +54,13 @@ impl std::fmt::Display for AppendError {
     }
 }
 
-struct Request<T> {
-    payload: Vec<u8>,
+pub(crate) struct Request<T> {
+    pub(crate) payload: Vec<u8>,
     item: T,
     done: oneshot::Sender<Result<u64, AppendError>>,
 }
 
-enum Message<T> {
+pub(crate) enum Message<T> {
     Append(Request<T>),
     /// Write what is queued before this, then stop; later appends are refused.
     Close,
@@ -95,22 +101,33 @@ impl<T: Send + 'static> LogWriter<T> {
     ) -> io::Result<(LogWriter<T>, std::thread::JoinHandle<()>)> {
         let file = OpenOptions::new().write(true).open(&recovered.segment)?;
         let allocated = file.metadata()?.len();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let state = WriterThread {
+        let mut state = WriterThread {
             dir,
             file,
+            segment: recovered.segment,
+            must_rotate: false,
             len: recovered.segment_len,
             allocated,
             next_lsn: recovered.next_lsn,
-            rx,
-            sink,
             buf: Vec::with_capacity(1 << 20),
-            gate: gate.clone(),
         };
+        let (writer, rx) = LogWriter::channel(gate.clone());
         let handle = std::thread::Builder::new()
             .name("tocsin-log".into())
-            .spawn(move || state.run())?;
-        Ok((LogWriter { tx, gate }, handle))
+            .spawn(move || {
+                super::priority::raise();
+                serve(&rx, sink, &gate, |group| {
+                    let first = state.write_group(group)?;
+                    Ok::<_, io::Error>((first..first + group.len() as u64).collect())
+                })
+            })?;
+        Ok((writer, handle))
+    }
+
+    /// A handle and the queue it feeds, for a writer thread that runs [`serve`].
+    pub(crate) fn channel(gate: Arc<WriteGate>) -> (LogWriter<T>, Receiver<Message<T>>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        (LogWriter { tx, gate }, rx)
     }
 
     /// Queues one encoded entry; the receiver gets its LSN once it is durable.
@@ -150,74 +167,85 @@ impl<T: Send + 'static> LogWriter<T> {
 
 type Pending = oneshot::Receiver<Result<u64, AppendError>>;
 
-struct WriterThread<T, S> {
+/// The loop of a writer thread: takes what is queued as one group (at most [`MAX_GROUP`]),
+/// has `write` make it durable, and answers each request with its LSN (or the error), after
+/// telling `sink`. `write` returns one LSN per request, in the group's order. Returns when
+/// every handle is dropped or after a [`LogWriter::close`].
+pub(crate) fn serve<T, S: Sink<T>, E: std::fmt::Display>(
+    rx: &Receiver<Message<T>>,
+    mut sink: S,
+    gate: &WriteGate,
+    mut write: impl FnMut(&[Request<T>]) -> Result<Vec<u64>, E>,
+) {
+    let mut group = Vec::new();
+    let mut closing = false;
+    while let Ok(first) = rx.recv() {
+        match first {
+            Message::Append(r) => group.push(r),
+            Message::Close => closing = true,
+        }
+        while !closing && group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(Message::Append(r)) => group.push(r),
+                Ok(Message::Close) => closing = true,
+                Err(_) => break,
+            }
+        }
+        if group.is_empty() {
+            break;
+        }
+        let started = Instant::now();
+        let written = write(&group);
+        let outcome = written.as_ref().map(|_| ()).map_err(|e| e.to_string());
+        gate.log_written(outcome);
+        match written {
+            Ok(lsns) => {
+                debug_assert_eq!(lsns.len(), group.len());
+                let mut answers = Vec::with_capacity(group.len());
+                for (lsn, r) in lsns.into_iter().zip(group.drain(..)) {
+                    sink.committed(lsn, r.item);
+                    answers.push((lsn, r.done));
+                }
+                sink.synced(started.elapsed(), answers.len());
+                for (lsn, done) in answers {
+                    let _ = done.send(Ok(lsn));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "event log write failed; requests refused");
+                for r in group.drain(..) {
+                    let _ = r.done.send(Err(AppendError::Io(e.to_string())));
+                }
+            }
+        }
+        if closing {
+            break;
+        }
+    }
+}
+
+/// What the file writer's thread owns besides the queue.
+struct WriterThread {
     dir: PathBuf,
     file: File,
+    /// The segment `file` is.
+    segment: PathBuf,
+    /// A write failed: the next group starts a segment afresh rather than trusting this
+    /// file's tail (a failed fdatasync may have dropped dirty pages).
+    must_rotate: bool,
     /// Where the records end.
     len: u64,
     /// How far the file is filled (records, then preallocated zeros).
     allocated: u64,
     next_lsn: u64,
-    rx: Receiver<Message<T>>,
-    sink: S,
     buf: Vec<u8>,
-    gate: Arc<WriteGate>,
 }
 
-impl<T, S: Sink<T>> WriterThread<T, S> {
-    fn run(mut self) {
-        super::priority::raise();
-        let mut group = Vec::new();
-        let mut closing = false;
-        while let Ok(first) = self.rx.recv() {
-            match first {
-                Message::Append(r) => group.push(r),
-                Message::Close => closing = true,
-            }
-            while !closing && group.len() < MAX_GROUP {
-                match self.rx.try_recv() {
-                    Ok(Message::Append(r)) => group.push(r),
-                    Ok(Message::Close) => closing = true,
-                    Err(_) => break,
-                }
-            }
-            if group.is_empty() {
-                break;
-            }
-            let started = Instant::now();
-            let written = self.write_group(&group);
-            let outcome = written.as_ref().map(|_| ()).map_err(|e| e.to_string());
-            self.gate.log_written(outcome);
-            match written {
-                Ok(first_lsn) => {
-                    let mut answers = Vec::with_capacity(group.len());
-                    for (i, r) in group.drain(..).enumerate() {
-                        let lsn = first_lsn + i as u64;
-                        self.sink.committed(lsn, r.item);
-                        answers.push((lsn, r.done));
-                    }
-                    self.sink.synced(started.elapsed(), answers.len());
-                    for (lsn, done) in answers {
-                        let _ = done.send(Ok(lsn));
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "event log write failed; requests refused");
-                    for r in group.drain(..) {
-                        let _ = r.done.send(Err(AppendError::Io(e.to_string())));
-                    }
-                }
-            }
-            if closing {
-                break;
-            }
-        }
-    }
-
+impl WriterThread {
     /// Writes and syncs a group; on failure the group's bytes are cleared and writing goes
     /// on in a new segment, so no half-written group stays behind, and the LSNs are reused.
-    fn write_group(&mut self, group: &[Request<T>]) -> io::Result<u64> {
-        if self.len >= SEGMENT_BYTES {
+    fn write_group<T>(&mut self, group: &[Request<T>]) -> io::Result<u64> {
+        if self.len >= SEGMENT_BYTES || self.must_rotate {
             self.rotate()?;
         }
         let first_lsn = self.next_lsn;
@@ -232,8 +260,10 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
             .and_then(|_| self.file.sync_data());
         if let Err(e) = result {
             // A failed fdatasync may have dropped dirty pages; start over in a new segment
-            // rather than trusting this file's tail.
+            // rather than trusting this file's tail. When that fails too (the disk is still
+            // full), the next group tries again before writing anything.
             let _ = write_zeros(&self.file, self.len, end);
+            self.must_rotate = true;
             let _ = self.rotate();
             return Err(e);
         }
@@ -272,18 +302,18 @@ impl<T, S: Sink<T>> WriterThread<T, S> {
 
     fn rotate(&mut self) -> io::Result<()> {
         let path = segment_path(&self.dir, self.next_lsn);
-        let fresh = !path.exists();
-        self.file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)?;
-        self.allocated = self.file.metadata()?.len();
-        if fresh {
-            self.len = 0;
-        }
+        let (file, start) = create_segment(&path)?;
         sync_dir(&self.dir)?;
+        self.allocated = file.metadata()?.len();
+        // The same path when the group that failed was the first of this segment: the same
+        // file goes on, from where its records end. Any other is new (or left empty by a
+        // rotation that failed): records start after its header.
+        if path != self.segment {
+            self.len = start;
+        }
+        self.file = file;
+        self.segment = path;
+        self.must_rotate = false;
         Ok(())
     }
 }

@@ -87,7 +87,7 @@ pub fn paged_people(
 pub fn last_page_at(conn: &Connection, incident_id: i64) -> rusqlite::Result<Option<Millis>> {
     conn.prepare_cached(
         "SELECT max(created_at) FROM notifications
-         WHERE incident_id = ?1 AND kind <> 'update' AND state <> 'cancelled'",
+         WHERE incident_id = ?1 AND kind IN ('page', 'repeat') AND state <> 'cancelled'",
     )?
     .query_row([incident_id], |r| r.get(0))
 }

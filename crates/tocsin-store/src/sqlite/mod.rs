@@ -7,6 +7,7 @@
 pub mod cofire;
 pub mod console;
 pub mod discovered;
+mod engine_store;
 pub mod group_timers;
 pub mod maintenance;
 mod migrate;
@@ -22,6 +23,7 @@ pub mod state;
 pub mod storms;
 pub mod tokens;
 
+pub use engine_store::SqliteEngineStore;
 pub use pool::ReadPool;
 
 use rusqlite::Connection;
@@ -33,7 +35,7 @@ use std::path::Path;
 /// event log, which is synced before any sender is answered. After a power loss SQLite may
 /// lose its last transactions but stays consistent, and the engine re-applies them from the
 /// log because `applied_lsn` is rolled back with them.
-pub fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+pub fn open_writer(path: &Path) -> Result<Connection, crate::StoreError> {
     let mut conn = Connection::open(path)?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL;

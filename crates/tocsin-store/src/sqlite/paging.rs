@@ -114,17 +114,26 @@ pub struct NewNotification<'a> {
     pub due_at: Millis,
     pub only_if_unacked: bool,
     pub at: Millis,
-    /// `page`, `update` (alerts joined since `since`) or `repeat`; see `group_timers.rs`.
+    /// `page`, `update` (alerts joined since `since`) or `repeat`, see `group_timers.rs`;
+    /// or a follow-up, `acknowledged` or `resolved`.
     pub kind: &'a str,
     pub since: Option<Millis>,
+    /// A follow-up's who and what they wrote (empty: nothing).
+    pub actor: Option<&'a str>,
+    pub comment: Option<&'a str>,
 }
+
+/// The kinds of notification that page someone (a page, an update of one, a reminder), as an
+/// SQL list; the others, `acknowledged` and `resolved`, are follow-ups.
+pub(crate) const PAGE_KINDS: &str = "('page', 'update', 'repeat')";
 
 pub fn insert_notification(conn: &Connection, n: &NewNotification<'_>) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "INSERT INTO notifications (incident_id, user_id, contact, contact_type, address,
              channel, level, round, reason, due_at, only_if_unacked, state, created_at, kind,
-             since)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12, ?13, ?14)",
+             since, actor, comment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12, ?13, ?14, ?15,
+             ?16)",
     )?
     .execute(params![
         n.incident_id,
@@ -140,25 +149,31 @@ pub fn insert_notification(conn: &Connection, n: &NewNotification<'_>) -> rusqli
         n.only_if_unacked,
         n.at,
         n.kind,
-        n.since
+        n.since,
+        n.actor,
+        n.comment
     ])?;
     Ok(conn.last_insert_rowid())
 }
 
-/// Cancels an incident's pending notifications (all, or only those sent only if it is
-/// still unacknowledged); returns how many.
+/// Cancels an incident's pending pages (all, or only those sent only if it is still
+/// unacknowledged); returns how many. Follow-ups are not cancelled: a resolve right after an
+/// acknowledgement still leaves both told.
 pub fn cancel_notifications(
     conn: &Connection,
     incident_id: i64,
     only_unacked_ones: bool,
 ) -> rusqlite::Result<usize> {
-    let sql = if only_unacked_ones {
-        "UPDATE notifications SET state = 'cancelled'
-         WHERE incident_id = ?1 AND state = 'pending' AND only_if_unacked = 1"
+    let which = if only_unacked_ones {
+        "only_if_unacked = 1".to_string()
     } else {
-        "UPDATE notifications SET state = 'cancelled' WHERE incident_id = ?1 AND state = 'pending'"
+        format!("kind IN {PAGE_KINDS}")
     };
-    conn.prepare_cached(sql)?.execute([incident_id])
+    conn.prepare_cached(&format!(
+        "UPDATE notifications SET state = 'cancelled'
+         WHERE incident_id = ?1 AND state = 'pending' AND {which}"
+    ))?
+    .execute([incident_id])
 }
 
 /// A notification as the dispatcher and the API see it.
@@ -183,15 +198,23 @@ pub struct NotificationRow {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub sent_at: Option<String>,
-    /// `page`, `update` or `repeat`.
+    /// `page`, `update` or `repeat`; `acknowledged` or `resolved` for a follow-up.
     pub kind: String,
     /// For an update: the alerts that joined after this time are new to the reader.
     #[serde(skip)]
     pub since: Option<Millis>,
+    /// A follow-up's who and what they wrote.
+    pub actor: Option<String>,
+    pub comment: Option<String>,
+    /// When the engine decided it (for a follow-up: when the incident was acknowledged or
+    /// resolved).
+    #[serde(skip)]
+    pub created_ms: Millis,
 }
 
 const COLUMNS: &str = "id, incident_id, user_id, contact, contact_type, address, channel, level,
-    round, reason, due_at, state, attempts, last_error, sent_at, kind, since";
+    round, reason, due_at, state, attempts, last_error, sent_at, kind, since, actor, comment,
+    created_at";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotificationRow> {
     Ok(NotificationRow {
@@ -213,7 +236,32 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotificationRow> {
         sent_at: r.get::<_, Option<Millis>>(14)?.map(to_rfc3339),
         kind: r.get(15)?,
         since: r.get(16)?,
+        actor: r.get(17)?,
+        comment: r.get(18)?,
+        created_ms: r.get(19)?,
     })
+}
+
+/// The contacts an incident's pages (pages, updates, reminders) reached, in the order they
+/// were sent: who is told of its acknowledgement and resolution.
+pub fn paged_contacts(
+    conn: &Connection,
+    incident_id: i64,
+) -> rusqlite::Result<Vec<tocsin_core::paging::Paged>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT user_id, contact, channel, address FROM notifications
+         WHERE incident_id = ?1 AND state = 'sent' AND kind IN {PAGE_KINDS}
+         ORDER BY sent_at, id"
+    ))?;
+    let rows = stmt.query_map([incident_id], |r| {
+        Ok(tocsin_core::paging::Paged {
+            user: r.get(0)?,
+            contact: r.get::<_, i64>(1)? as usize,
+            channel: r.get(2)?,
+            address: r.get(3)?,
+        })
+    })?;
+    rows.collect()
 }
 
 /// Pending notifications due by `now`, oldest first.
@@ -355,6 +403,8 @@ mod tests {
                 at,
                 kind: "page",
                 since: None,
+                actor: None,
+                comment: None,
             },
         )
         .unwrap()

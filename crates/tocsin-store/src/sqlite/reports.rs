@@ -59,11 +59,14 @@ fn firings(conn: &Connection, from: Millis, to: Millis) -> rusqlite::Result<Vec<
 }
 
 fn pages(conn: &Connection, from: Millis, to: Millis) -> rusqlite::Result<Vec<PageFact>> {
-    let mut stmt = conn.prepare_cached(
+    // Follow-ups only say what happened: a person's load is what paged them.
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT n.user_id, n.incident_id, i.team, i.service, n.sent_at
            FROM notifications n JOIN incidents i ON i.id = n.incident_id
-          WHERE n.state = 'sent' AND n.sent_at >= ?1 AND n.sent_at < ?2",
-    )?;
+          WHERE n.state = 'sent' AND n.sent_at >= ?1 AND n.sent_at < ?2
+            AND n.kind IN {}",
+        super::paging::PAGE_KINDS
+    ))?;
     let rows = stmt.query_map(params![from, to], |r| {
         Ok(PageFact {
             user: r.get(0)?,

@@ -11,6 +11,7 @@ pub mod browser;
 pub mod console;
 pub mod console_configs;
 pub mod raw;
+pub mod receiver;
 pub mod scenarios;
 pub mod smtp;
 
