@@ -153,7 +153,10 @@ fn the_other_stories_tell_what_they_promise() {
     // The flapping check is one alert that fired a dozen times.
     let dir = tempfile::tempdir().unwrap();
     let summary = generate(dir.path(), "flapping-check", 1, "en");
-    assert!(summary.contains(" firing, 1 true incident -> "), "{summary}");
+    assert!(
+        summary.contains(" firing, 1 true incident -> "),
+        "{summary}"
+    );
     let truth = lines(&read(dir.path(), "truth.jsonl"));
     let alerts: HashSet<&str> = truth.iter().map(|t| t["alert"].as_str().unwrap()).collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
