@@ -56,6 +56,9 @@ export TOCSIN_E2E_REQUIRED=1
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
+# The engine's suite again with its store on PostgreSQL (tests/common/store.rs): built
+# already, so this only runs it.
+TOCSIN_TEST_STORE=postgres cargo test -p tocsin-engine --locked "$@"
 # Every intake parser, the config loader and the matcher parser under libFuzzer, each for
 # FUZZ_SECONDS, one target a core at a time (about 2 minutes for the 14 targets at 15 s on
 # two cores, plus a build of about 1.5 minutes).

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Harness, T0};
+use common::{Harness, StoreDir, T0};
 use tocsin_core::clock::Clock;
 use tocsin_core::command::{Command, IncidentAction};
 use tocsin_core::config::{load_str, Config};
@@ -260,7 +260,7 @@ fn alerts_with_an_end_time_resolve_by_themselves() {
 
 #[test]
 fn restart_rebuilds_state_and_replays_the_log() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = StoreDir::new();
     let log_dir = dir.path().join("log");
     // Entries that reached the log but not the store (a crash between the two).
     struct Drop_;

@@ -61,7 +61,7 @@ fn a_window_mutes_what_it_matches_while_it_is_open() {
     assert!(after.incident_id.is_some());
 
     // The occurrence is a silence like any other, and next week's is made as time goes on.
-    let conn = rusqlite::Connection::open(h.dir.path().join("tocsin.db")).unwrap();
+    let conn = h.conn();
     let s = tocsin_store::sqlite::silences::get(&conn, &id)
         .unwrap()
         .unwrap();
@@ -71,7 +71,7 @@ fn a_window_mutes_what_it_matches_while_it_is_open() {
     );
     h.at(T0 + 3 * HOUR);
     let next = format!("maintenance-db-patching-{}", T0 + 7 * 24 * HOUR + HOUR);
-    assert!(tocsin_store::sqlite::silences::get(&conn, &next)
+    assert!(tocsin_store::sqlite::silences::get(&h.conn(), &next)
         .unwrap()
         .is_some());
 }

@@ -13,7 +13,7 @@ use tocsin_core::config::load_str;
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::StateAction;
 use tocsin_store::log::LogEntry;
-use tocsin_store::sqlite::paging::{incident_notifications, NotificationRow};
+use tocsin_store::sqlite::paging::NotificationRow;
 
 const CONFIG: &str = r#"
 users:
@@ -211,15 +211,17 @@ fn outside_support_hours_paging_waits_for_the_window_unless_it_turns_urgent() {
     // Thursday 00:00 UTC: two warnings at night wait; 09:00 pages both at that moment.
     h.input(wiki_event("disk", Severity::Warning, T0));
     h.input(wiki_event("cert", Severity::Warning, T0 + MIN));
-    let conn = rusqlite::Connection::open(h.dir.path().join("tocsin.db")).unwrap();
-    let count = |incident: i64| incident_notifications(&conn, incident).unwrap().len();
-    assert_eq!((count(1), count(2)), (0, 0), "nobody is paged at night");
+    assert_eq!(
+        (h.notifications(1).len(), h.notifications(2).len()),
+        (0, 0),
+        "nobody is paged at night"
+    );
     h.at(T0 + 9 * 60 * MIN - 1);
-    assert_eq!(count(1), 0);
+    assert_eq!(h.notifications(1).len(), 0);
     h.at(T0 + 9 * 60 * MIN);
     let due: Vec<i64> = [1, 2]
         .iter()
-        .map(|&i| incident_notifications(&conn, i).unwrap()[0].due_ms)
+        .map(|&i| h.notifications(i)[0].due_ms)
         .collect();
     assert_eq!(
         due,
@@ -229,13 +231,13 @@ fn outside_support_hours_paging_waits_for_the_window_unless_it_turns_urgent() {
     // A held incident whose alert turns critical pages at once.
     h.at(T0 + 20 * 60 * MIN);
     h.input(wiki_event("db", Severity::Warning, T0 + 20 * 60 * MIN));
-    assert_eq!(count(3), 0, "20:00 is outside the window");
+    assert_eq!(h.notifications(3).len(), 0, "20:00 is outside the window");
     h.input(wiki_event(
         "db",
         Severity::Critical,
         T0 + 20 * 60 * MIN + MIN,
     ));
-    let n = incident_notifications(&conn, 3).unwrap();
+    let n = h.notifications(3);
     assert_eq!(n.len(), 1);
     assert!(n[0].reason.contains("now urgent"), "{}", n[0].reason);
 }

@@ -29,6 +29,10 @@ pub use crate::sqlite::storms::StormRow;
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
+/// What [`EngineTx::load_alerts`] calls with each alert: its source, dedup key and state, the
+/// silences that mute it, and the source alerts that inhibit it.
+pub type AlertVisitor<'a> = dyn FnMut(&str, &str, AlertState, Vec<String>, Vec<i64>) + 'a;
+
 /// Opens the engine's transactions on one backend.
 pub trait EngineStore: Send {
     /// Starts a batch: one transaction, committed by [`EngineBatch::commit`] and rolled back
@@ -54,11 +58,8 @@ pub trait EngineTx {
     /// The highest alert and incident ids.
     fn max_ids(&self) -> StoreResult<(i64, i64)>;
     fn load_heartbeats(&self) -> StoreResult<Vec<(String, Millis)>>;
-    /// Every alert: source, dedup key, state, silenced by, inhibited by.
-    fn load_alerts(
-        &self,
-        f: &mut dyn FnMut(&str, &str, AlertState, Vec<String>, Vec<i64>),
-    ) -> StoreResult<()>;
+    /// Every alert.
+    fn load_alerts(&self, f: &mut AlertVisitor<'_>) -> StoreResult<()>;
     fn load_flaps(&self, f: &mut dyn FnMut(FlapRow)) -> StoreResult<()>;
     fn load_incidents(&self, f: &mut dyn FnMut(IncidentRecord)) -> StoreResult<()>;
     /// The alerts that fired into incidents since `since`, oldest first.

@@ -9,10 +9,12 @@
 //!   restart replays exactly what is missing.
 //! - [`postgres`]: the same state, and the log as a table, in PostgreSQL.
 
+pub(crate) mod codec;
 pub mod engine;
 mod error;
 pub mod log;
 pub mod postgres;
 pub mod sqlite;
 
+pub use codec::BadValue;
 pub use error::StoreError;

@@ -1,8 +1,13 @@
-//! The harness the engine's integration tests share: an engine over a real SQLite store and
-//! event log in a temporary directory, driven with a manual clock; it feeds events and
+//! The harness the engine's integration tests share: an engine over a real store (SQLite, or
+//! PostgreSQL with `TOCSIN_TEST_STORE=postgres`: see [`store`]) and event log in a temporary
+//! directory, driven with a manual clock; it feeds events and
 //! commands in as the intake would (numbering them itself) and reads back the stored rows.
 //! Each test file adds what only it needs with an `impl Harness` block of its own.
 #![allow(dead_code)]
+
+mod store;
+
+pub use store::StoreDir;
 
 use arc_swap::ArcSwap;
 use std::sync::Arc;
@@ -15,7 +20,6 @@ use tocsin_store::log::{self, LogEntry};
 use tocsin_store::sqlite::paging::{incident_notifications, NotificationRow};
 use tocsin_store::sqlite::queries::{self, AlertFilter, IncidentFilter, PageRequest};
 use tocsin_store::sqlite::rows::{AlertRow, IncidentRow};
-use tocsin_store::sqlite::SqliteEngineStore;
 
 /// 2026-01-01T00:00:00Z, a Thursday: where every harness's clock starts.
 pub const T0: i64 = 1_767_225_600_000;
@@ -31,7 +35,7 @@ pub const PAGE: PageRequest = PageRequest {
 };
 
 pub struct Harness {
-    pub dir: tempfile::TempDir,
+    pub dir: StoreDir,
     /// `None` while the engine is down (set it so, move the clock, then `restart`).
     pub engine: Option<Engine>,
     pub clock: Arc<ManualClock>,
@@ -70,12 +74,12 @@ impl Harness {
 
     /// A new store with `config`.
     pub fn with_config(config: Config) -> Harness {
-        Harness::in_dir(tempfile::tempdir().unwrap(), config)
+        Harness::in_dir(StoreDir::new(), config)
     }
 
     /// The store in `dir` (as it is) with `config`, the clock at T0; numbering goes on from
     /// what the store has applied.
-    pub fn in_dir(dir: tempfile::TempDir, config: Config) -> Harness {
+    pub fn in_dir(dir: StoreDir, config: Config) -> Harness {
         let mut h = Harness {
             dir,
             engine: None,
@@ -96,7 +100,7 @@ impl Harness {
         let durable = log::recover(&log_dir).unwrap().next_lsn - 1;
         self.engine = Some(
             Engine::open(
-                Box::new(SqliteEngineStore::open(&self.dir.path().join("tocsin.db")).unwrap()),
+                self.dir.open(),
                 &log_dir,
                 durable,
                 self.config.clone(),
@@ -158,8 +162,10 @@ impl Harness {
         }));
     }
 
+    /// What the engine has written so far, to read with the SQLite store's queries. On
+    /// PostgreSQL it is a copy: take a new one after the engine writes more.
     pub fn conn(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("tocsin.db")).unwrap()
+        self.dir.conn()
     }
 
     pub fn alerts_where(&self, filter: &AlertFilter) -> Vec<AlertRow> {

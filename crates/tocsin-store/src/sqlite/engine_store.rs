@@ -74,10 +74,7 @@ impl EngineTx for SqliteBatch<'_> {
     fn load_heartbeats(&self) -> StoreResult<Vec<(String, Millis)>> {
         Ok(state::load_heartbeats(&self.0)?)
     }
-    fn load_alerts(
-        &self,
-        f: &mut dyn FnMut(&str, &str, AlertState, Vec<String>, Vec<i64>),
-    ) -> StoreResult<()> {
+    fn load_alerts(&self, f: &mut AlertVisitor<'_>) -> StoreResult<()> {
         Ok(state::load_alerts(&self.0, f)?)
     }
     fn load_flaps(&self, f: &mut dyn FnMut(FlapRow)) -> StoreResult<()> {

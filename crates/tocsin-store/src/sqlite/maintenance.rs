@@ -2,6 +2,8 @@
 //! with its batch) and loads the live ones at start; the API reads them. A window is kept in
 //! the form it was written and parsed again by the config's code when it is used.
 
+use super::state::bad_value;
+use crate::codec::{json_from, to_json};
 use rusqlite::{params, Connection, OptionalExtension};
 use tocsin_core::config::maintenance::RawMaintenance;
 use tocsin_core::time::Millis;
@@ -24,9 +26,7 @@ const COLUMNS: &str = "spec, author, created_at, created_by, deleted_at, deleted
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
     let spec: String = r.get(0)?;
     Ok(WindowRow {
-        spec: serde_json::from_str(&spec).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })?,
+        spec: json_from(&spec, "maintenance window").map_err(bad_value)?,
         author: r.get(1)?,
         created_at: r.get(2)?,
         created_by: r.get(3)?,
@@ -37,7 +37,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
 
 /// Returns false when a window with that id exists already.
 pub fn insert(conn: &Connection, w: &WindowRow) -> rusqlite::Result<bool> {
-    let spec = serde_json::to_string(&w.spec)
+    let spec = to_json(&w.spec, "a maintenance window")
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let n = conn.execute(
         "INSERT INTO maintenance_windows (id, spec, author, created_at, created_by)

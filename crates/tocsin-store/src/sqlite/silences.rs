@@ -2,11 +2,12 @@
 //! reads them. Also the engine's read of firing alerts' labels, which it needs when a
 //! silence starts or ends (labels live only in SQLite, not in the engine's memory).
 
-use super::state::{parse_or, BatchWriter};
+use super::state::{bad_value, parse_or, BatchWriter};
+use crate::codec::{json_or_default, matchers_from, matchers_json};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 use tocsin_core::event::Severity;
-use tocsin_core::silence::{Matcher, SilenceSpec, SilenceState};
+use tocsin_core::silence::{SilenceSpec, SilenceState};
 use tocsin_core::time::Millis;
 
 /// A silence as stored, with its audit fields.
@@ -24,44 +25,6 @@ pub struct SilenceRecord {
     pub engine_state: SilenceState,
 }
 
-/// JSON form of matchers in the store (Alertmanager's field names).
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredMatcher {
-    name: String,
-    value: String,
-    is_regex: bool,
-    is_equal: bool,
-}
-
-fn matchers_json(matchers: &[Matcher]) -> String {
-    let stored: Vec<StoredMatcher> = matchers
-        .iter()
-        .map(|m| StoredMatcher {
-            name: m.name.clone(),
-            value: m.value.clone(),
-            is_regex: m.is_regex,
-            is_equal: m.is_equal,
-        })
-        .collect();
-    serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
-}
-
-fn matchers_from(text: &str) -> rusqlite::Result<Vec<Matcher>> {
-    let stored: Vec<StoredMatcher> = serde_json::from_str(text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
-    })?;
-    Ok(stored
-        .into_iter()
-        .map(|m| Matcher {
-            name: m.name,
-            value: m.value,
-            is_regex: m.is_regex,
-            is_equal: m.is_equal,
-        })
-        .collect())
-}
-
 const COLUMNS: &str = "id, matchers, starts_at, ends_at, updated_at, created_by, comment, actor, expired_by, replaced_by, engine_state";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SilenceRecord> {
@@ -70,7 +33,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SilenceRecord> {
     Ok(SilenceRecord {
         id: r.get(0)?,
         spec: SilenceSpec {
-            matchers: matchers_from(&matchers)?,
+            matchers: matchers_from(&matchers).map_err(bad_value)?,
             starts_at: r.get(2)?,
             ends_at: r.get(3)?,
             created_by: r.get(5)?,
@@ -174,7 +137,7 @@ fn firing_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FiringAlert> {
         service: r.get(7)?,
         host: r.get(8)?,
         severity: parse_or(severity.as_str(), Severity::parse, "severity")?,
-        labels: serde_json::from_str(&labels).unwrap_or_default(),
+        labels: json_or_default(Some(&labels)),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The engine's side of the store: loading its in-memory index at start, and writing the
 //! changes of one batch of log entries in one transaction.
 
+use crate::codec::json_or_default;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tocsin_core::event::{Event, Severity, Status};
 use tocsin_core::incident::IncidentState;
@@ -47,19 +48,18 @@ pub struct IncidentRecord {
     pub last_alert_at: Millis,
 }
 
-/// Text form of enums in the store.
+/// Text form of enums in the store ([`crate::codec::parse_or`]), as a SQLite error.
 pub(crate) fn parse_or<V: std::fmt::Debug + Copy, T>(
     value: V,
     parse: impl Fn(V) -> Option<T>,
     what: &str,
 ) -> rusqlite::Result<T> {
-    parse(value).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("unknown {what} {value:?} in the store").into(),
-        )
-    })
+    crate::codec::parse_or(value, parse, what).map_err(bad_value)
+}
+
+/// A stored value the code cannot read, as a SQLite error.
+pub(crate) fn bad_value(e: crate::codec::BadValue) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
 }
 
 fn meta(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
@@ -113,13 +113,9 @@ pub fn load_alerts(
             incident_id: r.get(8)?,
         };
         let silenced_by: Option<String> = r.get(9)?;
-        let silenced_by = silenced_by
-            .map(|text| serde_json::from_str(&text).unwrap_or_default())
-            .unwrap_or_default();
+        let silenced_by = json_or_default(silenced_by.as_deref());
         let inhibited_by: Option<String> = r.get(10)?;
-        let inhibited_by = inhibited_by
-            .map(|text| serde_json::from_str(&text).unwrap_or_default())
-            .unwrap_or_default();
+        let inhibited_by = json_or_default(inhibited_by.as_deref());
         f(&source, &dedup_key, state, silenced_by, inhibited_by);
     }
     Ok(())
@@ -148,7 +144,7 @@ pub fn load_flaps(conn: &Connection, mut f: impl FnMut(FlapRow)) -> rusqlite::Re
             source: r.get(0)?,
             dedup_key: r.get(1)?,
             name: r.get(2)?,
-            changes: serde_json::from_str(&changes).unwrap_or_default(),
+            changes: json_or_default(Some(&changes)),
             flapping: r.get(4)?,
         });
     }
