@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Memory of correlation over a long replay: peak RSS of `tocsin replay` on the stormsim
-# `large` stream (72 h) and on that stream played COPIES times back to back (times shifted,
+# Memory of correlation over a long replay: peak RSS of `tocsin replay` on the `tocsin
+# simulate` `large` stream (72 h) and on that stream played COPIES times back to back (times shifted,
 # Zabbix and Nagios problem ids renumbered: 3 copies = 9 days), then the learner's sizes
 # against MAX_KINDS and MAX_PAIRS over ten days of firings with new kinds all the time
 # (`cargo bench -p tocsin-core --bench correlation`, memory part).
@@ -10,15 +10,14 @@
 #   SKIP_BUILD=1 TOCSIN_BIN=target/release/tocsin bash bench/correlation_memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCEN=${TOCSIN_SCENARIOS:-../shared/scenarios}
 SEED=${SEED:-1}
 COPIES=${COPIES:-3}
-BIN=${TOCSIN_BIN:-target/release/tocsin}
+BIN=${TOCSIN_BIN:-"${CARGO_TARGET_DIR:-target}"/release/tocsin}
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p tocsin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-python3 "$SCEN/stormsim.py" generate --profile large --seed "$SEED" --out "$work/one" >/dev/null
+"$BIN" simulate write --profile large --seed "$SEED" --out "$work/one" >/dev/null
 python3 - "$work/one/events.jsonl" "$work/long.jsonl" "$COPIES" <<'EOF'
 import json, sys
 from datetime import datetime, timedelta, timezone
@@ -54,11 +53,9 @@ with open(dst, "w") as out:
                             a[k] = shift_iso(a[k].replace(".000", ""), d)
             elif e["integration"] == "zabbix":
                 p["event_id"] = str(int(p["event_id"]) + c * 100_000_000)
-                for date, time in (("event_date", "event_time"),
-                                   ("event_recovery_date", "event_recovery_time")):
-                    if p.get(date):
-                        t = shift_fmt(p[date] + " " + p[time], d, "%Y.%m.%d %H:%M:%S")
-                        p[date], p[time] = t.split(" ")
+                for k in ("event_timestamp", "event_recovery_timestamp"):
+                    if p.get(k):
+                        p[k] = str(int(p[k]) + int(d.total_seconds()))
             elif e["integration"] == "nagios":
                 for k in ("SERVICEPROBLEMID", "LASTSERVICEPROBLEMID",
                           "HOSTPROBLEMID", "LASTHOSTPROBLEMID"):
@@ -66,8 +63,6 @@ with open(dst, "w") as out:
                         p[k] = str(int(p[k]) + c * 100_000_000)
                 if p.get("TIMET"):
                     p["TIMET"] = str(int(p["TIMET"]) + int(d.total_seconds()))
-                if p.get("LONGDATETIME"):
-                    p["LONGDATETIME"] = shift_fmt(p["LONGDATETIME"], d, "%a %b %d %H:%M:%S UTC %Y")
             elif e["integration"] == "open-falcon":
                 if p.get("time"):
                     p["time"] = shift_fmt(p["time"], d, "%Y-%m-%d %H:%M:%S")

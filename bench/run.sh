@@ -25,7 +25,7 @@
 #   PHASES=adapters bash bench/run.sh   (knobs ADAPTER_CONNS=8 ADAPTER_BATCH=100 KINDS="...")
 # Paging latency, committed event to the channel's request under background load:
 #   PHASES=paging bash bench/run.sh     (knobs BG_RATE=5000 SAMPLES=300)
-# An alert storm (stormsim's storm profile) through the real endpoints at full speed
+# An alert storm (`tocsin simulate`'s storm profile) through the real endpoints at full speed
 # (bench/storm.py): PHASES=storm bash bench/run.sh   (knobs SEED=1 PROFILE=storm CLIENTS=8)
 set -euo pipefail
 cd "$(dirname "$0")/.."

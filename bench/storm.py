@@ -4,9 +4,9 @@ with PHASES=storm (which builds tocsin in release mode):
 
   PHASES=storm bash bench/run.sh
 
-Generates the `storm` scenario (../shared/scenarios/stormsim.py: core switches taking
-hundreds of hosts down, Prometheus, Zabbix, Nagios and Open-Falcon all reporting) into a
-temporary directory, starts tocsin with that topology as its catalog (`serve --topology`),
+Generates the `storm` scenario (`tocsin simulate write`: core switches taking hundreds of
+hosts down, Prometheus, Zabbix, Nagios and Open-Falcon all reporting) into a temporary
+directory, starts tocsin with that topology as its catalog (`serve --topology`),
 one integration per tool, and an escalation policy that pages one user over a webhook to a
 receiver in this script, so notifications are really sent. Then every event goes through
 the endpoint its tool uses (Prometheus `POST /api/v2/alerts`, Zabbix and Nagios `POST
@@ -18,8 +18,8 @@ Reports intake events/s (first request to last answer), the time until the engin
 applied everything, tocsin's peak RSS (VmHWM), alerts, incidents, storms detected, the
 webhook requests the receiver got (by message kind) and the outbox rows by kind and state.
 
-Knobs (environment): SEED=1 PROFILE=storm CLIENTS=8 TOCSIN_BIN OUT=bench/out
-STORMSIM=../shared/scenarios/stormsim.py EXTRA_CONFIG="" (YAML added to the config, e.g.
+Knobs (environment): SEED=1 PROFILE=storm (any `tocsin simulate` profile) CLIENTS=8
+TOCSIN_BIN OUT=bench/out EXTRA_CONFIG="" (YAML added to the config, e.g.
 'storms: {enabled: false}' to see what would be paged without storm mode, or
 'correlation: {enabled: false}' for one incident per alert group)
 """
@@ -47,7 +47,6 @@ SEED = b.env("SEED", "1")
 PROFILE = b.env("PROFILE", "storm")
 CLIENTS = int(b.env("CLIENTS", "8"))
 EXTRA_CONFIG = b.env("EXTRA_CONFIG", "")
-STORMSIM = b.env("STORMSIM", os.path.join(b.ROOT, "..", "shared", "scenarios", "stormsim.py"))
 KINDS = {"prometheus": "alertmanager", "zabbix": "zabbix", "nagios": "nagios",
          "open-falcon": "open-falcon"}
 
@@ -87,7 +86,8 @@ def start(port, topology):
 
 
 def identity(integration, payload):
-    """What one alert is to its tool (FORMATS.md), so its events stay in one client."""
+    """What one alert is to its tool (its adapter's dedup key), so its events stay in one
+    client."""
     if integration == "prometheus":
         return json.dumps(payload[0]["labels"], sort_keys=True)
     if integration == "zabbix":
@@ -176,7 +176,7 @@ def main():
     os.makedirs(b.OUT, exist_ok=True)
     os.makedirs(b.WORK, exist_ok=True)
     gen = tempfile.mkdtemp(prefix="tocsin-storm-")
-    subprocess.run([sys.executable, STORMSIM, "generate", "--profile", PROFILE, "--seed", SEED,
+    subprocess.run([b.TOCSIN_BIN, "simulate", "write", "--profile", PROFILE, "--seed", SEED,
                     "--out", gen], check=True, stdout=subprocess.DEVNULL)
     parts, n_events = shards(os.path.join(gen, "events.jsonl"))
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
@@ -224,7 +224,7 @@ def main():
     with open(os.path.join(b.OUT, f"storm-{b.STAMP}.json"), "w") as f:
         json.dump(result, f, indent=1)
     config_text = EXTRA_CONFIG.replace("\n", "; ") or "default config"
-    print(f"Storm bench: stormsim {PROFILE} seed {SEED}, {config_text}, {n_events} "
+    print(f"Storm bench: tocsin simulate {PROFILE} seed {SEED}, {config_text}, {n_events} "
           f"events over {CLIENTS} clients ({refused or 'none'} refused)\n"
           f"intake {result['events_per_s']} events/s ({secs:.2f} s); all applied after "
           f"{total:.2f} s ({result['applied_events_per_s']} events/s); peak RSS "

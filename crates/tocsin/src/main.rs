@@ -12,6 +12,7 @@ mod replay;
 mod send;
 mod serve;
 mod silence;
+mod simulate;
 mod user;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,10 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Replay recent history with the current and a new config; show how incidents differ.
     Preview(preview::PreviewArgs),
+    /// Generate alert streams (a switch storm, a bad deploy, ...): write them for replay
+    /// with their ground truth, or send them to a running server.
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCommand),
     /// Send an event to a server, like `amtool alert add`.
     Send(send::SendArgs),
     /// Who is on call, and the final shifts of a schedule, from a config file.
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Preview(args) => preview::run(args),
+        Command::Simulate(cmd) => simulate::run(cmd),
         Command::Send(args) => send::run(args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Oncall(cmd) => oncall::run(cmd),

@@ -11,6 +11,7 @@
 //! (`feedback`), so what correlation learns from them can be evaluated.
 
 mod feedback;
+mod score;
 
 use arc_swap::ArcSwap;
 use clap::Args;
@@ -51,6 +52,10 @@ pub struct ReplayArgs {
     /// [SEQ_A, SEQ_B]}` or `{"after_seq": N, "split": [SEQ, ...]}` a line.
     #[arg(long)]
     feedback: Option<PathBuf>,
+    /// A stream's ground truth (`truth.jsonl` of `tocsin simulate write`): score the
+    /// grouping against it, and against grouping by name and service.
+    #[arg(long)]
+    truth: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -147,13 +152,62 @@ fn replay(a: &ReplayArgs) -> Result<String, String> {
         ),
         None => String::new(),
     };
+    let scored = match &a.truth {
+        Some(path) => scored(path, &r.firing)?,
+        None => String::new(),
+    };
     Ok(format!(
-        "replayed {} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent{corrected}; {:.1} s{whom}",
+        "replayed {} events ({} firing) into {} alerts and {} incidents; {storms} storms detected; {notifications} notifications would have been sent{corrected}; {:.1} s{whom}{scored}",
         r.events,
         r.firing.len(),
         alerts,
         incidents.len(),
         started.elapsed().as_secs_f64()
+    ))
+}
+
+/// The grouping scored against a truth file, and the name-and-service baseline, as lines
+/// to follow the summary.
+fn scored(path: &Path, firing: &[Firing]) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let truth: Vec<score::Truth> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l).map_err(|e| format!("{} line {}: {e}", path.display(), n + 1))
+        })
+        .collect::<Result<_, _>>()?;
+    let assigned: HashMap<u64, i64> = firing
+        .iter()
+        .filter_map(|f| Some((f.seq, f.incident?)))
+        .collect();
+    let at: HashMap<u64, Millis> = firing.iter().map(|f| (f.seq, f.at)).collect();
+    if let Some(t) = truth.iter().find(|t| !at.contains_key(&t.seq)) {
+        return Err(format!(
+            "{}: seq {} is not a firing event of the stream: is it the stream's truth?",
+            path.display(),
+            t.seq
+        ));
+    }
+    let ours = score::score(&truth, &assigned);
+    let baseline = score::score(
+        &truth,
+        &score::group_by_name_and_service(&truth, &at, 5 * 60_000),
+    );
+    let line = |who: &str, s: &score::Score| {
+        format!(
+            "\n  {who:<32} B-cubed precision {:.3}, recall {:.3}, F1 {:.3}; re-fires kept {:.3}; {} incidents",
+            s.precision, s.recall, s.f1, s.refire_kept, s.incidents
+        )
+    };
+    Ok(format!(
+        "\nscored against {}: {} alerts in {} true incidents{}{}",
+        path.display(),
+        ours.alerts,
+        ours.true_incidents,
+        line("tocsin:", &ours),
+        line("by name and service, 5 minutes:", &baseline)
     ))
 }
 
@@ -176,6 +230,8 @@ pub struct Replayed {
 pub struct Firing {
     /// The `seq` of its input line.
     pub seq: u64,
+    /// When it came.
+    pub at: Millis,
     /// Its alert's id in the replay's store.
     pub alert: i64,
     /// The incident its alert episode belongs to at the end; none while a silence or
@@ -275,7 +331,7 @@ fn replay_corrected(
         for e in &parsed {
             if e.status == Status::Firing {
                 feed.unapplied
-                    .push((l.seq, alert_key(&e.source, &e.dedup_key)));
+                    .push((l.seq, at, alert_key(&e.source, &e.dedup_key)));
             }
         }
         batch_events += parsed.len();
@@ -305,8 +361,9 @@ fn replay_corrected(
     let incident_of = episode_incidents(&conn).map_err(|e| e.to_string())?;
     let firing = firing
         .into_iter()
-        .map(|(seq, alert, episode)| Firing {
+        .map(|(seq, at, alert, episode)| Firing {
             seq,
+            at,
             alert,
             incident: incident_of.get(&(alert, episode)).copied(),
         })
@@ -364,11 +421,11 @@ struct Feed<'c> {
     engine: Engine,
     clock: &'c ManualClock,
     batch: Vec<Input>,
-    /// Firing events of the batch not applied yet: (seq, alert key).
-    unapplied: Vec<(u64, u64)>,
-    /// Every firing event applied: (seq, alert id, episode). An alert that fires again later
-    /// is a new episode, and the episode is what belongs to an incident.
-    firing: Vec<(u64, i64, i64)>,
+    /// Firing events of the batch not applied yet: (seq, at, alert key).
+    unapplied: Vec<(u64, Millis, u64)>,
+    /// Every firing event applied: (seq, at, alert id, episode). An alert that fires again
+    /// later is a new episode, and the episode is what belongs to an incident.
+    firing: Vec<(u64, Millis, i64, i64)>,
 }
 
 impl Feed<'_> {
@@ -376,9 +433,9 @@ impl Feed<'_> {
     fn flush(&mut self, at: Millis) -> Result<(), String> {
         self.clock.set(at);
         self.engine.process(std::mem::take(&mut self.batch))?;
-        for (seq, key) in self.unapplied.drain(..) {
+        for (seq, at, key) in self.unapplied.drain(..) {
             let (id, episode) = self.engine.alert_episode(key).unwrap_or((0, 0));
-            self.firing.push((seq, id, episode));
+            self.firing.push((seq, at, id, episode));
         }
         Ok(())
     }

@@ -1,72 +1,76 @@
-//! Grouping quality of correlation, scored by `stormsim.py score`: on the `mixed` and
-//! `storm` profiles, seeds 1 to 5, a mean B-cubed F1 of at least 0.91 (measured 0.920; the
-//! storm-control issue's bar was 0.88), re-fires kept in their incident at least 99% of the
-//! time, and never more than 1.2 times the true number of incidents; and nearly the same
-//! on streams from two vocabularies the correlation was not tuned on (other service names,
-//! Chinese alert names and texts, English phrased as other tools, other mixes of tools).
+//! Grouping quality of correlation on `tocsin simulate` streams, scored by `replay --truth`
+//! against each stream's ground truth, beside grouping by alert name and service within five
+//! minutes (Alertmanager's way). `bash bench/quality.sh` prints the same figures.
+//!
+//! Measured on 2026-12-08 (after discovered services landed), `mixed` and `storm`, seeds 1
+//! to 5, English vocabulary: mean B-cubed F1 0.946 (per stream 0.914 to 0.979; the
+//! storm-control issue's bar was 0.88), the baseline's 0.384; re-fires kept 1.000 in every
+//! stream; incidents at most 1.00 times the true number. On the held-out vocabularies of
+//! `bench/vocabularies` (other service names, Chinese alert names and texts, English phrased
+//! as other tools, other mixes of tools), seeds 1 to 3: 0.919 (zh) and 0.945 (en), the
+//! baseline's 0.320 and 0.342; re-fires kept 1.000; incidents at most 1.01 times the truth.
 
 mod common;
 
-use common::scenarios::{generate, replay, score, Score};
-use std::path::Path;
+use common::scenarios::{generate, heldout, score, Scored};
 
-/// Replays and scores every stream; `None` when stormsim is not here.
+/// Generates, replays and scores every stream.
 fn scores(
     profiles: &[&str],
     seeds: std::ops::RangeInclusive<u32>,
-    catalog: Option<&Path>,
-) -> Option<Vec<(String, Score)>> {
+    vocabulary: &str,
+) -> Vec<(String, Scored)> {
     let mut out = Vec::new();
     for profile in profiles {
         for seed in seeds.clone() {
             let dir = tempfile::tempdir().unwrap();
-            if !generate(dir.path(), profile, seed, catalog) {
-                return None;
-            }
-            replay(dir.path(), &[]);
+            generate(dir.path(), profile, seed, vocabulary);
             out.push((format!("{profile} seed {seed}"), score(dir.path())));
         }
     }
-    Some(out)
+    out
 }
 
-fn check(scores: &[(String, Score)], min_mean_f1: f64, min_refire: f64) {
+/// A mean F1 of at least `min_mean_f1` and at least 0.4 above the baseline's; in every
+/// stream re-fires kept at least 99% of the time and at most 1.1 times the true number of
+/// incidents.
+fn check(scores: &[(String, Scored)], min_mean_f1: f64) {
     let report: String = scores
         .iter()
-        .map(|(name, s)| format!("{name}: {s:?}\n"))
+        .map(|(name, s)| format!("{name}: {:?} baseline {:?}\n", s.tocsin, s.baseline))
         .collect();
-    let mean = scores.iter().map(|(_, s)| s.b3_f1).sum::<f64>() / scores.len() as f64;
-    eprintln!("{report}mean B3 F1 {mean:.3}");
+    let n = scores.len() as f64;
+    let mean = scores.iter().map(|(_, s)| s.tocsin.b3_f1).sum::<f64>() / n;
+    let baseline = scores.iter().map(|(_, s)| s.baseline.b3_f1).sum::<f64>() / n;
+    eprintln!("{report}mean B3 F1 {mean:.3}, baseline {baseline:.3}");
     assert!(mean >= min_mean_f1, "mean B3 F1 {mean:.3}\n{report}");
+    assert!(
+        mean - baseline >= 0.4,
+        "mean B3 F1 {mean:.3}, baseline {baseline:.3}\n{report}"
+    );
     for (name, s) in scores {
+        let s = &s.tocsin;
         assert!(
-            s.incidents as f64 <= 1.2 * s.true_incidents as f64,
+            s.incidents as f64 <= 1.1 * s.true_incidents as f64,
             "{name}: {} incidents for {} true ones",
             s.incidents,
             s.true_incidents
         );
-        assert!(s.refire_kept >= min_refire, "{name}: re-fires split: {s:?}");
+        assert!(s.refire_kept >= 0.99, "{name}: re-fires split: {s:?}");
     }
 }
 
 #[test]
-fn correlation_groups_the_shared_scenarios() {
-    let Some(scores) = scores(&["mixed", "storm"], 1..=5, None) else {
-        return;
-    };
-    check(&scores, 0.91, 0.99);
+fn correlation_groups_simulated_streams() {
+    check(&scores(&["mixed", "storm"], 1..=5, "en"), 0.93);
 }
 
 #[test]
 fn and_streams_it_was_not_tuned_on() {
-    // Measured 0.885 and 0.949.
-    for (catalog, min_mean_f1) in [("heldout-zh.json", 0.87), ("heldout-en.json", 0.93)] {
-        let catalog = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../bench/catalogs")
-            .join(catalog);
-        let Some(scores) = scores(&["mixed", "storm"], 1..=3, Some(&catalog)) else {
-            return;
-        };
-        check(&scores, min_mean_f1, 0.97);
+    for (vocabulary, min_mean_f1) in [("heldout-zh.json", 0.90), ("heldout-en.json", 0.93)] {
+        check(
+            &scores(&["mixed", "storm"], 1..=3, &heldout(vocabulary)),
+            min_mean_f1,
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! `tocsin replay` finds the storms of a generated `storm` stream (core switches taking
-//! hundreds of hosts down within a minute) and none among the ordinary faults of a `mixed`
+//! `tocsin replay` finds the storms of a `tocsin simulate` `storm` stream (core switches
+//! taking hundreds of hosts down within a minute) and none among the ordinary faults of a `mixed`
 //! one, with the default `storms:` config.
 
 mod common;
@@ -20,14 +20,12 @@ fn storms_detected(dir: &std::path::Path) -> (String, u64) {
 #[test]
 fn storms_in_the_storm_profile_and_none_among_ordinary_faults() {
     let storm = tempfile::tempdir().unwrap();
-    if !generate(storm.path(), "storm", 1, None) {
-        return;
-    }
+    generate(storm.path(), "storm", 1, "en");
     let (text, n) = storms_detected(storm.path());
     assert!(n > 0, "{text}");
     for seed in [1, 2] {
         let mixed = tempfile::tempdir().unwrap();
-        generate(mixed.path(), "mixed", seed, None);
+        generate(mixed.path(), "mixed", seed, "en");
         let (text, n) = storms_detected(mixed.path());
         assert_eq!(n, 0, "mixed seed {seed}: {text}");
     }

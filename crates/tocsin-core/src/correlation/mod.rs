@@ -58,7 +58,8 @@ pub struct CorrelationSettings {
 }
 
 impl Default for CorrelationSettings {
-    /// Tuned on the shared scenario streams (docs/correlation.md has the figures).
+    /// Tuned on generated scenario streams (docs/correlation.md has the figures, measured
+    /// on `tocsin simulate` streams).
     fn default() -> Self {
         CorrelationSettings {
             enabled: true,

@@ -12,8 +12,9 @@ const ACK: &str = include_str!("fixtures/ack.json");
 const MESSAGE: &str = include_str!("fixtures/message.json");
 const SEVERITY: &str = include_str!("fixtures/severity.json");
 const TAGS_CHINESE: &str = include_str!("fixtures/tags_chinese.json");
-/// What `stormsim.py` sends: no timestamps, tags joined with a bare ','.
-const STORMSIM: &str = include_str!("fixtures/stormsim.json");
+/// A media type that forwards no Unix timestamps (only local dates and times, which lack a
+/// time zone), tags joined with a bare ','.
+const NO_TIMESTAMPS: &str = include_str!("fixtures/no_timestamps.json");
 const ALL: [&str; 7] = [
     PROBLEM,
     RECOVERY,
@@ -21,7 +22,7 @@ const ALL: [&str; 7] = [
     MESSAGE,
     SEVERITY,
     TAGS_CHINESE,
-    STORMSIM,
+    NO_TIMESTAMPS,
 ];
 
 fn ctx() -> IntakeContext<'static> {
@@ -192,8 +193,8 @@ fn json_tags_win_over_text_tags() {
 }
 
 #[test]
-fn stormsim_payloads_fall_back_to_arrival_time() {
-    let e = parse(STORMSIM).unwrap();
+fn payloads_without_timestamps_fall_back_to_arrival_time() {
+    let e = parse(NO_TIMESTAMPS).unwrap();
     assert_eq!(e.status, Status::Firing);
     assert_eq!(e.occurred_at, NOW);
     assert_eq!(e.labels["service"], "web-bj");

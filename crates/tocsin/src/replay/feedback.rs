@@ -130,7 +130,7 @@ impl Feedback {
         let Some(corrections) = self.due.remove(&seq) else {
             return Ok(());
         };
-        for &(seq, alert, _) in &feed.firing[self.indexed..] {
+        for &(seq, _, alert, _) in &feed.firing[self.indexed..] {
             // 0: the engine ignored the event.
             if alert != 0 {
                 self.alerts.entry(seq).or_default().push(alert);

@@ -1,49 +1,43 @@
-//! The shared scenario generator (`stormsim.py` in `../shared/scenarios`, beside the
-//! repository) for replay tests: generate a stream, replay it, score the replay.
+//! Scenario streams for replay tests, from `tocsin simulate write`: generate a stream,
+//! replay it with its topology, and read the score `replay --truth` prints.
 
-use super::{have_tool, tocsin};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use super::tocsin;
+use std::path::Path;
 
-/// stormsim.py, or `None` (the test is skipped) without it or python3. `TOCSIN_SCENARIOS`
-/// may name its folder when the repository is not checked out beside `shared/`.
-pub fn stormsim() -> Option<PathBuf> {
-    let dir = std::env::var_os("TOCSIN_SCENARIOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scenarios"));
-    let script = dir.join("stormsim.py");
-    if !have_tool("python3") || !script.exists() {
-        eprintln!("skipped: python3 or {} is missing", script.display());
-        return None;
-    }
-    Some(script)
+/// Writes a stream of `profile` at `seed` into `dir`, in `vocabulary` (`en`, `zh` or a
+/// file); the summary line.
+pub fn generate(dir: &Path, profile: &str, seed: u32, vocabulary: &str) -> String {
+    let o = tocsin(&[
+        "simulate",
+        "write",
+        "--profile",
+        profile,
+        "--seed",
+        &seed.to_string(),
+        "--vocabulary",
+        vocabulary,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    text
 }
 
-/// Generates a stream into `dir` (with another vocabulary when `catalog` is given); false
-/// when stormsim is not here.
-pub fn generate(dir: &Path, profile: &str, seed: u32, catalog: Option<&Path>) -> bool {
-    let Some(script) = stormsim() else {
-        return false;
-    };
-    let mut cmd = Command::new("python3");
-    cmd.arg(&script)
-        .args([
-            "generate",
-            "--profile",
-            profile,
-            "--seed",
-            &seed.to_string(),
-            "--out",
-        ])
-        .arg(dir);
-    if let Some(c) = catalog {
-        cmd.arg("--catalog").arg(c);
-    }
-    assert!(cmd.status().unwrap().success(), "stormsim generate failed");
-    true
+/// A held-out vocabulary of `bench/vocabularies`, by file name.
+pub fn heldout(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../bench/vocabularies")
+        .join(name)
+        .to_string_lossy()
+        .to_string()
 }
 
-/// Replays `dir`'s stream with its topology (and `extra` arguments); the summary line.
+/// Replays `dir`'s stream with its topology (and `extra` arguments); the summary.
 pub fn replay(dir: &Path, extra: &[&str]) -> String {
     let path = |name: &str| dir.join(name).to_string_lossy().to_string();
     let (events, out, topo) = (
@@ -67,7 +61,7 @@ pub fn replay(dir: &Path, extra: &[&str]) -> String {
     text
 }
 
-/// What `stormsim.py score` says of the last replay of `dir`.
+/// What `replay --truth` says of a grouping.
 #[derive(Debug)]
 pub struct Score {
     pub b3_f1: f64,
@@ -76,30 +70,58 @@ pub struct Score {
     pub true_incidents: u64,
 }
 
-pub fn score(dir: &Path) -> Score {
-    let script = stormsim().expect("stormsim is here");
-    let o = Command::new("python3")
-        .arg(script)
-        .args(["score", "--truth"])
-        .arg(dir.join("truth.jsonl"))
-        .arg("--assign")
-        .arg(dir.join("assign.jsonl"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = String::from_utf8(o.stdout).unwrap();
-    // system  B3 P/R/F1 0.909/0.959/0.934  pair P/R/F1 ...  refire-kept 0.911  incidents 258 (true 277) ...
+/// The number after `word` in `line`, trimmed of punctuation.
+fn after(line: &str, word: &str) -> f64 {
+    let rest = &line[line
+        .find(word)
+        .unwrap_or_else(|| panic!("no {word:?} in {line}"))
+        + word.len()..];
+    let n = rest.split_whitespace().next().unwrap();
+    n.trim_end_matches([',', ';']).parse().unwrap()
+}
+
+/// Parses the score lines: `scored against …: N alerts in T true incidents`, then
+/// `  tocsin: B-cubed precision P, recall R, F1 F; re-fires kept K; I incidents` and the
+/// same for the baseline (`by name and service, 5 minutes:`).
+fn parse_score(text: &str, who: &str) -> Score {
+    let head = text
+        .lines()
+        .find(|l| l.starts_with("scored against "))
+        .unwrap_or_else(|| panic!("no score in {text}"));
     let line = text
         .lines()
-        .find(|l| l.starts_with("system"))
-        .expect("a system line");
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let after = |w: &str| words[words.iter().position(|x| *x == w).unwrap() + 1];
-    let f1 = words[3].rsplit('/').next().unwrap().parse().unwrap();
+        .find(|l| l.trim_start().starts_with(who))
+        .unwrap_or_else(|| panic!("no {who:?} line in {text}"));
+    let incidents = line.rsplit("; ").next().unwrap();
     Score {
-        b3_f1: f1,
-        refire_kept: after("refire-kept").parse().unwrap(),
-        incidents: after("incidents").parse().unwrap(),
-        true_incidents: after("(true").trim_end_matches(')').parse().unwrap(),
+        b3_f1: after(line, "F1 "),
+        refire_kept: after(line, "re-fires kept "),
+        incidents: incidents
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap(),
+        true_incidents: after(head, " alerts in ") as u64,
+    }
+}
+
+/// A replay scored against its stream's truth.
+pub struct Scored {
+    /// The whole summary.
+    pub text: String,
+    pub tocsin: Score,
+    /// Grouping by alert name and service within five minutes.
+    pub baseline: Score,
+}
+
+/// Replays `dir`'s stream with its topology and scores it against its truth.
+pub fn score(dir: &Path) -> Scored {
+    let truth = dir.join("truth.jsonl").to_string_lossy().to_string();
+    let text = replay(dir, &["--truth", &truth]);
+    Scored {
+        tocsin: parse_score(&text, "tocsin:"),
+        baseline: parse_score(&text, "by name and service"),
+        text,
     }
 }
