@@ -212,18 +212,8 @@ impl World<'_> {
 
     /// A one-off alert on `host` that belongs to no fault.
     pub fn noise(&mut self, incident: &str, t: Millis, duration: Millis, host: &str) {
-        let phrase = self.vocab.noise(&mut self.rng, self.tools);
-        let service = self.topo.hosts[host].service.clone();
-        self.raise(
-            phrase,
-            host,
-            &service,
-            "",
-            incident,
-            (t, t + duration),
-            0,
-            false,
-        );
+        // A check that flaps no more times: the same draws, so streams stay as they were.
+        self.flapping(incident, t, duration, host, 0);
     }
 
     /// A check on `host` that fires and resolves `flaps` more times within `duration`.
