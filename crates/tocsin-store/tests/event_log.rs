@@ -1,8 +1,11 @@
 //! The event log survives restarts, cuts torn tails, and prunes only what is applied.
 
+mod common;
+
+use common::entry;
+
 use std::sync::mpsc;
 use std::time::Duration;
-use tocsin_core::command::{Command, IncidentAction};
 use tocsin_store::log::{self, encode_entry, LogEntry, LogWriter, Sink};
 
 struct Collect(mpsc::Sender<(u64, u32)>);
@@ -12,16 +15,6 @@ impl Sink<u32> for Collect {
         self.0.send((lsn, item)).unwrap();
     }
     fn synced(&mut self, _took: Duration, _records: usize) {}
-}
-
-fn entry(n: u32) -> LogEntry {
-    LogEntry::Command(Command {
-        incident_id: n as i64,
-        action: IncidentAction::Comment(format!("note {n} 备注")),
-        actor: "test".into(),
-        reason: String::new(),
-        at: 1,
-    })
 }
 
 fn write(dir: &std::path::Path, range: std::ops::Range<u32>) -> Vec<(u64, u32)> {

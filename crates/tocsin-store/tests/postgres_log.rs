@@ -2,12 +2,15 @@
 //! that never changes, also when two writers commit out of sequence order; a restarted
 //! reader goes on after its position; a lost connection is made again.
 
+mod common;
+
+use common::entry;
+
 use postgres::Client;
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tocsin_core::command::{Command, IncidentAction};
 use tocsin_store::log::{encode_entry, LogEntry, LogWriter, Sink, WriteGate, FORMAT};
 use tocsin_store::postgres::log::{start_writer, LogPosition, LogTail, ReadError};
 use tocsin_store::postgres::migrate::migrate;
@@ -32,16 +35,6 @@ impl Sink<u32> for Collect {
 struct Reports {
     committed: mpsc::Receiver<(u64, u32)>,
     groups: mpsc::Receiver<usize>,
-}
-
-fn entry(n: u32) -> LogEntry {
-    LogEntry::Command(Command {
-        incident_id: n as i64,
-        action: IncidentAction::Comment(format!("note {n} 备注")),
-        actor: "test".into(),
-        reason: String::new(),
-        at: 1,
-    })
 }
 
 fn migrated() -> TestDb {
