@@ -9,6 +9,40 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// How long a link in a notification works.
+pub const LINK_LIFETIME_MS: Millis = 24 * 3_600_000;
+
+/// This server's links: where people reach it and the secret that signs them. The
+/// dispatcher puts links in messages with it; the pages behind `/act/` check them with it.
+pub struct LinkSigner {
+    public_url: String,
+    secret: Vec<u8>,
+}
+
+impl LinkSigner {
+    /// `public_url` without a trailing `/` (`https://tocsin.example.com`).
+    pub fn new(public_url: String, secret: Vec<u8>) -> LinkSigner {
+        LinkSigner { public_url, secret }
+    }
+
+    /// The URL of a link that does `action` on `incident` as `user`, working for
+    /// [`LINK_LIFETIME_MS`] from `now`.
+    pub fn url(&self, incident: i64, action: LinkAction, user: &str, now: Millis) -> String {
+        let link = ActionLink {
+            incident,
+            action,
+            user: user.to_string(),
+            expires: now + LINK_LIFETIME_MS,
+        };
+        format!("{}/act/{}", self.public_url, link.sign(&self.secret))
+    }
+
+    /// The contents of a link's token, if this server signed it and it has not expired.
+    pub fn verify(&self, token: &str, now: Millis) -> Result<ActionLink, LinkError> {
+        ActionLink::verify(token, &self.secret, now)
+    }
+}
+
 /// What a link does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkAction {
@@ -139,6 +173,28 @@ mod tests {
             ActionLink::verify(&token, SECRET, 1_000),
             Err(LinkError::Expired)
         );
+    }
+
+    #[test]
+    fn a_link_url_carries_a_token_its_signer_accepts_for_a_day() {
+        let signer = LinkSigner::new("https://tocsin.example.com".into(), SECRET.to_vec());
+        let url = signer.url(42, LinkAction::Resolve, "alice", 5_000);
+        let token = url
+            .strip_prefix("https://tocsin.example.com/act/")
+            .expect("under /act/");
+        let expected = ActionLink {
+            incident: 42,
+            action: LinkAction::Resolve,
+            user: "alice".into(),
+            expires: 5_000 + LINK_LIFETIME_MS,
+        };
+        assert_eq!(signer.verify(token, 5_000), Ok(expected));
+        assert_eq!(
+            signer.verify(token, 5_000 + LINK_LIFETIME_MS),
+            Err(LinkError::Expired)
+        );
+        let other = LinkSigner::new(String::new(), b"another secret".to_vec());
+        assert_eq!(other.verify(token, 5_000), Err(LinkError::BadSignature));
     }
 
     #[test]

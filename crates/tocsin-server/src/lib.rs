@@ -2,28 +2,24 @@
 //!
 //! Handlers parse and validate in parallel, hand entries to the event log (which answers
 //! once they are durable), and read from the SQLite store; all state changes happen in the
-//! engine thread. [`Server::start`] wires store, log, engine and router together;
-//! [`Server::shutdown`] stops them in the order that loses nothing.
+//! engine thread. [`Server::start`] wires store, log, engine, the workers (tocsin-workers)
+//! and router together; [`Server::shutdown`] stops them in the order that loses nothing.
 
 mod am_view;
 mod auth;
 pub mod console;
 mod csv;
 pub mod data_dir;
-mod deliveries;
-mod dispatch;
 mod error;
 mod front_door;
 pub(crate) mod links;
 mod matching;
 mod metrics;
 mod query;
-mod reminders;
 mod routes;
 mod server;
 mod sink;
 mod state;
-mod storm_message;
 
 pub use auth::{generate_integration_key, generate_token, sha256_hex};
 pub use front_door::Limits;

@@ -183,32 +183,6 @@ impl Metrics {
         }
     }
 
-    /// Counts the notifications one delivery attempt carried, and those of them that are
-    /// tried again.
-    pub fn notification(
-        &self,
-        channel: &str,
-        kind: &'static str,
-        outcome: &'static str,
-        notifications: usize,
-        retried: usize,
-    ) {
-        self.notifications
-            .get_or_create(&NotificationLabels {
-                channel: channel.to_string(),
-                r#type: kind,
-                outcome,
-            })
-            .inc_by(notifications as u64);
-        if retried > 0 {
-            self.notification_retries
-                .get_or_create(&ChannelLabel {
-                    channel: channel.to_string(),
-                })
-                .inc_by(retried as u64);
-        }
-    }
-
     /// Renders every metric, reading the engine's counters and the outbox's backlog (read
     /// from the store just before) at this moment.
     pub fn render(&self, state: &AppState, outbox: Backlog) -> String {
@@ -245,6 +219,33 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
+    }
+}
+
+/// The workers count each delivery attempt here.
+impl tocsin_workers::DeliveryMetrics for Metrics {
+    fn notification(
+        &self,
+        channel: &str,
+        kind: &'static str,
+        outcome: &'static str,
+        notifications: usize,
+        retried: usize,
+    ) {
+        self.notifications
+            .get_or_create(&NotificationLabels {
+                channel: channel.to_string(),
+                r#type: kind,
+                outcome,
+            })
+            .inc_by(notifications as u64);
+        if retried > 0 {
+            self.notification_retries
+                .get_or_create(&ChannelLabel {
+                    channel: channel.to_string(),
+                })
+                .inc_by(retried as u64);
+        }
     }
 }
 

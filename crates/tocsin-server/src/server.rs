@@ -14,9 +14,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tocsin_core::clock::Clock;
 use tocsin_core::config::{self, Config};
+use tocsin_core::links::LinkSigner;
 use tocsin_engine::{Engine, EngineFeed, EngineStats};
 use tocsin_store::log::{self, LogWriter};
 use tocsin_store::sqlite::{self, tokens, ReadPool, SqliteEngineStore};
+use tocsin_workers::{Context, Deliveries, Workers};
 
 /// Where the config comes from; reload reads it again.
 #[derive(Debug, Clone)]
@@ -104,11 +106,8 @@ pub struct Server {
     /// Held while the server runs: one server per data directory.
     _lock: std::fs::File,
     writer_thread: std::thread::JoinHandle<()>,
-    /// Sends the outbox's notifications; stopped before the log writer.
-    dispatcher: tokio::task::JoinHandle<()>,
-    /// Sends schedule hand-off reminders; aborted at shutdown.
-    reminders: tokio::task::JoinHandle<()>,
-    dispatch_stop: Arc<tokio::sync::Notify>,
+    /// The dispatcher and the reminders; stopped before the log writer.
+    workers: Workers,
     engine_thread: std::thread::JoinHandle<()>,
 }
 
@@ -199,7 +198,10 @@ impl Server {
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_string();
-        let link_secret = crate::links::secret(&opts.data_dir)?;
+        let links = Arc::new(LinkSigner::new(
+            public_url.clone(),
+            crate::links::secret(&opts.data_dir)?,
+        ));
 
         let admin_sha256 = sha256_hex(&opts.admin_token);
         let stored = sqlite::open_admin(&db_path)
@@ -213,12 +215,12 @@ impl Server {
             tokens: ArcSwap::from_pointee(tokens),
             admin_sha256,
             writer,
-            pool: ReadPool::new(db_path.clone()),
+            pool: Arc::new(ReadPool::new(db_path.clone())),
             db_path,
             clock: opts.clock,
             stats,
+            deliveries: Arc::new(Deliveries::new(Arc::new(metrics.clone()))),
             metrics,
-            deliveries: Default::default(),
             shutting_down: AtomicBool::new(false),
             front_door: FrontDoor {
                 hosts: HostPolicy::new(addr, public_host, &opts.allow_hosts),
@@ -228,7 +230,7 @@ impl Server {
             console,
             rate_buckets: Default::default(),
             public_url,
-            link_secret,
+            links,
         });
 
         let stop = Arc::new(tokio::sync::Notify::new());
@@ -248,17 +250,25 @@ impl Server {
             max_connections,
             stop.clone(),
         ));
-        let dispatch_stop = Arc::new(tokio::sync::Notify::new());
-        let dispatcher = crate::dispatch::spawn(state.clone(), dispatch_stop.clone());
-        let reminders = crate::reminders::spawn(state.clone());
+        let workers = Workers::spawn(Arc::new(Context {
+            config: state.config.clone(),
+            clock: state.clock.clone(),
+            pool: state.pool.clone(),
+            writer: state.writer.clone(),
+            stats: state.stats.clone(),
+            deliveries: state.deliveries.clone(),
+            links: state.links.clone(),
+            console_url: state
+                .front_door
+                .public_url_set
+                .then(|| state.public_url.clone()),
+        }));
         Ok(Server {
             addr,
             state,
             stop,
             serving,
-            dispatcher,
-            reminders,
-            dispatch_stop,
+            workers,
             feed,
             _lock: lock,
             writer_thread,
@@ -288,12 +298,7 @@ impl Server {
     pub async fn shutdown(self) -> Result<(), String> {
         self.state.shutting_down.store(true, Ordering::SeqCst);
         self.stop.notify_one();
-        // Sends under way finish or are cut; what was not reported stays pending in the
-        // outbox and goes out after the next start.
-        self.dispatch_stop.notify_one();
-        // A reminder cut mid-send is harmless: nothing waits for it.
-        self.reminders.abort();
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.dispatcher).await;
+        self.workers.stop(SHUTDOWN_GRACE).await;
         let mut serving = self.serving;
         // Connections that do not finish in time (a stalled client) are cut: nothing they
         // sent was acknowledged, so nothing is lost.

@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tocsin_core::clock::Clock;
 use tocsin_core::config::Config;
+use tocsin_core::links::LinkSigner;
 use tocsin_engine::EngineStats;
 use tocsin_store::log::LogWriter;
 use tocsin_store::sqlite::ReadPool;
@@ -20,23 +21,23 @@ pub struct AppState {
     pub tokens: ArcSwap<TokenTable>,
     pub admin_sha256: String,
     pub writer: LogWriter<LogItem>,
-    pub pool: ReadPool,
+    pub pool: Arc<ReadPool>,
     pub db_path: PathBuf,
     pub clock: Arc<dyn Clock>,
     pub stats: Arc<EngineStats>,
     pub metrics: Metrics,
-    /// Whether each channel's deliveries get through.
-    pub deliveries: crate::deliveries::Deliveries,
+    /// Whether each channel's deliveries get through (the workers record it).
+    pub deliveries: Arc<tocsin_workers::Deliveries>,
     pub shutting_down: AtomicBool,
     /// How this server is reached: the Host and loopback rules, the body deadline.
     pub front_door: crate::front_door::FrontDoor,
     /// Console accounts and sessions.
     pub console: crate::console::accounts::Accounts,
-    /// Each integration's rate-limit bucket, by name.
-    /// The base of links in notifications (`https://tocsin.example.com`).
+    /// How people reach this server (`https://tocsin.example.com`), the base of links.
     pub public_url: String,
-    /// Signs the acknowledge/resolve links in notifications.
-    pub link_secret: Vec<u8>,
+    /// Signs the acknowledge/resolve links in notifications, and checks them.
+    pub links: Arc<LinkSigner>,
+    /// Each integration's rate-limit bucket, by name.
     pub rate_buckets:
         std::sync::Mutex<std::collections::HashMap<String, tocsin_core::integration::Bucket>>,
 }

@@ -44,7 +44,7 @@ pub struct Viewer {
     /// Sent back in `X-CSRF-Token` with every change the page makes.
     pub csrf: String,
     /// The channels failing now, for the banner every page shows them (filled in with the
-    /// request; see [`crate::deliveries`]).
+    /// request; see [`tocsin_workers::Deliveries`]).
     pub paging_trouble: Vec<FailingChannel>,
 }
 

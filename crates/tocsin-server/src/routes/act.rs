@@ -15,20 +15,6 @@ use tocsin_core::links::{ActionLink, LinkAction, LinkError};
 use tocsin_engine::CommandError;
 use tocsin_store::log::LogEntry;
 
-/// How long a link in a notification works.
-pub const LINK_LIFETIME_MS: i64 = 24 * 3_600_000;
-
-/// The URL of a signed link, for the dispatcher to put in messages.
-pub fn link_url(s: &SharedState, incident: i64, action: LinkAction, user: &str) -> String {
-    let link = ActionLink {
-        incident,
-        action,
-        user: user.to_string(),
-        expires: s.clock.now() + LINK_LIFETIME_MS,
-    };
-    format!("{}/act/{}", s.public_url, link.sign(&s.link_secret))
-}
-
 struct Words {
     ack: &'static str,
     resolve: &'static str,
@@ -100,7 +86,7 @@ fn escape(text: &str) -> String {
 /// The link's contents, or the page that says why it does not work (in both languages:
 /// a link that fails verification names no one whose language could be chosen).
 fn check(s: &SharedState, token: &str) -> Result<ActionLink, Box<Response>> {
-    ActionLink::verify(token, &s.link_secret, s.clock.now()).map_err(|e| {
+    s.links.verify(token, s.clock.now()).map_err(|e| {
         let (status, en, zh) = match e {
             LinkError::Expired => (StatusCode::GONE, EN.expired, ZH.expired),
             LinkError::Malformed | LinkError::BadSignature => {

@@ -7,9 +7,8 @@
 //! memory: a restart inside the reminder window may remind someone a second time, which is
 //! better than not at all.
 
-use crate::deliveries::{record, Attempt};
-use crate::routes::schedules::overrides;
-use crate::state::SharedState;
+use crate::context::Context;
+use crate::deliveries::Attempt;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,15 +16,16 @@ use tocsin_core::config::Config;
 use tocsin_core::schedule::{shift_at, Schedule, Shift};
 use tocsin_core::time::Millis;
 use tocsin_notify::{channel_for, Handoff, Message, MessageKind, Recipient};
+use tocsin_store::sqlite::schedules::live_overrides;
 
 /// How often schedules are looked at; a reminder goes out at most this late.
 const CHECK: Duration = Duration::from_secs(30);
 
-pub fn spawn(state: SharedState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(state))
+pub fn spawn(ctx: Arc<Context>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(ctx))
 }
 
-async fn run(state: SharedState) {
+async fn run(ctx: Arc<Context>) {
     // (schedule, user, shift start) already reminded.
     let mut sent: HashSet<(String, String, Millis)> = HashSet::new();
     let mut first = true;
@@ -35,14 +35,15 @@ async fn run(state: SharedState) {
         if !std::mem::take(&mut first) {
             tokio::time::sleep(CHECK).await;
         }
-        let now = state.clock.now();
-        let config = state.config.load_full();
+        let now = ctx.clock.now();
+        let config = ctx.config.load_full();
         for sc in config
             .schedules
             .iter()
             .filter(|s| s.remind_before.is_some())
         {
-            let Ok(extra) = overrides(&state, &sc.id, now).await else {
+            let id = sc.id.clone();
+            let Ok(extra) = ctx.read(move |c| live_overrides(c, &id, now)).await else {
                 continue;
             };
             let Some(next) = shift_at(sc, &extra, now).next else {
@@ -54,14 +55,14 @@ async fn run(state: SharedState) {
             {
                 continue;
             }
-            remind(&state, &config, sc, &next).await;
+            remind(&ctx, &config, sc, &next).await;
         }
         // Forget shifts long started.
         sent.retain(|(_, _, start)| *start > now - 24 * 3_600_000);
     }
 }
 
-async fn remind(state: &SharedState, config: &Arc<Config>, sc: &Schedule, shift: &Shift) {
+async fn remind(ctx: &Context, config: &Arc<Config>, sc: &Schedule, shift: &Shift) {
     let Some(user) = config.user(&shift.user) else {
         return;
     };
@@ -101,14 +102,15 @@ async fn remind(state: &SharedState, config: &Arc<Config>, sc: &Schedule, shift:
     let kind = spec.settings.contact_type();
     match channel_for(spec).send(&to, &message).await {
         Ok(_) => {
-            record(state, &spec.id, kind, 1, Attempt::Sent);
+            ctx.deliveries
+                .record(ctx.clock.now(), &spec.id, kind, 1, Attempt::Sent);
             tracing::info!(schedule = %sc.id, user = %user.id, channel = %spec.id, "hand-off reminder sent")
         }
         Err(e) => {
             // Not retried: the reminder is late soon, and the shift starts anyway.
             let error = &e.message;
-            record(
-                state,
+            ctx.deliveries.record(
+                ctx.clock.now(),
                 &spec.id,
                 kind,
                 1,
