@@ -47,8 +47,12 @@ fn storm_headline(lang: Language, s: &StormNote) -> String {
                 "Alert storm".to_string()
             };
             format!(
-                "{what} in {}: {} alerts, {} incidents, {} services, {} hosts",
-                s.scope, s.alerts, s.incidents, s.services, s.hosts
+                "{what} in {}: {}, {}, {}, {}",
+                s.scope,
+                counted(s.alerts, "alert"),
+                counted(s.incidents, "incident"),
+                counted(s.services, "service"),
+                counted(s.hosts, "host")
             )
         }
         Language::Zh => {
@@ -132,12 +136,17 @@ pub fn follow_up(lang: Language, kind: MessageKind, f: &FollowUp) -> String {
     }
 }
 
+/// "1 host", "3 hosts": an English count with its noun in the singular for one.
+fn counted(n: i64, unit: &str) -> String {
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// How long an incident was open, to the minute: "under a minute", "1 minute", "2 hours 5
 /// minutes", "3 days 4 hours" / "不到 1 分钟", "2 小时 5 分钟", "3 天 4 小时".
 fn open_for(lang: Language, seconds: u64) -> String {
     let minutes = seconds / 60;
     let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
-    let en = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let en = |n: u64, unit: &str| counted(n as i64, unit);
     match lang {
         Language::En if minutes == 0 => "under a minute".into(),
         Language::En if d > 0 => format!("{} {}", en(d, "day"), en(h, "hour")),

@@ -352,6 +352,16 @@ fn a_storm_summary_tells_the_storm_in_both_languages() {
         "order-api 告警风暴（第 2 次更新）：312 条告警，40 个事件，12 个服务，280 台主机"
     );
 
+    // One of each is said in the singular.
+    let mut single = storm_summary("db", 1);
+    if let Some(storm) = single.storm.as_mut() {
+        (storm.incidents, storm.services, storm.hosts) = (1, 1, 1);
+    }
+    assert_eq!(
+        t.title(&en_reader(), &single).unwrap(),
+        "Alert storm in db: 312 alerts, 1 incident, 1 service, 1 host"
+    );
+
     // SMS: the headline and the three most frequent alerts.
     let sms = t.short(&en_reader(), &first, false).unwrap();
     assert!(
