@@ -14,7 +14,7 @@ use crate::engine::*;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Config, Row, Statement, Transaction};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -25,7 +25,14 @@ pub struct PostgresEngineStore {
     client: Client,
     /// This connection's prepared statements, by their text.
     statements: HashMap<&'static str, Statement>,
+    /// Whether the last batch committed. After one that did not, the connection is asked
+    /// whether it still works before the next: a terminated backend is told by a message
+    /// that fails that batch, while the client learns that its socket is closed only later.
+    committed: Cell<bool>,
 }
+
+/// How long the check of a connection after a failed batch may take.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl PostgresEngineStore {
     /// Connects, migrating the schema as [`super::open`] does (a newer database is refused).
@@ -41,6 +48,7 @@ impl PostgresEngineStore {
             config,
             client,
             statements: HashMap::new(),
+            committed: Cell::new(true),
         })
     }
 
@@ -87,12 +95,14 @@ fn catch_up_identities(client: &mut Client) -> Result<(), postgres::Error> {
 
 impl EngineStore for PostgresEngineStore {
     fn begin(&mut self) -> StoreResult<Box<dyn EngineBatch + '_>> {
-        if self.client.is_closed() {
+        let suspect = !self.committed.replace(false);
+        if self.client.is_closed() || suspect && self.client.is_valid(PING_TIMEOUT).is_err() {
             self.reconnect()?;
         }
         Ok(Box::new(PostgresBatch {
             tx: RefCell::new(self.client.transaction()?),
             statements: RefCell::new(&mut self.statements),
+            committed: &self.committed,
         }))
     }
 
@@ -108,11 +118,13 @@ impl EngineStore for PostgresEngineStore {
 pub(super) struct PostgresBatch<'c> {
     tx: RefCell<Transaction<'c>>,
     statements: RefCell<&'c mut HashMap<&'static str, Statement>>,
+    committed: &'c Cell<bool>,
 }
 
 impl EngineBatch for PostgresBatch<'_> {
     fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.into_inner().commit()?;
+        self.committed.set(true);
         Ok(())
     }
 }
