@@ -54,7 +54,7 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
     let segments = list_segments(dir)?;
     let Some((first, path)) = segments.last().cloned() else {
         let path = segment_path(dir, 1);
-        let (_, start) = create_segment(&path)?;
+        let (_, _, start) = create_segment(&path)?;
         super::segment::sync_dir(dir)?;
         return Ok(Recovered {
             next_lsn: 1,
@@ -64,8 +64,7 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
     };
     // A header the writer had no time to write is written now; a segment of a format newer
     // than this binary reads stops the start here, before anything is appended to it.
-    let (_, start) = create_segment(&path)?;
-    let format = super::segment::read_segment_format(&path)?.0;
+    let (_, format, start) = create_segment(&path)?;
     let data = fs::read(&path)?;
     let start = start as usize;
     let mut at = start;
@@ -96,7 +95,7 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
         // An older binary wrote this segment: new records go to a segment of this format,
         // so that no file mixes two.
         let path = segment_path(dir, next_lsn);
-        let (_, start) = create_segment(&path)?;
+        let (_, _, start) = create_segment(&path)?;
         super::segment::sync_dir(dir)?;
         return Ok(Recovered {
             next_lsn,
@@ -127,7 +126,7 @@ impl Recovered {
         );
         self.next_lsn = applied + 1;
         self.segment = segment_path(dir, self.next_lsn);
-        let (_, start) = create_segment(&self.segment)?;
+        let (_, _, start) = create_segment(&self.segment)?;
         super::segment::sync_dir(dir)?;
         self.segment_len = start;
         Ok(())

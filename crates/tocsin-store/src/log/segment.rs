@@ -61,7 +61,12 @@ pub fn read_segment_format(path: &Path) -> io::Result<(u32, u64)> {
     fs::File::open(path)?
         .take(SEGMENT_HEADER_LEN)
         .read_to_end(&mut first)?;
-    segment_format(&first).map_err(|e| {
+    format_of(path, &first)
+}
+
+/// [`segment_format`] of the first bytes of the segment at `path`, as an I/O error naming it.
+fn format_of(path: &Path, first: &[u8]) -> io::Result<(u32, u64)> {
+    segment_format(first).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!("{}: {e}", path.display()),
@@ -71,9 +76,9 @@ pub fn read_segment_format(path: &Path) -> io::Result<(u32, u64)> {
 
 /// Creates the segment at `path` with its header, readable by its owner only, and syncs
 /// it; the caller syncs the directory. An existing file keeps its contents, and gets a
-/// header if it has none yet (a creation cut short). Returns the file and where records
-/// start.
-pub fn create_segment(path: &Path) -> io::Result<(fs::File, u64)> {
+/// header if it has none yet (a creation cut short). Returns the file, its format and where
+/// records start.
+pub fn create_segment(path: &Path) -> io::Result<(fs::File, u32, u64)> {
     use std::os::unix::fs::{FileExt, OpenOptionsExt};
     let file = fs::OpenOptions::new()
         .create(true)
@@ -82,14 +87,14 @@ pub fn create_segment(path: &Path) -> io::Result<(fs::File, u64)> {
         .write(true)
         .mode(0o600)
         .open(path)?;
-    let (_, start) = read_segment_format(path)?;
     let mut first = [0; SEGMENT_HEADER_LEN as usize];
     let len = file.read_at(&mut first, 0)?;
+    let (format, start) = format_of(path, &first[..len])?;
     if start == SEGMENT_HEADER_LEN && (len < first.len() || is_unwritten(&first)) {
         file.write_all_at(&segment_header(), 0)?;
         file.sync_data()?;
     }
-    Ok((file, start))
+    Ok((file, format, start))
 }
 /// A new segment is started once the current one passes this size.
 pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;

@@ -302,7 +302,7 @@ impl WriterThread {
 
     fn rotate(&mut self) -> io::Result<()> {
         let path = segment_path(&self.dir, self.next_lsn);
-        let (file, start) = create_segment(&path)?;
+        let (file, _, start) = create_segment(&path)?;
         sync_dir(&self.dir)?;
         self.allocated = file.metadata()?.len();
         // The same path when the group that failed was the first of this segment: the same
