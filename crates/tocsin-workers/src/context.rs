@@ -40,8 +40,7 @@ impl Context {
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
     ) -> Result<R, String> {
-        let pool = self.pool.clone();
-        match tokio::task::spawn_blocking(move || pool.with(f)).await {
+        match self.pool.clone().read(f).await {
             Err(e) => Err(format!("read task failed: {e}")),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "store read failed");

@@ -265,8 +265,10 @@ pub(crate) async fn read<R: Send + 'static>(
     state: &SharedState,
     f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
 ) -> ApiResult<R> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || state.pool.with(f))
+    state
+        .pool
+        .clone()
+        .read(f)
         .await
         .map_err(|e| ApiError::internal(format!("read task failed: {e}")))?
         .map_err(ApiError::from)

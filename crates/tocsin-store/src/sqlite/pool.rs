@@ -5,7 +5,7 @@
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct ReadPool {
     path: PathBuf,
@@ -43,5 +43,14 @@ impl ReadPool {
             idle.push(conn);
         }
         result
+    }
+
+    /// [`Self::with`] on a blocking thread, for callers on the async runtime (the API, the
+    /// workers); the outer `Err` is the read task failing itself (it panicked).
+    pub async fn read<R: Send + 'static>(
+        self: Arc<Self>,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> Result<rusqlite::Result<R>, tokio::task::JoinError> {
+        tokio::task::spawn_blocking(move || self.with(f)).await
     }
 }
